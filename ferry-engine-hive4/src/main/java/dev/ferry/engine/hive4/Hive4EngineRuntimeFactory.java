@@ -1,0 +1,167 @@
+package dev.ferry.engine.hive4;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.Driver;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Optional;
+import java.util.Properties;
+
+import dev.ferry.engine.spi.DatabaseType;
+import dev.ferry.engine.spi.EngineException;
+import dev.ferry.engine.spi.EngineRuntime;
+import dev.ferry.engine.spi.EngineRuntimeFactory;
+import dev.ferry.engine.spi.EngineSettings;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hive.metastore.MetaStoreSchemaInfoFactory;
+import org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool;
+
+import static dev.ferry.engine.spi.EngineException.Reason.DATABASE_UNREACHABLE;
+import static dev.ferry.engine.spi.EngineException.Reason.INTERNAL;
+import static dev.ferry.engine.spi.EngineException.Reason.SCHEMA_MISSING;
+import static dev.ferry.engine.spi.EngineException.Reason.SCHEMA_VERSION_MISMATCH;
+
+/** Apache Hive Metastore 4.0.1, loaded in its own classloader. */
+public final class Hive4EngineRuntimeFactory
+        implements EngineRuntimeFactory
+{
+    static final String HIVE_VERSION = "4.0.1";
+
+    @Override
+    public String hiveVersion()
+    {
+        return HIVE_VERSION;
+    }
+
+    @Override
+    public String schemaVersion()
+    {
+        return MetaStoreSchemaInfoFactory.get(new Configuration(false), ".", null).getHiveSchemaVersion();
+    }
+
+    @Override
+    public Optional<String> databaseSchemaVersion(EngineSettings settings)
+    {
+        try {
+            return databaseSchemaVersionOrThrow(settings);
+        }
+        finally {
+            JvmLeakPrevention.deregisterJdbcDrivers(getClass().getClassLoader());
+        }
+    }
+
+    private static Optional<String> databaseSchemaVersionOrThrow(EngineSettings settings)
+    {
+        try (Connection connection = connect(settings);
+                Statement statement = connection.createStatement()) {
+            if (!hasVersionTable(connection, settings.databaseType())) {
+                return Optional.empty();
+            }
+            String query = switch (settings.databaseType()) {
+                case MYSQL -> "SELECT SCHEMA_VERSION FROM VERSION";
+                case POSTGRES -> "SELECT \"SCHEMA_VERSION\" FROM \"VERSION\"";
+            };
+            try (ResultSet rows = statement.executeQuery(query)) {
+                return rows.next() ? Optional.ofNullable(rows.getString(1)) : Optional.empty();
+            }
+        }
+        catch (SQLException e) {
+            throw new EngineException(INTERNAL, "cannot read the metastore schema version of %s: %s"
+                    .formatted(settings.jdbcUrl(), e.getMessage()), e);
+        }
+    }
+
+    private static boolean hasVersionTable(Connection connection, DatabaseType type)
+            throws SQLException
+    {
+        String catalog = connection.getCatalog();
+        String schema = type == DatabaseType.POSTGRES ? connection.getSchema() : null;
+        try (ResultSet tables = connection.getMetaData().getTables(catalog, schema, "VERSION", new String[] {"TABLE"})) {
+            return tables.next();
+        }
+    }
+
+    /** Opens a connection with the engine's own driver, reporting an unreachable database as such. */
+    static Connection connect(EngineSettings settings)
+    {
+        Driver driver;
+        try {
+            driver = (Driver) Class.forName(settings.databaseType().driverClass(), true,
+                    Hive4EngineRuntimeFactory.class.getClassLoader()).getDeclaredConstructor().newInstance();
+        }
+        catch (ReflectiveOperationException e) {
+            throw new EngineException(INTERNAL, "cannot load JDBC driver " + settings.databaseType().driverClass(), e);
+        }
+        Properties properties = new Properties();
+        properties.setProperty("user", settings.user());
+        properties.setProperty("password", settings.password());
+        try {
+            Connection connection = driver.connect(settings.jdbcUrl(), properties);
+            if (connection == null) {
+                throw new EngineException(DATABASE_UNREACHABLE, "no JDBC driver accepts " + settings.jdbcUrl());
+            }
+            return connection;
+        }
+        catch (SQLException e) {
+            throw new EngineException(DATABASE_UNREACHABLE,
+                    "cannot connect to %s as %s: %s".formatted(settings.jdbcUrl(), settings.user(), e.getMessage()), e);
+        }
+    }
+
+    @Override
+    public void initializeSchema(EngineSettings settings, Path engineHome)
+    {
+        Configuration conf = MetastoreConfigurations.of(settings);
+        String[] arguments = {
+                "-dbType", settings.databaseType().schemaToolName(),
+                "-initSchema",
+                "-url", settings.jdbcUrl(),
+                "-driver", settings.databaseType().driverClass(),
+                "-userName", settings.user(),
+                "-passWord", settings.password(),
+        };
+        try {
+            int exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments, null, conf);
+            if (exitCode != 0) {
+                throw new EngineException(INTERNAL, "Hive's schema tool exited with %s initialising %s"
+                        .formatted(exitCode, settings.jdbcUrl()));
+            }
+        }
+        catch (RuntimeException e) {
+            if (e instanceof EngineException) {
+                throw e;
+            }
+            throw new EngineException(INTERNAL, "Hive's schema tool failed to initialise %s: %s"
+                    .formatted(settings.jdbcUrl(), rootMessage(e)), e);
+        }
+        finally {
+            JvmLeakPrevention.releaseAll(getClass().getClassLoader());
+        }
+    }
+
+    @Override
+    public EngineRuntime start(EngineSettings settings)
+    {
+        String expected = schemaVersion();
+        String found = databaseSchemaVersionOrThrow(settings).orElseThrow(() -> new EngineException(SCHEMA_MISSING,
+                "database %s has no Hive metastore schema (no VERSION table or row); Hive %s needs schema %s"
+                        .formatted(settings.jdbcUrl(), HIVE_VERSION, expected)));
+        if (!found.equals(expected)) {
+            throw new EngineException(SCHEMA_VERSION_MISMATCH,
+                    "database %s has metastore schema version %s, but Hive %s needs schema version %s"
+                            .formatted(settings.jdbcUrl(), found, HIVE_VERSION, expected));
+        }
+        return Hive4EngineRuntime.start(settings, found);
+    }
+
+    static String rootMessage(Throwable throwable)
+    {
+        Throwable cause = throwable;
+        while (cause.getCause() != null && cause.getCause() != cause) {
+            cause = cause.getCause();
+        }
+        return cause.getMessage() != null ? cause.getMessage() : cause.getClass().getSimpleName();
+    }
+}

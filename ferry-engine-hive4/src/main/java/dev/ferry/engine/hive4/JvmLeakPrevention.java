@@ -1,0 +1,163 @@
+package dev.ferry.engine.hive4;
+
+import java.lang.management.ManagementFactory;
+import java.lang.reflect.Field;
+import java.sql.Driver;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+
+import javax.management.MBeanServer;
+import javax.management.ObjectName;
+
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hive.metastore.HMSHandler;
+import org.apache.hadoop.hive.metastore.PersistenceManagerProvider;
+import org.apache.hadoop.hive.metastore.ThreadPool;
+import org.apache.hadoop.hive.metastore.txn.TxnHandler;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Releases what Hive, Hadoop and the JDBC drivers of one engine leave in JVM-wide places (static pools, threads,
+ * the driver list, shutdown hooks, MBeans), so that closing the engine's classloader frees it. Each step is
+ * independent and only logs when it fails: a leak is a cost, not a reason to fail a shutdown.
+ */
+final class JvmLeakPrevention
+{
+    private static final Logger log = LoggerFactory.getLogger(JvmLeakPrevention.class);
+
+    private JvmLeakPrevention() {}
+
+    static void releaseAll(ClassLoader engineLoader)
+    {
+        run("JDO persistence manager factories", () -> {
+            PersistenceManagerProvider.closePmfIfNeeded(false, true);
+            PersistenceManagerProvider.closePmfIfNeeded(true, true);
+        });
+        run("TxnHandler connection pools", () -> {
+            for (String name : List.of("connPool", "connPoolMutex", "connPoolCompactor")) {
+                Field field = TxnHandler.class.getDeclaredField(name);
+                field.setAccessible(true);
+                if (field.get(null) instanceof AutoCloseable pool) {
+                    pool.close();
+                }
+                field.set(null, null);
+            }
+        });
+        run("HMSHandler file system pool", () -> {
+            Field field = HMSHandler.class.getDeclaredField("threadPool");
+            field.setAccessible(true);
+            if (field.get(null) instanceof ExecutorService pool) {
+                pool.shutdownNow();
+            }
+            field.set(null, null);
+        });
+        run("metastore task pool", ThreadPool::shutdown);
+        run("Hadoop file systems", FileSystem::closeAll);
+        run("MBeans", () -> unregisterMBeans(engineLoader));
+        run("JVM shutdown hooks", () -> removeShutdownHooks(engineLoader));
+        run("JDBC drivers", () -> deregisterJdbcDrivers(engineLoader));
+        run("threads", () -> stopThreads(engineLoader));
+    }
+
+    static void deregisterJdbcDrivers(ClassLoader engineLoader)
+    {
+        for (Driver driver : Collections.list(DriverManager.getDrivers())) {
+            if (driver.getClass().getClassLoader() == engineLoader) {
+                try {
+                    DriverManager.deregisterDriver(driver);
+                }
+                catch (SQLException e) {
+                    log.warn("Could not deregister JDBC driver {}", driver.getClass().getName(), e);
+                }
+            }
+        }
+    }
+
+    private static void unregisterMBeans(ClassLoader engineLoader)
+            throws Exception
+    {
+        MBeanServer server = ManagementFactory.getPlatformMBeanServer();
+        for (ObjectName name : server.queryNames(null, null)) {
+            if (server.getClassLoaderFor(name) == engineLoader) {
+                server.unregisterMBean(name);
+            }
+        }
+    }
+
+    /**
+     * Hadoop's ShutdownHookManager registers a JVM shutdown hook from the engine's classloader, which would keep
+     * the classloader alive until the JVM exits. Needs {@code --add-opens java.base/java.lang=ALL-UNNAMED}, which
+     * Ferry's launcher passes; without it the hook (and the classloader) stays.
+     */
+    private static void removeShutdownHooks(ClassLoader engineLoader)
+            throws Exception
+    {
+        Class<?> hooksClass = Class.forName("java.lang.ApplicationShutdownHooks");
+        Field field = hooksClass.getDeclaredField("hooks");
+        field.setAccessible(true);
+        @SuppressWarnings("unchecked")
+        Map<Thread, Thread> hooks = (Map<Thread, Thread>) field.get(null);
+        List<Thread> ours = new ArrayList<>();
+        synchronized (hooksClass) {
+            for (Thread hook : hooks.keySet()) {
+                if (belongsTo(hook, engineLoader)) {
+                    ours.add(hook);
+                }
+            }
+        }
+        for (Thread hook : ours) {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+    }
+
+    /**
+     * Threads started by the engine's code (Hadoop's statistics cleaner, pools a library did not close) would keep
+     * the classloader alive; all of them stop on interrupt.
+     */
+    private static void stopThreads(ClassLoader engineLoader)
+            throws InterruptedException
+    {
+        List<Thread> ours = new ArrayList<>();
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            if (thread != Thread.currentThread() && thread.isAlive() && belongsTo(thread, engineLoader)) {
+                ours.add(thread);
+            }
+        }
+        for (Thread thread : ours) {
+            thread.interrupt();
+        }
+        for (Thread thread : ours) {
+            thread.join(2_000);
+            if (thread.isAlive()) {
+                log.warn("Thread {} of a stopped engine did not stop", thread.getName());
+            }
+        }
+    }
+
+    private static boolean belongsTo(Thread thread, ClassLoader engineLoader)
+    {
+        return thread.getClass().getClassLoader() == engineLoader || thread.getContextClassLoader() == engineLoader;
+    }
+
+    private interface Step
+    {
+        void run()
+                throws Exception;
+    }
+
+    private static void run(String what, Step step)
+    {
+        try {
+            step.run();
+        }
+        catch (Exception | LinkageError e) {
+            log.warn("Could not release {} of a stopped engine: {}", what, e.toString());
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package dev.ferry.engine;
+
+import java.io.IOException;
+import java.net.URL;
+import java.net.URLClassLoader;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Enumeration;
+import java.util.List;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Loads an engine's classes from its own jars before anything else, so each engine has its own copy of the
+ * metastore's JVM-wide state (JDO factory, DatabaseProduct, TxnHandler pools). Classes of the JDK come from the
+ * platform; classes in the shared packages (the HMS Thrift API, Thrift, logging, Ferry's engine SPI) come from
+ * Ferry's classloader, so objects of those types cross the boundary. Nothing else is delegated: a class an
+ * engine needs that is not in its jars fails to load instead of silently binding to Ferry's copy.
+ */
+final class ChildFirstClassLoader
+        extends URLClassLoader
+{
+    static final List<String> SHARED_PACKAGES = List.of(
+            "org.apache.hadoop.hive.metastore.api.",
+            "org.apache.thrift.",
+            "com.facebook.fb303.",
+            "dev.ferry.engine.spi.",
+            "org.slf4j.",
+            "org.apache.commons.logging.",
+            "org.apache.logging.log4j.",
+            "org.apache.logging.slf4j.");
+
+    static {
+        registerAsParallelCapable();
+    }
+
+    private final ClassLoader shared;
+    private final ClassLoader platform = ClassLoader.getPlatformClassLoader();
+
+    ChildFirstClassLoader(String name, URL[] urls, ClassLoader shared)
+    {
+        super(name, urls, null);
+        this.shared = requireNonNull(shared, "shared is null");
+    }
+
+    @Override
+    protected Class<?> loadClass(String name, boolean resolve)
+            throws ClassNotFoundException
+    {
+        synchronized (getClassLoadingLock(name)) {
+            Class<?> loaded = findLoadedClass(name);
+            if (loaded == null) {
+                loaded = loadUnresolved(name);
+            }
+            if (resolve) {
+                resolveClass(loaded);
+            }
+            return loaded;
+        }
+    }
+
+    private Class<?> loadUnresolved(String name)
+            throws ClassNotFoundException
+    {
+        if (isShared(name)) {
+            return shared.loadClass(name);
+        }
+        try {
+            return platform.loadClass(name);
+        }
+        catch (ClassNotFoundException notInPlatform) {
+            return findClass(name);
+        }
+    }
+
+    static boolean isShared(String className)
+    {
+        for (String prefix : SHARED_PACKAGES) {
+            if (className.startsWith(prefix)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    @Override
+    public URL getResource(String name)
+    {
+        URL url = findResource(name);
+        if (url != null) {
+            return url;
+        }
+        url = platform.getResource(name);
+        return url != null ? url : shared.getResource(name);
+    }
+
+    @Override
+    public Enumeration<URL> getResources(String name)
+            throws IOException
+    {
+        List<URL> urls = new ArrayList<>(Collections.list(findResources(name)));
+        urls.addAll(Collections.list(platform.getResources(name)));
+        if (isSharedResource(name)) {
+            urls.addAll(Collections.list(shared.getResources(name)));
+        }
+        return Collections.enumeration(urls);
+    }
+
+    private static boolean isSharedResource(String name)
+    {
+        // Service files of shared types, such as the engine SPI, must be visible from both sides.
+        return name.startsWith("META-INF/services/") && isShared(name.substring("META-INF/services/".length()));
+    }
+}

@@ -1,0 +1,165 @@
+package dev.ferry.engine;
+
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import dev.ferry.engine.spi.DatabaseType;
+import dev.ferry.engine.spi.EngineRuntime;
+import dev.ferry.engine.spi.EngineSettings;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A running Apache Hive Metastore engine bound to one database, in a classloader of its own. Every call runs with
+ * that classloader as the thread's context classloader and is counted, so a caller can wait until the calls in
+ * flight are done before closing it.
+ */
+public final class Engine
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+    private final EngineSettings settings;
+    private final String hiveVersion;
+    private final ChildFirstClassLoader classLoader;
+    private final EngineRuntime runtime;
+    private final ThriftHiveMetastore.Iface handler;
+    private final Object inFlightLock = new Object();
+    private int inFlight;
+    private final AtomicBoolean closed = new AtomicBoolean();
+
+    Engine(EngineSettings settings, String hiveVersion, ChildFirstClassLoader classLoader, EngineRuntime runtime)
+    {
+        this.settings = requireNonNull(settings, "settings is null");
+        this.hiveVersion = requireNonNull(hiveVersion, "hiveVersion is null");
+        this.classLoader = requireNonNull(classLoader, "classLoader is null");
+        this.runtime = requireNonNull(runtime, "runtime is null");
+        this.handler = runtime.handler();
+    }
+
+    public String name()
+    {
+        return settings.name();
+    }
+
+    public String jdbcUrl()
+    {
+        return settings.jdbcUrl();
+    }
+
+    public DatabaseType databaseType()
+    {
+        return settings.databaseType();
+    }
+
+    public String hiveVersion()
+    {
+        return hiveVersion;
+    }
+
+    public ClassLoader classLoader()
+    {
+        return classLoader;
+    }
+
+    public String databaseSchemaVersion()
+    {
+        return EngineHost.withContextLoader(classLoader, runtime::databaseSchemaVersion);
+    }
+
+    /**
+     * Calls one {@link ThriftHiveMetastore.Iface} method on this engine and returns its result; an exception the
+     * method throws (such as {@code NoSuchObjectException}) is thrown as it is.
+     */
+    public Object invoke(Method method, Object[] arguments)
+            throws Throwable
+    {
+        synchronized (inFlightLock) {
+            inFlight++;
+        }
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(classLoader);
+        try {
+            return method.invoke(handler, arguments);
+        }
+        catch (InvocationTargetException e) {
+            throw e.getCause();
+        }
+        finally {
+            thread.setContextClassLoader(previous);
+            synchronized (inFlightLock) {
+                inFlight--;
+                if (inFlight == 0) {
+                    inFlightLock.notifyAll();
+                }
+            }
+        }
+    }
+
+    /** The number of calls running on this engine now. */
+    public int callsInFlight()
+    {
+        synchronized (inFlightLock) {
+            return inFlight;
+        }
+    }
+
+    /** Waits until no call runs on this engine, at most the timeout; returns whether it is idle. */
+    public boolean awaitIdle(Duration timeout)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (inFlightLock) {
+            while (inFlight > 0) {
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                Duration wait = Duration.ofNanos(remaining);
+                inFlightLock.wait(Math.max(1, wait.toMillis()));
+            }
+            return true;
+        }
+    }
+
+    /** Drops the metastore's per-thread state of this engine on the calling thread. */
+    public void releaseThreadState()
+    {
+        EngineHost.withContextLoader(classLoader, () -> {
+            runtime.releaseThreadState();
+            return null;
+        });
+    }
+
+    /** Stops the engine and closes its classloader. Calls still in flight fail. */
+    @Override
+    public void close()
+    {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        long started = System.nanoTime();
+        try {
+            EngineHost.withContextLoader(classLoader, () -> {
+                runtime.close();
+                return null;
+            });
+        }
+        finally {
+            EngineHost.closeQuietly(classLoader);
+        }
+        log.info("Engine {} stopped in {} ms", name(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    @Override
+    public String toString()
+    {
+        return "Engine[%s, Hive %s, %s]".formatted(name(), hiveVersion, jdbcUrl());
+    }
+}

@@ -1,0 +1,142 @@
+package dev.ferry.front;
+
+import java.lang.ref.WeakReference;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.Arrays;
+import java.util.EnumMap;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+
+import dev.ferry.engine.Engine;
+import org.apache.hadoop.hive.metastore.api.MetaException;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.apache.thrift.TException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The one {@link ThriftHiveMetastore.Iface} clients talk to: forwards every call to the active engine, through
+ * the write gate. {@link #switchTo(Engine)} is atomic: a call that has picked its engine finishes there, every
+ * call after the switch goes to the new engine. A thread that last served a different engine first drops that
+ * engine's per-thread state (its RawStore and configuration), so no call runs on stale state.
+ */
+public final class Router
+        implements InvocationHandler
+{
+    private static final Logger log = LoggerFactory.getLogger(Router.class);
+
+    private final AtomicReference<Engine> active;
+    private final WriteGate gate;
+    private final ThreadLocal<WeakReference<Engine>> lastEngine = new ThreadLocal<>();
+    private final Map<MethodClass, LongAdder> calls = new EnumMap<>(MethodClass.class);
+    private final ThriftHiveMetastore.Iface iface;
+
+    public Router(Engine initial, WriteGate gate)
+    {
+        HmsMethods.verifyComplete();
+        this.active = new AtomicReference<>(requireNonNull(initial, "initial is null"));
+        this.gate = requireNonNull(gate, "gate is null");
+        for (MethodClass methodClass : MethodClass.values()) {
+            calls.put(methodClass, new LongAdder());
+        }
+        this.iface = (ThriftHiveMetastore.Iface) Proxy.newProxyInstance(Router.class.getClassLoader(),
+                new Class<?>[] {ThriftHiveMetastore.Iface.class}, this);
+    }
+
+    /** The routed metastore API, for the Thrift server. */
+    public ThriftHiveMetastore.Iface iface()
+    {
+        return iface;
+    }
+
+    public WriteGate gate()
+    {
+        return gate;
+    }
+
+    public Engine activeEngine()
+    {
+        return active.get();
+    }
+
+    /**
+     * Points every later call at the given engine and returns the previous one, which calls in flight may still
+     * use: wait for {@link Engine#awaitIdle} before closing it.
+     */
+    public Engine switchTo(Engine next)
+    {
+        requireNonNull(next, "next is null");
+        Engine previous = active.getAndSet(next);
+        log.info("Router switched from {} to {}", previous, next);
+        return previous;
+    }
+
+    /** Calls served so far, per method class. */
+    public long calls(MethodClass methodClass)
+    {
+        return calls.get(methodClass).sum();
+    }
+
+    @Override
+    public Object invoke(Object proxy, Method method, Object[] arguments)
+            throws Throwable
+    {
+        if (method.getDeclaringClass() == Object.class) {
+            return objectMethod(proxy, method, arguments);
+        }
+        MethodClass methodClass = HmsMethods.classify(method.getName());
+        calls.get(methodClass).increment();
+        gate.enter(methodClass, method.getName());
+        try {
+            Engine engine = active.get();
+            releaseStaleThreadState(engine);
+            return engine.invoke(method, arguments);
+        }
+        catch (TException e) {
+            throw e;
+        }
+        catch (RuntimeException | Error e) {
+            // The HMS handler turns its own failures into MetaException; anything else is a Ferry or engine
+            // bug, reported to the client as the one exception every Iface method declares.
+            log.error("HMS call {} failed unexpectedly", method.getName(), e);
+            throw new MetaException("%s failed: %s".formatted(method.getName(), e));
+        }
+        finally {
+            gate.exit(methodClass);
+        }
+    }
+
+    private void releaseStaleThreadState(Engine engine)
+    {
+        WeakReference<Engine> reference = lastEngine.get();
+        Engine last = reference == null ? null : reference.get();
+        if (last == engine) {
+            return;
+        }
+        if (last != null) {
+            try {
+                last.releaseThreadState();
+            }
+            catch (RuntimeException | LinkageError e) {
+                // The previous engine may be closed already; its state then goes with the thread.
+                log.debug("Could not release the thread state of {} on {}", last, Thread.currentThread().getName(), e);
+            }
+        }
+        lastEngine.set(new WeakReference<>(engine));
+    }
+
+    private Object objectMethod(Object proxy, Method method, Object[] arguments)
+    {
+        return switch (method.getName()) {
+            case "equals" -> proxy == arguments[0];
+            case "hashCode" -> System.identityHashCode(proxy);
+            case "toString" -> "Router[" + active.get() + "]";
+            default -> throw new UnsupportedOperationException(method + Arrays.toString(arguments));
+        };
+    }
+}

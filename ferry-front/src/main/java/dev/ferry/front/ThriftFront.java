@@ -1,0 +1,119 @@
+package dev.ferry.front;
+
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.SynchronousQueue;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.apache.thrift.protocol.TBinaryProtocol;
+import org.apache.thrift.protocol.TCompactProtocol;
+import org.apache.thrift.protocol.TProtocolFactory;
+import org.apache.thrift.server.TServer;
+import org.apache.thrift.server.TThreadPoolServer;
+import org.apache.thrift.transport.TServerSocket;
+import org.apache.thrift.transport.TTransportException;
+import org.apache.thrift.transport.layered.TFramedTransport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The Thrift server HMS clients connect to. One thread per connection, as in HMS; a thread ends when its
+ * connection closes, taking the engines' per-thread state with it.
+ */
+public final class ThriftFront
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(ThriftFront.class);
+
+    private final ThriftFrontConfig config;
+    private final TServerSocket socket;
+    private final TServer server;
+    private final ExecutorService workers;
+    private final Thread serving;
+
+    private ThriftFront(ThriftFrontConfig config, TServerSocket socket, TServer server, ExecutorService workers)
+    {
+        this.config = config;
+        this.socket = socket;
+        this.server = server;
+        this.workers = workers;
+        this.serving = new Thread(server::serve, "thrift-front-accept");
+    }
+
+    /** Binds the port and starts serving the given API; fails at once when the port is taken. */
+    public static ThriftFront start(ThriftFrontConfig config, ThriftHiveMetastore.Iface api)
+    {
+        requireNonNull(config, "config is null");
+        requireNonNull(api, "api is null");
+        TServerSocket socket;
+        try {
+            socket = new TServerSocket(new TServerSocket.ServerSocketTransportArgs()
+                    .bindAddr(new InetSocketAddress(config.host(), config.port()))
+                    .backlog(config.maxConnections()));
+        }
+        catch (TTransportException e) {
+            throw new IllegalStateException("cannot listen for Thrift clients on %s:%s: %s"
+                    .formatted(config.host(), config.port(), e.getMessage()), e);
+        }
+        AtomicInteger threadNumber = new AtomicInteger();
+        ThreadPoolExecutor workers = new ThreadPoolExecutor(0, config.maxConnections(), 0, TimeUnit.SECONDS,
+                new SynchronousQueue<>(), runnable -> {
+                    Thread thread = new Thread(runnable, "thrift-front-" + threadNumber.incrementAndGet());
+                    thread.setDaemon(true);
+                    return thread;
+                });
+        TThreadPoolServer.Args args = new TThreadPoolServer.Args(socket)
+                .processor(new ThriftHiveMetastore.Processor<>(api))
+                .protocolFactory(protocolFactory(config.protocol()))
+                .executorService(workers);
+        if (config.transport() == ThriftFrontConfig.Transport.FRAMED) {
+            args.transportFactory(new TFramedTransport.Factory(config.maxMessageBytes()));
+        }
+        ThriftFront front = new ThriftFront(config, socket, new TThreadPoolServer(args), workers);
+        front.serving.setDaemon(true);
+        front.serving.start();
+        log.info("Thrift front listening on {}:{} ({} transport, {} protocol)", config.host(), front.port(),
+                config.transport(), config.protocol());
+        return front;
+    }
+
+    private static TProtocolFactory protocolFactory(ThriftFrontConfig.Protocol protocol)
+    {
+        return switch (protocol) {
+            case BINARY -> new TBinaryProtocol.Factory();
+            case COMPACT -> new TCompactProtocol.Factory();
+        };
+    }
+
+    /** The bound port: the configured one, or the one chosen when it was 0. */
+    public int port()
+    {
+        return socket.getServerSocket().getLocalPort();
+    }
+
+    public ThriftFrontConfig config()
+    {
+        return config;
+    }
+
+    @Override
+    public void close()
+    {
+        server.stop();
+        socket.close();
+        workers.shutdownNow();
+        try {
+            serving.join(5_000);
+            workers.awaitTermination(5, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        log.info("Thrift front stopped");
+    }
+}

@@ -1,0 +1,198 @@
+package dev.ferry.front;
+
+import java.time.Duration;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.apache.hadoop.hive.metastore.api.MetaException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Holds write calls while the metastore's database is being switched; never holds reads. A held write waits until
+ * the gate opens, at most the hold bound, then fails with a {@link MetaException} that says a cutover is in
+ * progress and the call may be retried. The gate also counts writes in flight, so a cutover can wait for the
+ * writes that passed before the hold.
+ */
+public final class WriteGate
+{
+    public enum State
+    {
+        OPEN,
+        HOLD_WRITES,
+    }
+
+    private static final Logger log = LoggerFactory.getLogger(WriteGate.class);
+
+    private final Duration holdBound;
+    private final ReentrantLock lock = new ReentrantLock();
+    private final Condition changed = lock.newCondition();
+    private State state = State.OPEN;
+    private int writesInFlight;
+    private int writesWaiting;
+
+    public WriteGate(Duration holdBound)
+    {
+        requireNonNull(holdBound, "holdBound is null");
+        if (holdBound.isNegative() || holdBound.isZero()) {
+            throw new IllegalArgumentException("holdBound must be positive: " + holdBound);
+        }
+        this.holdBound = holdBound;
+    }
+
+    public Duration holdBound()
+    {
+        return holdBound;
+    }
+
+    public State state()
+    {
+        lock.lock();
+        try {
+            return state;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Lets a call pass: reads at once, writes once the gate is open. A caller that passed must call
+     * {@link #exit(MethodClass)} when the call is done.
+     *
+     * @throws MetaException when a write was held for the whole hold bound
+     */
+    public void enter(MethodClass methodClass, String methodName)
+            throws MetaException
+    {
+        if (!methodClass.writes()) {
+            return;
+        }
+        lock.lock();
+        try {
+            if (state == State.HOLD_WRITES) {
+                awaitOpen(methodName);
+            }
+            writesInFlight++;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    private void awaitOpen(String methodName)
+            throws MetaException
+    {
+        long remaining = holdBound.toNanos();
+        writesWaiting++;
+        try {
+            while (state == State.HOLD_WRITES) {
+                if (remaining <= 0) {
+                    throw new MetaException(("Ferry is switching this metastore to another database (cutover in "
+                            + "progress); %s was held for %s ms and not applied. Retry the call.")
+                            .formatted(methodName, holdBound.toMillis()));
+                }
+                remaining = changed.awaitNanos(remaining);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new MetaException("interrupted while %s was held for a cutover; it was not applied".formatted(methodName));
+        }
+        finally {
+            writesWaiting--;
+        }
+    }
+
+    /** Ends a call that {@link #enter(MethodClass, String)} let pass. */
+    public void exit(MethodClass methodClass)
+    {
+        if (!methodClass.writes()) {
+            return;
+        }
+        lock.lock();
+        try {
+            writesInFlight--;
+            if (writesInFlight == 0) {
+                changed.signalAll();
+            }
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /** OPEN → HOLD_WRITES: writes that arrive from now on wait. Writes already in flight go on. */
+    public void holdWrites()
+    {
+        transition(State.OPEN, State.HOLD_WRITES);
+    }
+
+    /** HOLD_WRITES → OPEN: held writes go on. */
+    public void release()
+    {
+        transition(State.HOLD_WRITES, State.OPEN);
+    }
+
+    private void transition(State expected, State next)
+    {
+        lock.lock();
+        try {
+            if (state != expected) {
+                throw new IllegalStateException("cannot move the write gate from %s to %s: it is %s"
+                        .formatted(expected, next, state));
+            }
+            state = next;
+            changed.signalAll();
+            log.info("Write gate {} -> {} ({} writes in flight, {} waiting)", expected, next, writesInFlight, writesWaiting);
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /** Waits until no write that passed the gate is still running; returns whether that happened in time. */
+    public boolean awaitWritesDrained(Duration timeout)
+            throws InterruptedException
+    {
+        long remaining = timeout.toNanos();
+        lock.lock();
+        try {
+            while (writesInFlight > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = changed.awaitNanos(remaining);
+            }
+            return true;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    public int writesInFlight()
+    {
+        lock.lock();
+        try {
+            return writesInFlight;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /** The writes waiting for the gate to open now. */
+    public int writesWaiting()
+    {
+        lock.lock();
+        try {
+            return writesWaiting;
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+}
