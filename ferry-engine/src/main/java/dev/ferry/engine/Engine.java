@@ -2,6 +2,7 @@ package dev.ferry.engine;
 
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -29,6 +30,7 @@ public final class Engine
     private final ChildFirstClassLoader classLoader;
     private final EngineRuntime runtime;
     private final ThriftHiveMetastore.Iface handler;
+    private final ThriftHiveMetastore.Iface client;
     private final Object inFlightLock = new Object();
     private int inFlight;
     private final AtomicBoolean closed = new AtomicBoolean();
@@ -40,6 +42,8 @@ public final class Engine
         this.classLoader = requireNonNull(classLoader, "classLoader is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
         this.handler = runtime.handler();
+        this.client = (ThriftHiveMetastore.Iface) Proxy.newProxyInstance(Engine.class.getClassLoader(),
+                new Class<?>[] {ThriftHiveMetastore.Iface.class}, (proxy, method, arguments) -> invoke(method, arguments));
     }
 
     public String name()
@@ -100,6 +104,15 @@ public final class Engine
                 }
             }
         }
+    }
+
+    /**
+     * This engine's API as a typed interface, each call made as by {@link #invoke}; for direct calls (warm-up,
+     * tests) rather than client traffic, which goes through the router.
+     */
+    public ThriftHiveMetastore.Iface client()
+    {
+        return client;
     }
 
     /** The number of calls running on this engine now. */

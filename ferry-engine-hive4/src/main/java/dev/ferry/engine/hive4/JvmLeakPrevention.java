@@ -1,6 +1,7 @@
 package dev.ferry.engine.hive4;
 
 import java.lang.management.ManagementFactory;
+import java.lang.ref.Reference;
 import java.lang.reflect.Field;
 import java.sql.Driver;
 import java.sql.DriverManager;
@@ -62,6 +63,7 @@ final class JvmLeakPrevention
         run("MBeans", () -> unregisterMBeans(engineLoader));
         run("JVM shutdown hooks", () -> removeShutdownHooks(engineLoader));
         run("JDBC drivers", () -> deregisterJdbcDrivers(engineLoader));
+        run("thread-local values", () -> clearThreadLocals(engineLoader));
         run("threads", () -> stopThreads(engineLoader));
     }
 
@@ -138,6 +140,64 @@ final class JvmLeakPrevention
                 log.warn("Thread {} of a stopped engine did not stop", thread.getName());
             }
         }
+    }
+
+    /**
+     * Values of the engine's classes left in thread-local maps (HMS keeps its RawStore, PerfLogger and deadlines
+     * per thread) on threads that outlive the engine. The engine is stopped and no thread calls it any more, so
+     * the entries are cleared on every thread, as Tomcat does for a stopped web application. Needs
+     * {@code --add-opens java.base/java.lang=ALL-UNNAMED}.
+     */
+    private static void clearThreadLocals(ClassLoader engineLoader)
+            throws ReflectiveOperationException
+    {
+        Field threadLocals = Thread.class.getDeclaredField("threadLocals");
+        Field inheritableThreadLocals = Thread.class.getDeclaredField("inheritableThreadLocals");
+        threadLocals.setAccessible(true);
+        inheritableThreadLocals.setAccessible(true);
+        Class<?> mapClass = Class.forName("java.lang.ThreadLocal$ThreadLocalMap");
+        Field table = mapClass.getDeclaredField("table");
+        table.setAccessible(true);
+        Field value = Class.forName("java.lang.ThreadLocal$ThreadLocalMap$Entry").getDeclaredField("value");
+        value.setAccessible(true);
+        int cleared = 0;
+        for (Thread thread : Thread.getAllStackTraces().keySet()) {
+            for (Field mapField : List.of(threadLocals, inheritableThreadLocals)) {
+                Object map = mapField.get(thread);
+                if (map == null) {
+                    continue;
+                }
+                Object[] entries = (Object[]) table.get(map);
+                for (Object entry : entries) {
+                    if (entry == null) {
+                        continue;
+                    }
+                    Reference<?> key = (Reference<?>) entry;
+                    Object threadLocal = key.get();
+                    if (loadedBy(threadLocal, engineLoader) || loadedBy(value.get(entry), engineLoader)) {
+                        value.set(entry, null);
+                        key.clear();
+                        cleared++;
+                    }
+                }
+            }
+        }
+        log.debug("Cleared {} thread-local values of a stopped engine", cleared);
+    }
+
+    private static boolean loadedBy(Object object, ClassLoader engineLoader)
+    {
+        if (object == null) {
+            return false;
+        }
+        if (object.getClass().getClassLoader() == engineLoader) {
+            return true;
+        }
+        if (object instanceof Reference<?> reference) {
+            Object referent = reference.get();
+            return referent != null && referent.getClass().getClassLoader() == engineLoader;
+        }
+        return false;
     }
 
     private static boolean belongsTo(Thread thread, ClassLoader engineLoader)
