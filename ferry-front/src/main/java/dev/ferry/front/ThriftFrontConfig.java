@@ -47,6 +47,11 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
         return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, 100 * 1024 * 1024);
     }
 
+    public ThriftFrontConfig withHost(String newHost)
+    {
+        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes);
+    }
+
     public ThriftFrontConfig withPort(int newPort)
     {
         return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes);

@@ -1,0 +1,154 @@
+package dev.ferry.front;
+
+import java.time.Duration;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.HmsClient;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.hive.metastore.api.MetaException;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+/** The write gate, seen by real HMS clients over Thrift in front of a real engine. */
+class WriteGateTest
+{
+    private static final Duration HOLD_BOUND = Duration.ofSeconds(2);
+
+    private static EmbeddedPostgresServer postgres;
+    private static Engine engine;
+    private static WriteGate gate;
+    private static ThriftFront front;
+
+    @BeforeAll
+    static void start()
+            throws Exception
+    {
+        postgres = EmbeddedPostgresServer.start();
+        engine = FrontFixture.initializeAndStart(FrontFixture.host(), "gate", postgres.createDatabase("hms_gate"),
+                EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+        gate = new WriteGate(HOLD_BOUND);
+        front = ThriftFront.start(FrontFixture.loopback(), new Router(engine, gate).iface());
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        front.close();
+        engine.close();
+        postgres.close();
+    }
+
+    @AfterEach
+    void openGate()
+    {
+        if (gate.state() == WriteGate.State.HOLD_WRITES) {
+            gate.release();
+        }
+    }
+
+    private static HmsClient client()
+    {
+        return HmsClient.connect("127.0.0.1", front.port());
+    }
+
+    @Test
+    void heldWritesCompleteAfterRelease()
+            throws Exception
+    {
+        try (HmsClient writer = client()) {
+            gate.holdWrites();
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try {
+                    writer.api().create_database(HmsObjects.database("held_then_released"));
+                }
+                catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> gate.writesWaiting() == 1);
+            assertThat(write).isNotDone();
+            gate.release();
+            write.get(10, TimeUnit.SECONDS);
+            assertThat(writer.api().get_all_databases()).contains("held_then_released");
+        }
+    }
+
+    @Test
+    void writeHeldPastTheBoundGetsRetryableError()
+            throws Exception
+    {
+        try (HmsClient writer = client()) {
+            gate.holdWrites();
+            long started = System.nanoTime();
+            assertThatThrownBy(() -> writer.api().create_database(HmsObjects.database("held_too_long")))
+                    .isInstanceOf(MetaException.class)
+                    .hasMessage("Ferry is switching this metastore to another database (cutover in progress); "
+                            + "create_database was held for 2000 ms and not applied. Retry the call.");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isGreaterThanOrEqualTo(HOLD_BOUND);
+            gate.release();
+            // Not applied, and the connection still works: the retry succeeds.
+            assertThat(writer.api().get_all_databases()).doesNotContain("held_too_long");
+            writer.api().create_database(HmsObjects.database("held_too_long"));
+            assertThat(writer.api().get_all_databases()).contains("held_too_long");
+        }
+    }
+
+    @Test
+    void readsPassWhileWritesAreHeld()
+            throws Exception
+    {
+        try (HmsClient writer = client(); HmsClient reader = client()) {
+            writer.api().create_database(HmsObjects.database("readable"));
+            gate.holdWrites();
+            CompletableFuture<Void> write = CompletableFuture.runAsync(() -> {
+                try {
+                    writer.api().drop_database("readable", true, true);
+                }
+                catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            await().atMost(Duration.ofSeconds(5)).until(() -> gate.writesWaiting() == 1);
+            long started = System.nanoTime();
+            assertThat(reader.api().get_all_databases()).contains("readable");
+            assertThat(reader.api().get_database("readable").getName()).isEqualTo("readable");
+            reader.api().get_open_txns();
+            reader.api().show_locks(new org.apache.hadoop.hive.metastore.api.ShowLocksRequest());
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(HOLD_BOUND);
+            assertThat(write).isNotDone();
+            gate.release();
+            write.get(10, TimeUnit.SECONDS);
+            assertThat(reader.api().get_all_databases()).doesNotContain("readable");
+        }
+    }
+
+    @Test
+    void holdWaitsForWritesInFlight()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        local.enter(MethodClass.WRITE, "alter_table");
+        local.holdWrites();
+        assertThat(local.awaitWritesDrained(Duration.ofMillis(100))).isFalse();
+        local.exit(MethodClass.WRITE);
+        assertThat(local.awaitWritesDrained(Duration.ofMillis(100))).isTrue();
+    }
+
+    @Test
+    void illegalTransitionNamesTheStates()
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        assertThatThrownBy(local::release)
+                .isInstanceOf(IllegalStateException.class)
+                .hasMessage("cannot move the write gate from HOLD_WRITES to OPEN: it is OPEN");
+    }
+}
