@@ -1,11 +1,15 @@
 package dev.ferry.engine.hive4;
 
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Arrays;
 import java.util.Optional;
 import java.util.Properties;
 
@@ -17,6 +21,8 @@ import dev.ferry.engine.spi.EngineSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hive.metastore.MetaStoreSchemaInfoFactory;
 import org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import static dev.ferry.engine.spi.EngineException.Reason.DATABASE_UNREACHABLE;
 import static dev.ferry.engine.spi.EngineException.Reason.INTERNAL;
@@ -28,6 +34,7 @@ public final class Hive4EngineRuntimeFactory
         implements EngineRuntimeFactory
 {
     static final String HIVE_VERSION = "4.0.1";
+    private static final Logger log = LoggerFactory.getLogger(Hive4EngineRuntimeFactory.class);
 
     @Override
     public String hiveVersion()
@@ -122,22 +129,30 @@ public final class Hive4EngineRuntimeFactory
                 "-userName", settings.user(),
                 "-passWord", settings.password(),
         };
-        try {
-            int exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments, null, conf);
-            if (exitCode != 0) {
-                throw new EngineException(INTERNAL, "Hive's schema tool exited with %s initialising %s"
-                        .formatted(exitCode, settings.jdbcUrl()));
-            }
+        // The schema tool and the sqlline it runs print every statement of the script (706 for PostgreSQL) to
+        // standard output whatever their verbosity; keep that out of Ferry's output and show it only on failure.
+        ByteArrayOutputStream console = new ByteArrayOutputStream();
+        PrintStream standardOut = System.out;
+        PrintStream standardErr = System.err;
+        int exitCode;
+        try (PrintStream captured = new PrintStream(console, true, StandardCharsets.UTF_8)) {
+            System.setOut(captured);
+            System.setErr(captured);
+            exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments, null, conf);
         }
         catch (RuntimeException e) {
-            if (e instanceof EngineException) {
-                throw e;
-            }
-            throw new EngineException(INTERNAL, "Hive's schema tool failed to initialise %s: %s"
-                    .formatted(settings.jdbcUrl(), rootMessage(e)), e);
+            throw new EngineException(INTERNAL, "Hive's schema tool failed to initialise %s: %s%s"
+                    .formatted(settings.jdbcUrl(), rootMessage(e), lastLines(console)), e);
         }
         finally {
+            System.setOut(standardOut);
+            System.setErr(standardErr);
+            log.debug("Schema tool output:\n{}", console.toString(StandardCharsets.UTF_8));
             JvmLeakPrevention.releaseAll(getClass().getClassLoader());
+        }
+        if (exitCode != 0) {
+            throw new EngineException(INTERNAL, "Hive's schema tool exited with %s initialising %s%s"
+                    .formatted(exitCode, settings.jdbcUrl(), lastLines(console)));
         }
     }
 
@@ -154,6 +169,13 @@ public final class Hive4EngineRuntimeFactory
                             .formatted(settings.jdbcUrl(), found, HIVE_VERSION, expected));
         }
         return Hive4EngineRuntime.start(settings, found);
+    }
+
+    private static String lastLines(ByteArrayOutputStream console)
+    {
+        String[] lines = console.toString(StandardCharsets.UTF_8).strip().split("\n");
+        int from = Math.max(0, lines.length - 5);
+        return lines.length == 0 || lines[0].isEmpty() ? "" : "; it printed: " + String.join(" | ", Arrays.copyOfRange(lines, from, lines.length));
     }
 
     static String rootMessage(Throwable throwable)

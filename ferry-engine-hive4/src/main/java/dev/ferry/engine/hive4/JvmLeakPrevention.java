@@ -105,6 +105,10 @@ final class JvmLeakPrevention
         field.setAccessible(true);
         @SuppressWarnings("unchecked")
         Map<Thread, Thread> hooks = (Map<Thread, Thread>) field.get(null);
+        if (hooks == null) {
+            // The JVM is shutting down and running the hooks already.
+            return;
+        }
         List<Thread> ours = new ArrayList<>();
         synchronized (hooksClass) {
             for (Thread hook : hooks.keySet()) {
@@ -120,14 +124,22 @@ final class JvmLeakPrevention
 
     /**
      * Threads started by the engine's code (Hadoop's statistics cleaner, pools a library did not close) would keep
-     * the classloader alive; all of them stop on interrupt.
+     * the classloader alive; all of them stop on interrupt. JDK system threads that merely inherited the engine's
+     * context classloader (the process reaper, after a subprocess) are not the engine's to stop: they get Ferry's
+     * system classloader as their context instead.
      */
     private static void stopThreads(ClassLoader engineLoader)
             throws InterruptedException
     {
         List<Thread> ours = new ArrayList<>();
         for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (thread != Thread.currentThread() && thread.isAlive() && belongsTo(thread, engineLoader)) {
+            if (thread == Thread.currentThread() || !thread.isAlive() || !belongsTo(thread, engineLoader)) {
+                continue;
+            }
+            if (isSystemThread(thread)) {
+                thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
+            }
+            else {
                 ours.add(thread);
             }
         }
@@ -198,6 +210,12 @@ final class JvmLeakPrevention
             return referent != null && referent.getClass().getClassLoader() == engineLoader;
         }
         return false;
+    }
+
+    private static boolean isSystemThread(Thread thread)
+    {
+        ThreadGroup group = thread.getThreadGroup();
+        return thread.getClass().getClassLoader() == null && group != null && group.getParent() == null;
     }
 
     private static boolean belongsTo(Thread thread, ClassLoader engineLoader)

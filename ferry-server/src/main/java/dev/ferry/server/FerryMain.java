@@ -1,0 +1,137 @@
+package dev.ferry.server;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.List;
+
+import dev.ferry.server.config.ConfigException;
+import dev.ferry.server.config.ServerConfig;
+import org.apache.logging.log4j.LogManager;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@code ferry} command. Errors an operator can fix are printed as one message on standard error, without a
+ * stack trace, and end the process with a non-zero code: 2 for bad usage or configuration, 1 for anything that
+ * stopped Ferry from starting or serving.
+ */
+public final class FerryMain
+{
+    static final int EXIT_OK = 0;
+    static final int EXIT_FAILED = 1;
+    static final int EXIT_USAGE = 2;
+
+    private static final String USAGE = """
+            usage: ferry serve [--config FILE]
+                   ferry version
+                   ferry help
+
+            serve    run the Hive Metastore service (Thrift, default port 9083) and its HTTP endpoint (default
+                     port 8080); without --config every key has its default: an embedded PostgreSQL under ./data
+                     is the metastore database. Keys: docs/CONFIGURATION.md.
+            """;
+
+    private FerryMain() {}
+
+    public static void main(String[] args)
+    {
+        int code = run(args, System.out, System.err);
+        if (code != EXIT_OK) {
+            LogManager.shutdown();
+            System.exit(code);
+        }
+    }
+
+    static int run(String[] args, PrintStream out, PrintStream err)
+    {
+        List<String> arguments = List.of(args);
+        if (arguments.isEmpty()) {
+            err.print(USAGE);
+            return EXIT_USAGE;
+        }
+        return switch (arguments.get(0)) {
+            case "serve" -> serve(arguments.subList(1, arguments.size()), out, err);
+            case "version", "--version" -> {
+                out.println("ferry " + version());
+                yield EXIT_OK;
+            }
+            case "help", "--help", "-h" -> {
+                out.print(USAGE);
+                yield EXIT_OK;
+            }
+            default -> {
+                err.printf("ferry: unknown command '%s'%n%s", arguments.get(0), USAGE);
+                yield EXIT_USAGE;
+            }
+        };
+    }
+
+    private static int serve(List<String> arguments, PrintStream out, PrintStream err)
+    {
+        Path configFile = null;
+        for (int i = 0; i < arguments.size(); i++) {
+            String argument = arguments.get(i);
+            if (argument.equals("--config") && i + 1 < arguments.size()) {
+                configFile = Path.of(arguments.get(++i));
+            }
+            else if (argument.startsWith("--config=")) {
+                configFile = Path.of(argument.substring("--config=".length()));
+            }
+            else {
+                err.printf("ferry: unexpected argument '%s' for serve%n%s", argument, USAGE);
+                return EXIT_USAGE;
+            }
+        }
+        ServerConfig config;
+        try {
+            config = configFile == null ? ServerConfig.defaults() : ServerConfig.load(configFile);
+        }
+        catch (ConfigException e) {
+            err.println("ferry: " + e.getMessage());
+            return EXIT_USAGE;
+        }
+
+        Logger log = LoggerFactory.getLogger(FerryMain.class);
+        log.info("Ferry {} starting (config: {}, pid {})", version(), configFile == null ? "defaults" : configFile.toAbsolutePath(),
+                ProcessHandle.current().pid());
+        FerryServer server = new FerryServer(config);
+        Thread shutdown = new Thread(() -> {
+            log.info("Signal received: shutting down");
+            server.close();
+            LogManager.shutdown();
+        }, "ferry-shutdown");
+        Runtime.getRuntime().addShutdownHook(shutdown);
+        try {
+            server.start();
+        }
+        catch (FerryStartupException e) {
+            log.debug("Ferry could not start", e);
+            err.println("ferry: cannot start: " + e.getMessage());
+            removeQuietly(shutdown);
+            return EXIT_FAILED;
+        }
+        try {
+            server.awaitStopped();
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return EXIT_OK;
+    }
+
+    private static void removeQuietly(Thread hook)
+    {
+        try {
+            Runtime.getRuntime().removeShutdownHook(hook);
+        }
+        catch (IllegalStateException ignored) {
+            // Already shutting down.
+        }
+    }
+
+    static String version()
+    {
+        String version = FerryMain.class.getPackage().getImplementationVersion();
+        return version == null ? "development" : version;
+    }
+}
