@@ -1,0 +1,167 @@
+package dev.ferry.server.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.HashSet;
+import java.util.Set;
+
+import dev.ferry.front.ThriftFrontConfig;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ServerConfigTest
+{
+    private static final Path DOCS = Path.of("..", "docs", "CONFIGURATION.md");
+
+    @TempDir
+    Path directory;
+
+    @Test
+    void defaultsAreEmbeddedPostgresUnderDataAndStandardPorts()
+    {
+        ServerConfig config = ServerConfig.defaults();
+        assertThat(config.dataDirectory()).isEqualTo(Path.of("data"));
+        assertThat(config.warehouseDirectory()).isEqualTo(Path.of("data", "warehouse"));
+        assertThat(config.ownDatabase().embedded()).isTrue();
+        assertThat(config.ownDatabase().user()).isEqualTo("postgres");
+        assertThat(config.thrift()).isEqualTo(ThriftFrontConfig.defaults());
+        assertThat(config.thrift().port()).isEqualTo(9083);
+        assertThat(config.http().port()).isEqualTo(8080);
+        assertThat(config.writeHoldBound()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.engine().backgroundTasks()).isFalse();
+        assertThat(config.engine().home()).isEqualTo(Path.of(System.getProperty(ServerConfig.ENGINE_HOME_PROPERTY)));
+    }
+
+    @Test
+    void readsEveryKey()
+    {
+        ServerConfig config = ServerConfig.parse("test", """
+                data-directory: /var/lib/ferry
+                warehouse:
+                  directory: /warehouse
+                engine:
+                  home: /opt/engine
+                  background-tasks: true
+                own-database:
+                  url: jdbc:postgresql://db:5432/hms
+                  user: ferry
+                  password: secret
+                thrift:
+                  host: 127.0.0.1
+                  port: 19083
+                  transport: framed
+                  protocol: compact
+                  max-connections: 50
+                  max-message-size: 2048
+                http:
+                  host: 127.0.0.1
+                  port: 18080
+                cutover:
+                  write-hold-bound: 500ms
+                """);
+        assertThat(config.dataDirectory()).isEqualTo(Path.of("/var/lib/ferry"));
+        assertThat(config.warehouseDirectory()).isEqualTo(Path.of("/warehouse"));
+        assertThat(config.engine()).isEqualTo(new ServerConfig.EngineConfig(Path.of("/opt/engine"), true));
+        assertThat(config.ownDatabase().url()).contains("jdbc:postgresql://db:5432/hms");
+        assertThat(config.ownDatabase().user()).isEqualTo("ferry");
+        assertThat(config.ownDatabase().password()).isEqualTo("secret");
+        assertThat(config.ownDatabase().toString()).doesNotContain("secret");
+        assertThat(config.thrift()).isEqualTo(new ThriftFrontConfig("127.0.0.1", 19083, ThriftFrontConfig.Transport.FRAMED,
+                ThriftFrontConfig.Protocol.COMPACT, 50, 2048));
+        assertThat(config.http()).isEqualTo(new ServerConfig.HttpConfig("127.0.0.1", 18080));
+        assertThat(config.writeHoldBound()).isEqualTo(Duration.ofMillis(500));
+    }
+
+    @Test
+    void unknownKeyIsNamedWithTheClosestKnownOne()
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("ferry.yaml", "thrift:\n  prot: 9083\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessage("invalid configuration in ferry.yaml:%n  thrift.prot: unknown key (did you mean thrift.port?)".formatted());
+        assertThatThrownBy(() -> ServerConfig.parse("ferry.yaml", "colour: blue\n"))
+                .hasMessage("invalid configuration in ferry.yaml:%n  colour: unknown key".formatted());
+    }
+
+    @Test
+    void reportsEveryProblemAtOnce()
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("ferry.yaml", """
+                thrift:
+                  port: 70000
+                  transport: carrier-pigeon
+                  max-connections: 0
+                http:
+                  port: -1
+                engine:
+                  background-tasks: maybe
+                cutover:
+                  write-hold-bound: soon
+                """))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "engine.background-tasks: must be true or false, got \"maybe\"",
+                        "thrift.port: must be an integer from 0 to 65535, got 70000",
+                        "thrift.transport: must be one of unframed, framed, got \"carrier-pigeon\"",
+                        "thrift.max-connections: must be an integer from 1 to 100000, got 0",
+                        "http.port: must be an integer from 0 to 65535, got -1",
+                        "cutover.write-hold-bound: must be a duration such as 500ms, 30s, 2m or 1h, got \"soon\""));
+    }
+
+    @Test
+    void crossFieldChecksNameBothKeys()
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  port: 9000\nhttp:\n  port: 9000\n"))
+                .hasMessageContaining("http.port: must differ from thrift.port (both are 9000)");
+        assertThatThrownBy(() -> ServerConfig.parse("f", "own-database:\n  url: jdbc:mysql://db/hms\n  user: x\n"))
+                .hasMessageContaining("own-database.url: must be a PostgreSQL JDBC URL (jdbc:postgresql://HOST:PORT/DATABASE), got jdbc:mysql://db/hms");
+        assertThatThrownBy(() -> ServerConfig.parse("f", "own-database:\n  url: jdbc:postgresql://db/hms\n"))
+                .hasMessageContaining("own-database.user: must be set when own-database.url is set");
+        assertThatThrownBy(() -> ServerConfig.parse("f", "own-database:\n  url: jdbc:postgresql://db/hms\n  user: a\n  embedded:\n    port: 5432\n"))
+                .hasMessageContaining("own-database.embedded.port: applies only to the embedded database, but own-database.url is set");
+        assertThatThrownBy(() -> ServerConfig.parse("f", "cutover:\n  write-hold-bound: 1h\n"))
+                .hasMessageContaining("cutover.write-hold-bound: must be from 100ms to 600s, got 1h");
+    }
+
+    @Test
+    void malformedYamlAndMissingFileAreReportedNotThrownRaw()
+            throws Exception
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("ferry.yaml", "thrift: [port: 1\n"))
+                .isInstanceOf(ConfigException.class)
+                .hasMessageStartingWith("invalid configuration in ferry.yaml:%n  not valid YAML: ".formatted());
+        assertThatThrownBy(() -> ServerConfig.parse("ferry.yaml", "- a\n- b\n"))
+                .hasMessage("invalid configuration in ferry.yaml:%n  the file must be a YAML mapping of keys to values".formatted());
+        Path missing = directory.resolve("missing.yaml");
+        assertThatThrownBy(() -> ServerConfig.load(missing))
+                .hasMessage("invalid configuration in %s:%n  the file does not exist".formatted(missing));
+        Path file = directory.resolve("ok.yaml");
+        Files.writeString(file, "thrift:\n  port: \"9084\"\n");
+        assertThat(ServerConfig.load(file).thrift().port()).isEqualTo(9084);
+    }
+
+    @Test
+    void everyKeyIsDocumentedAndEveryDocumentedKeyExists()
+            throws Exception
+    {
+        String docs = Files.readString(DOCS);
+        Set<String> documented = new HashSet<>();
+        Matcher rows = Pattern.compile("(?m)^\\| `([a-z.-]+)` \\|").matcher(docs);
+        while (rows.find()) {
+            documented.add(rows.group(1));
+        }
+        assertThat(documented).containsExactlyInAnyOrderElementsOf(ServerConfig.keys());
+    }
+
+    @Test
+    void shippedExampleConfigIsValidAndEqualsTheDefaults()
+    {
+        Path example = Path.of("..", "ferry-dist", "src", "main", "conf", "ferry.yaml");
+        assertThat(ServerConfig.load(example)).isEqualTo(ServerConfig.defaults());
+    }
+}
