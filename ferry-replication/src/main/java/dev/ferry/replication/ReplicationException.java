@@ -1,0 +1,68 @@
+package dev.ferry.replication;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A replication failure with a reason the control plane maps to a state and a message the user can act on. The
+ * reasons marked "user must fix" put a migration in AWAITING_USER_ACTION.
+ */
+public class ReplicationException
+        extends RuntimeException
+{
+    public enum Reason
+    {
+        /** Host unreachable, connection refused or timed out (user must fix). */
+        SOURCE_UNREACHABLE,
+        /** The source rejected the user name or password (user must fix). */
+        SOURCE_ACCESS_DENIED,
+        /** binlog off, or binlog_format / binlog_row_image not ROW / FULL (user must fix). */
+        SOURCE_BINLOG_NOT_READY,
+        /** The CDC user lacks replication privileges, or the reader lacks SELECT (user must fix). */
+        SOURCE_PRIVILEGES_MISSING,
+        /** The source's metastore schema version differs from the engine's (user must fix). */
+        SOURCE_SCHEMA_VERSION_MISMATCH,
+        /** HMS tables are missing in the source database (user must fix). */
+        SOURCE_SCHEMA_INCOMPLETE,
+        /** The binlog position replication needs has been purged from the source (user must fix). */
+        SOURCE_BINLOG_PURGED,
+        /** The own database already holds user metadata; a migration would overwrite it. */
+        OWN_DATABASE_NOT_EMPTY,
+        /** The own database cannot be reached or written. */
+        OWN_DATABASE_UNAVAILABLE,
+        /** The staging location cannot be written. */
+        STAGING_UNAVAILABLE,
+        /** Source and own database differ after a drain (verify). */
+        VERIFICATION_FAILED,
+        /** A bug or an unexpected environment problem, described in the message. */
+        INTERNAL;
+
+        /** Whether the user must change something on their side before replication can go on. */
+        public boolean userMustFix()
+        {
+            return switch (this) {
+                case SOURCE_UNREACHABLE, SOURCE_ACCESS_DENIED, SOURCE_BINLOG_NOT_READY, SOURCE_PRIVILEGES_MISSING,
+                        SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_INCOMPLETE, SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY -> true;
+                case OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE, VERIFICATION_FAILED, INTERNAL -> false;
+            };
+        }
+    }
+
+    private final Reason reason;
+
+    public ReplicationException(Reason reason, String message)
+    {
+        super(message);
+        this.reason = requireNonNull(reason, "reason is null");
+    }
+
+    public ReplicationException(Reason reason, String message, Throwable cause)
+    {
+        super(message, cause);
+        this.reason = requireNonNull(reason, "reason is null");
+    }
+
+    public Reason reason()
+    {
+        return reason;
+    }
+}
