@@ -1,0 +1,49 @@
+package dev.ferry.replication.schema;
+
+import java.util.List;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One HMS table in both schemas, with its columns in the PostgreSQL script's order.
+ *
+ * @param rowKey the columns that identify a row (primary key, else a unique key of NOT NULL columns); empty for
+ *     the few HMS tables that have neither, whose rows are identified by all their values
+ */
+public record TableMapping(String name, List<ColumnMapping> columns, List<String> rowKey, Optional<String> identityColumn)
+{
+    public TableMapping
+    {
+        requireNonNull(name, "name is null");
+        columns = List.copyOf(columns);
+        rowKey = List.copyOf(rowKey);
+        requireNonNull(identityColumn, "identityColumn is null");
+    }
+
+    public String targetIdentifier()
+    {
+        return "\"" + name + "\"";
+    }
+
+    public String sourceIdentifier()
+    {
+        return "`" + name + "`";
+    }
+
+    public ColumnMapping column(String columnName)
+    {
+        return columns.stream().filter(column -> column.name().equalsIgnoreCase(columnName)).findFirst()
+                .orElseThrow(() -> new IllegalArgumentException("table %s has no column %s".formatted(name, columnName)));
+    }
+
+    public int columnIndex(String columnName)
+    {
+        for (int i = 0; i < columns.size(); i++) {
+            if (columns.get(i).name().equalsIgnoreCase(columnName)) {
+                return i;
+            }
+        }
+        throw new IllegalArgumentException("table %s has no column %s".formatted(name, columnName));
+    }
+}
