@@ -1,0 +1,296 @@
+package dev.ferry.replication;
+
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Replication's own bookkeeping, in schema {@code ferry_replication} of the own database, so that it commits in the
+ * same PostgreSQL transactions as the data it describes: backfill progress per table and chunk, the foreign keys
+ * set aside during a migration, and the apply checkpoint.
+ */
+public final class ReplicationStore
+{
+    static final String SCHEMA = "ferry_replication";
+
+    private final OwnDatabaseTarget target;
+
+    public ReplicationStore(OwnDatabaseTarget target)
+    {
+        this.target = requireNonNull(target, "target is null");
+    }
+
+    public Connection connect()
+            throws SQLException
+    {
+        Connection connection = DriverManager.getConnection(target.jdbcUrl(), target.user(), target.password());
+        connection.setAutoCommit(false);
+        return connection;
+    }
+
+    public void ensureSchema()
+            throws SQLException
+    {
+        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+            statement.execute("CREATE SCHEMA IF NOT EXISTS " + SCHEMA);
+            statement.execute("""
+                    CREATE TABLE IF NOT EXISTS ferry_replication.migration (
+                      migration text PRIMARY KEY,
+                      capture_file text NOT NULL,
+                      capture_position bigint NOT NULL,
+                      capture_gtid text NOT NULL,
+                      created timestamptz NOT NULL DEFAULT now())""");
+            statement.execute("""
+                    CREATE TABLE IF NOT EXISTS ferry_replication.backfill_table (
+                      migration text NOT NULL,
+                      table_name text NOT NULL,
+                      rows_total bigint,
+                      done boolean NOT NULL DEFAULT false,
+                      tail_gtid text,
+                      PRIMARY KEY (migration, table_name))""");
+            statement.execute("""
+                    CREATE TABLE IF NOT EXISTS ferry_replication.backfill_chunk (
+                      migration text NOT NULL,
+                      table_name text NOT NULL,
+                      chunk integer NOT NULL,
+                      last_key text[],
+                      row_count bigint NOT NULL,
+                      snapshot_gtid text NOT NULL,
+                      PRIMARY KEY (migration, table_name, chunk))""");
+            statement.execute("""
+                    CREATE TABLE IF NOT EXISTS ferry_replication.foreign_key (
+                      migration text NOT NULL,
+                      table_name text NOT NULL,
+                      constraint_name text NOT NULL,
+                      definition text NOT NULL,
+                      PRIMARY KEY (migration, table_name, constraint_name))""");
+            statement.execute("""
+                    CREATE TABLE IF NOT EXISTS ferry_replication.apply_checkpoint (
+                      migration text PRIMARY KEY,
+                      segment bigint NOT NULL,
+                      segment_offset bigint NOT NULL,
+                      gtid text,
+                      transactions bigint NOT NULL,
+                      changes bigint NOT NULL,
+                      updated timestamptz NOT NULL DEFAULT now())""");
+            connection.commit();
+        }
+    }
+
+    /** Where capture starts for a migration, recorded when its backfill first starts. */
+    public record CaptureStart(String binlogFile, long binlogPosition, String gtid) {}
+
+    public Optional<CaptureStart> captureStart(Connection connection, String migration)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT capture_file, capture_position, capture_gtid FROM ferry_replication.migration WHERE migration = ?")) {
+            statement.setString(1, migration);
+            try (ResultSet rows = statement.executeQuery()) {
+                return rows.next() ? Optional.of(new CaptureStart(rows.getString(1), rows.getLong(2), rows.getString(3))) : Optional.empty();
+            }
+        }
+    }
+
+    public void insertMigration(Connection connection, String migration, CaptureStart start)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO ferry_replication.migration (migration, capture_file, capture_position, capture_gtid) VALUES (?, ?, ?, ?)")) {
+            statement.setString(1, migration);
+            statement.setString(2, start.binlogFile());
+            statement.setLong(3, start.binlogPosition());
+            statement.setString(4, start.gtid());
+            statement.executeUpdate();
+        }
+    }
+
+    /** A table's backfill state. {@code lastKey} is the last row key copied, empty before the first chunk. */
+    public record TableProgress(String table, Optional<Long> rowsTotal, long rowsCopied, boolean done, int chunks, Optional<List<String>> lastKey) {}
+
+    public Map<String, TableProgress> tableProgress(Connection connection, String migration)
+            throws SQLException
+    {
+        Map<String, TableProgress> progress = new LinkedHashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement("""
+                SELECT t.table_name, t.rows_total, t.done,
+                       coalesce(sum(c.row_count), 0), count(c.chunk),
+                       (SELECT last_key FROM ferry_replication.backfill_chunk l
+                        WHERE l.migration = t.migration AND l.table_name = t.table_name ORDER BY chunk DESC LIMIT 1)
+                FROM ferry_replication.backfill_table t
+                LEFT JOIN ferry_replication.backfill_chunk c ON c.migration = t.migration AND c.table_name = t.table_name
+                WHERE t.migration = ?
+                GROUP BY t.migration, t.table_name, t.rows_total, t.done
+                ORDER BY t.table_name""")) {
+            statement.setString(1, migration);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    long total = rows.getLong(2);
+                    Optional<Long> rowsTotal = rows.wasNull() ? Optional.empty() : Optional.of(total);
+                    Array lastKey = rows.getArray(6);
+                    Optional<List<String>> key = lastKey == null ? Optional.empty() : Optional.of(List.of((String[]) lastKey.getArray()));
+                    progress.put(rows.getString(1), new TableProgress(rows.getString(1), rowsTotal, rows.getLong(4), rows.getBoolean(3), rows.getInt(5), key));
+                }
+            }
+        }
+        return progress;
+    }
+
+    public void insertTables(Connection connection, String migration, List<String> tables)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO ferry_replication.backfill_table (migration, table_name) VALUES (?, ?)")) {
+            for (String table : tables) {
+                statement.setString(1, migration);
+                statement.setString(2, table);
+                statement.addBatch();
+            }
+            statement.executeBatch();
+        }
+    }
+
+    public void setRowsTotal(Connection connection, String migration, String table, long rowsTotal)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "UPDATE ferry_replication.backfill_table SET rows_total = ? WHERE migration = ? AND table_name = ?")) {
+            statement.setLong(1, rowsTotal);
+            statement.setString(2, migration);
+            statement.setString(3, table);
+            statement.executeUpdate();
+        }
+    }
+
+    public void insertChunk(Connection connection, String migration, String table, int chunk, Optional<List<String>> lastKey, long rows, String snapshotGtid)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "INSERT INTO ferry_replication.backfill_chunk (migration, table_name, chunk, last_key, row_count, snapshot_gtid) VALUES (?, ?, ?, ?, ?, ?)")) {
+            statement.setString(1, migration);
+            statement.setString(2, table);
+            statement.setInt(3, chunk);
+            statement.setArray(4, lastKey.isEmpty() ? null : connection.createArrayOf("text", lastKey.get().toArray()));
+            statement.setLong(5, rows);
+            statement.setString(6, snapshotGtid);
+            statement.executeUpdate();
+        }
+    }
+
+    public void markTableDone(Connection connection, String migration, String table, String tailGtid)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "UPDATE ferry_replication.backfill_table SET done = true, tail_gtid = ? WHERE migration = ? AND table_name = ?")) {
+            statement.setString(1, tailGtid);
+            statement.setString(2, migration);
+            statement.setString(3, table);
+            statement.executeUpdate();
+        }
+    }
+
+    /** One chunk's upper bound and the snapshot it was copied from, for the apply filter. */
+    public record ChunkSnapshot(Optional<List<String>> lastKey, String snapshotGtid) {}
+
+    /** Per table: its chunks in key order, then the tail (keys after the last chunk) with the table's tail GTID. */
+    public Map<String, List<ChunkSnapshot>> snapshots(Connection connection, String migration)
+            throws SQLException
+    {
+        Map<String, List<ChunkSnapshot>> snapshots = new LinkedHashMap<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT table_name, last_key, snapshot_gtid FROM ferry_replication.backfill_chunk WHERE migration = ? ORDER BY table_name, chunk")) {
+            statement.setString(1, migration);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    Array key = rows.getArray(2);
+                    snapshots.computeIfAbsent(rows.getString(1), table -> new ArrayList<>())
+                            .add(new ChunkSnapshot(key == null ? Optional.empty() : Optional.of(List.of((String[]) key.getArray())), rows.getString(3)));
+                }
+            }
+        }
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT table_name, tail_gtid FROM ferry_replication.backfill_table WHERE migration = ? AND done")) {
+            statement.setString(1, migration);
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    snapshots.computeIfAbsent(rows.getString(1), table -> new ArrayList<>()).add(new ChunkSnapshot(Optional.empty(), rows.getString(2)));
+                }
+            }
+        }
+        return snapshots;
+    }
+
+    /** Saves, then drops, every foreign key of the metastore schema; a no-op when they are already saved. */
+    public void setForeignKeysAside(Connection connection, String migration)
+            throws SQLException
+    {
+        try (PreparedStatement saved = connection.prepareStatement("SELECT count(*) FROM ferry_replication.foreign_key WHERE migration = ?")) {
+            saved.setString(1, migration);
+            try (ResultSet rows = saved.executeQuery()) {
+                rows.next();
+                if (rows.getLong(1) > 0) {
+                    return;
+                }
+            }
+        }
+        List<String[]> keys = new ArrayList<>();
+        try (Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("""
+                        SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)
+                        FROM pg_constraint c
+                        WHERE c.contype = 'f' AND c.connamespace = current_schema()::regnamespace
+                        ORDER BY 1, 2""")) {
+            while (rows.next()) {
+                keys.add(new String[] {rows.getString(1), rows.getString(2), rows.getString(3)});
+            }
+        }
+        try (PreparedStatement insert = connection.prepareStatement(
+                "INSERT INTO ferry_replication.foreign_key (migration, table_name, constraint_name, definition) VALUES (?, ?, ?, ?)");
+                Statement drop = connection.createStatement()) {
+            for (String[] key : keys) {
+                insert.setString(1, migration);
+                insert.setString(2, key[0]);
+                insert.setString(3, key[1]);
+                insert.setString(4, key[2]);
+                insert.addBatch();
+                drop.addBatch("ALTER TABLE %s DROP CONSTRAINT \"%s\"".formatted(key[0], key[1]));
+            }
+            insert.executeBatch();
+            drop.executeBatch();
+        }
+    }
+
+    /** Re-creates, validating them, the foreign keys set aside for a migration. */
+    public int restoreForeignKeys(Connection connection, String migration)
+            throws SQLException
+    {
+        int restored = 0;
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT table_name, constraint_name, definition FROM ferry_replication.foreign_key WHERE migration = ? ORDER BY 1, 2");
+                Statement statement = connection.createStatement()) {
+            select.setString(1, migration);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s".formatted(rows.getString(1), rows.getString(2), rows.getString(3)));
+                    restored++;
+                }
+            }
+        }
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM ferry_replication.foreign_key WHERE migration = ?")) {
+            delete.setString(1, migration);
+            delete.executeUpdate();
+        }
+        return restored;
+    }
+}

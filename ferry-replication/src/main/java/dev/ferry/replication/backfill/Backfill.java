@@ -1,0 +1,486 @@
+package dev.ferry.replication.backfill;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.sql.Blob;
+import java.sql.Clob;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.ReplicationStore;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyIn;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Copies every HMS table from the source to the own database. Several workers each take a table, open a consistent
+ * snapshot of the source for it (MariaDB {@code START TRANSACTION WITH CONSISTENT SNAPSHOT}, whose binlog position
+ * and GTID it records), and copy it in row-key chunks with PostgreSQL {@code COPY}; a chunk's rows and its record
+ * (last key, row count, snapshot GTID) commit in one PostgreSQL transaction, so a restart after a crash resumes at
+ * the first chunk not committed, with a new snapshot. Apply later skips, per chunk, the changes its snapshot
+ * already holds. Foreign keys of the own database are set aside for the migration (tables are copied from
+ * different snapshots) and restored, validated, by finalize.
+ */
+public final class Backfill
+{
+    private static final Logger log = LoggerFactory.getLogger(Backfill.class);
+
+    /** @param workers tables copied at once; @param chunkRows rows per chunk and PostgreSQL transaction */
+    public record Options(int workers, int chunkRows)
+    {
+        public Options
+        {
+            if (workers < 1 || chunkRows < 1) {
+                throw new IllegalArgumentException("workers and chunkRows must be positive: " + workers + ", " + chunkRows);
+            }
+        }
+
+        public static Options defaults()
+        {
+            return new Options(2, 10_000);
+        }
+    }
+
+    /** Live progress of one table. */
+    public record TableStatus(String table, long rowsCopied, Optional<Long> rowsTotal, boolean done) {}
+
+    private final String migration;
+    private final SourceDatabase source;
+    private final OwnDatabaseTarget target;
+    private final SchemaMapping mapping;
+    private final ReplicationStore store;
+    private final Options options;
+    private final Map<String, AtomicLong> copied = new ConcurrentHashMap<>();
+    private final Map<String, Long> totals = new ConcurrentHashMap<>();
+    private final Map<String, Boolean> done = new ConcurrentHashMap<>();
+    private final AtomicBoolean stopping = new AtomicBoolean();
+
+    public Backfill(String migration, SourceDatabase source, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
+    {
+        this.migration = requireNonNull(migration, "migration is null");
+        this.source = requireNonNull(source, "source is null");
+        this.target = requireNonNull(target, "target is null");
+        this.mapping = requireNonNull(mapping, "mapping is null");
+        this.store = requireNonNull(store, "store is null");
+        this.options = requireNonNull(options, "options is null");
+    }
+
+    /**
+     * Prepares a migration's backfill the first time (records where capture starts, sets the own database's
+     * foreign keys aside and empties its HMS tables of the seed rows, which the source's rows replace) and
+     * returns where capture must start. Later calls return the recorded start and change nothing.
+     */
+    public ReplicationStore.CaptureStart prepare()
+    {
+        try (Connection own = store.connect()) {
+            Optional<ReplicationStore.CaptureStart> recorded = store.captureStart(own, migration);
+            if (recorded.isPresent()) {
+                return recorded.get();
+            }
+            ReplicationStore.CaptureStart start = currentBinlogPosition();
+            try (Statement statement = own.createStatement()) {
+                store.insertMigration(own, migration, start);
+                store.setForeignKeysAside(own, migration);
+                statement.execute("TRUNCATE " + String.join(", ", mapping.tables().values().stream().map(TableMapping::targetIdentifier).toList()));
+                store.insertTables(own, migration, new ArrayList<>(mapping.tables().keySet()));
+            }
+            own.commit();
+            log.info("Backfill of migration {} prepared: capture starts at {}:{} (GTID {}), own database emptied of seed rows",
+                    migration, start.binlogFile(), start.binlogPosition(), start.gtid());
+            return start;
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,
+                    "cannot prepare the own database for migration %s: %s".formatted(migration, e.getMessage()), e);
+        }
+    }
+
+    private ReplicationStore.CaptureStart currentBinlogPosition()
+    {
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.cdcUser(), source.cdcPassword());
+                Statement statement = connection.createStatement();
+                ResultSet status = statement.executeQuery("SHOW MASTER STATUS")) {
+            if (!status.next()) {
+                throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY, "the source has no binary log (SHOW MASTER STATUS is empty)");
+            }
+            String file = status.getString("File");
+            long position = status.getLong("Position");
+            return new ReplicationStore.CaptureStart(file, position, gtidAt(connection, file, position));
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
+                    "cannot read the binlog position of %s: %s".formatted(source, e.getMessage()), e);
+        }
+    }
+
+    private static String gtidAt(Connection connection, String file, long position)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT BINLOG_GTID_POS(?, ?)")) {
+            statement.setString(1, file);
+            statement.setLong(2, position);
+            try (ResultSet rows = statement.executeQuery()) {
+                rows.next();
+                String gtid = rows.getString(1);
+                return gtid == null ? "" : gtid;
+            }
+        }
+    }
+
+    /** Copies every table not yet done, blocking until all are; safe to call again after a crash. */
+    public void run()
+    {
+        prepare();
+        long started = System.nanoTime();
+        Map<String, ReplicationStore.TableProgress> progress;
+        try (Connection own = store.connect()) {
+            progress = store.tableProgress(own, migration);
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot read backfill progress: " + e.getMessage(), e);
+        }
+        LinkedBlockingQueue<ReplicationStore.TableProgress> work = new LinkedBlockingQueue<>();
+        Map<String, Long> estimates = estimatedRows();
+        progress.values().stream()
+                .peek(table -> {
+                    copied.put(table.table(), new AtomicLong(table.rowsCopied()));
+                    table.rowsTotal().ifPresent(total -> totals.put(table.table(), total));
+                    done.put(table.table(), table.done());
+                })
+                .filter(table -> !table.done())
+                .sorted(Comparator.comparingLong((ReplicationStore.TableProgress table) -> estimates.getOrDefault(table.table(), 0L)).reversed())
+                .forEach(work::add);
+        log.info("Backfill of migration {}: {} of {} tables to copy with {} workers", migration, work.size(), progress.size(), options.workers());
+        ExecutorService workers = Executors.newFixedThreadPool(options.workers(), runnable -> {
+            Thread thread = new Thread(runnable, "backfill-" + migration);
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<?>> results = new ArrayList<>();
+            for (int i = 0; i < options.workers(); i++) {
+                results.add(workers.submit(() -> {
+                    for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
+                        copyTable(mapping.table(table.table()), table);
+                    }
+                    return null;
+                }));
+            }
+            for (Future<?> result : results) {
+                result.get();
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            stopping.set(true);
+            throw new ReplicationException(ReplicationException.Reason.INTERNAL, "backfill interrupted");
+        }
+        catch (ExecutionException e) {
+            stopping.set(true);
+            if (e.getCause() instanceof ReplicationException replication) {
+                throw replication;
+            }
+            throw new ReplicationException(ReplicationException.Reason.INTERNAL, "backfill failed: " + e.getCause(), e.getCause());
+        }
+        finally {
+            workers.shutdownNow();
+        }
+        long rows = copied.values().stream().mapToLong(AtomicLong::get).sum();
+        double seconds = Math.max(1, System.nanoTime() - started) / 1e9;
+        if (stopping.get()) {
+            log.info("Backfill of migration {} stopped after {} rows; it resumes at the next chunk", migration, rows);
+            return;
+        }
+        log.info("Backfill of migration {} done: {} rows in {} s ({} rows/s)", migration, rows, Math.round(seconds), Math.round(rows / seconds));
+    }
+
+    /** Asks the workers to stop after their current chunk. */
+    public void stop()
+    {
+        stopping.set(true);
+    }
+
+    private Map<String, Long> estimatedRows()
+    {
+        Map<String, Long> estimates = new LinkedHashMap<>();
+        try (Connection connection = connectSource();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?")) {
+            statement.setString(1, source.database());
+            try (ResultSet rows = statement.executeQuery()) {
+                while (rows.next()) {
+                    estimates.put(rows.getString(1), rows.getLong(2));
+                }
+            }
+        }
+        catch (SQLException e) {
+            throw sourceFailure("cannot read table sizes", e);
+        }
+        return estimates;
+    }
+
+    private void copyTable(TableMapping table, ReplicationStore.TableProgress progress)
+            throws SQLException, IOException
+    {
+        long started = System.nanoTime();
+        try (Connection reader = connectSource(); Connection own = store.connect()) {
+            String snapshotGtid = openSnapshot(reader);
+            if (progress.rowsTotal().isEmpty()) {
+                long total = count(reader, table);
+                store.setRowsTotal(own, migration, table.name(), total);
+                own.commit();
+                totals.put(table.name(), total);
+            }
+            if (table.rowKey().isEmpty()) {
+                copyWhole(reader, own, table, snapshotGtid);
+            }
+            else {
+                copyChunks(reader, own, table, progress, snapshotGtid);
+            }
+            try (Statement statement = reader.createStatement()) {
+                statement.execute("COMMIT");
+            }
+        }
+        if (!stopping.get()) {
+            log.info("Backfill of {}: {} rows in {} ms", table.name(), copied.get(table.name()).get(), (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    private String openSnapshot(Connection reader)
+            throws SQLException
+    {
+        try (Statement statement = reader.createStatement()) {
+            statement.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
+            statement.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
+            String file = null;
+            long position = -1;
+            try (ResultSet rows = statement.executeQuery("SHOW STATUS LIKE 'binlog_snapshot_%'")) {
+                while (rows.next()) {
+                    switch (rows.getString(1).toLowerCase(Locale.ROOT)) {
+                        case "binlog_snapshot_file" -> file = rows.getString(2);
+                        case "binlog_snapshot_position" -> position = Long.parseLong(rows.getString(2));
+                        default -> {
+                            // binlog_snapshot_gtid_pos and others: read below from the file and position.
+                        }
+                    }
+                }
+            }
+            if (file == null || file.isEmpty() || position < 0) {
+                throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY,
+                        "the source gave no binlog position for a consistent snapshot: is the binary log on?");
+            }
+            return gtidAt(reader, file, position);
+        }
+    }
+
+    private static long count(Connection reader, TableMapping table)
+            throws SQLException
+    {
+        try (Statement statement = reader.createStatement(); ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM " + table.sourceIdentifier())) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
+    private void copyChunks(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotGtid)
+            throws SQLException, IOException
+    {
+        List<String> key = table.rowKey();
+        Optional<List<Object>> after = progress.lastKey().map(RowKeys::decode);
+        int chunk = progress.chunks();
+        String select = "SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier());
+        String order = " ORDER BY " + String.join(", ", key.stream().map(name -> table.column(name).sourceIdentifier()).toList()) + " LIMIT " + options.chunkRows();
+        while (!stopping.get()) {
+            String sql = select + (after.isPresent() ? " WHERE " + keyAfter(table) : "") + order;
+            try (PreparedStatement statement = reader.prepareStatement(sql)) {
+                if (after.isPresent()) {
+                    bindKeyAfter(statement, after.get());
+                }
+                List<Object> lastKey;
+                long rows;
+                try (ResultSet results = statement.executeQuery()) {
+                    CopyResult copy = copy(own, table, results);
+                    rows = copy.rows();
+                    lastKey = copy.lastKey();
+                }
+                if (rows == 0) {
+                    store.markTableDone(own, migration, table.name(), snapshotGtid);
+                    own.commit();
+                    done.put(table.name(), true);
+                    return;
+                }
+                chunk++;
+                store.insertChunk(own, migration, table.name(), chunk, Optional.of(RowKeys.encode(lastKey)), rows, snapshotGtid);
+                if (rows < options.chunkRows()) {
+                    store.markTableDone(own, migration, table.name(), snapshotGtid);
+                }
+                own.commit();
+                copied.get(table.name()).addAndGet(rows);
+                if (rows < options.chunkRows()) {
+                    done.put(table.name(), true);
+                    return;
+                }
+                after = Optional.of(lastKey);
+            }
+        }
+    }
+
+    private void copyWhole(Connection reader, Connection own, TableMapping table, String snapshotGtid)
+            throws SQLException, IOException
+    {
+        try (Statement statement = reader.createStatement()) {
+            statement.setFetchSize(options.chunkRows());
+            try (ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier()))) {
+                long rows = copy(own, table, results).rows();
+                store.insertChunk(own, migration, table.name(), 1, Optional.empty(), rows, snapshotGtid);
+                store.markTableDone(own, migration, table.name(), snapshotGtid);
+                own.commit();
+                copied.get(table.name()).addAndGet(rows);
+                done.put(table.name(), true);
+            }
+        }
+    }
+
+    private record CopyResult(long rows, List<Object> lastKey) {}
+
+    /** Streams a result set into the table with COPY, in the caller's open PostgreSQL transaction. */
+    private static CopyResult copy(Connection own, TableMapping table, ResultSet results)
+            throws SQLException, IOException
+    {
+        List<ColumnMapping> columns = table.columns();
+        int[] keyIndexes = table.rowKey().stream().mapToInt(table::columnIndex).toArray();
+        CopyIn copyIn = own.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY %s (%s) FROM STDIN".formatted(table.targetIdentifier(),
+                String.join(", ", columns.stream().map(ColumnMapping::targetIdentifier).toList())));
+        long rows = 0;
+        Object[] key = new Object[keyIndexes.length];
+        StringBuilder line = new StringBuilder(512);
+        try {
+            while (results.next()) {
+                line.setLength(0);
+                for (int i = 0; i < columns.size(); i++) {
+                    Object canonical = columns.get(i).conversion().canonical(jdbcValue(results, i + 1));
+                    if (i > 0) {
+                        line.append('\t');
+                    }
+                    line.append(columns.get(i).conversion().copyText(canonical));
+                    for (int k = 0; k < keyIndexes.length; k++) {
+                        if (keyIndexes[k] == i) {
+                            key[k] = canonical;
+                        }
+                    }
+                }
+                line.append('\n');
+                byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
+                copyIn.writeToCopy(bytes, 0, bytes.length);
+                rows++;
+            }
+            copyIn.endCopy();
+        }
+        finally {
+            if (copyIn.isActive()) {
+                copyIn.cancelCopy();
+            }
+        }
+        return new CopyResult(rows, Arrays.asList(key.clone()));
+    }
+
+    private static Object jdbcValue(ResultSet results, int column)
+            throws SQLException
+    {
+        Object value = results.getObject(column);
+        if (value instanceof Blob blob) {
+            return blob.getBytes(1, (int) blob.length());
+        }
+        if (value instanceof Clob clob) {
+            return clob.getSubString(1, (int) clob.length());
+        }
+        return value;
+    }
+
+    private static String sourceColumns(TableMapping table)
+    {
+        return String.join(", ", table.columns().stream().map(ColumnMapping::sourceIdentifier).toList());
+    }
+
+    /** {@code (k1, k2) > (?, ?)} spelled out so MariaDB uses the key's index range. */
+    private static String keyAfter(TableMapping table)
+    {
+        List<String> key = table.rowKey().stream().map(name -> table.column(name).sourceIdentifier()).toList();
+        List<String> disjuncts = new ArrayList<>();
+        for (int i = 0; i < key.size(); i++) {
+            List<String> terms = new ArrayList<>();
+            for (int j = 0; j < i; j++) {
+                terms.add(key.get(j) + " = ?");
+            }
+            terms.add(key.get(i) + " > ?");
+            disjuncts.add("(" + String.join(" AND ", terms) + ")");
+        }
+        return String.join(" OR ", disjuncts);
+    }
+
+    private static void bindKeyAfter(PreparedStatement statement, List<Object> after)
+            throws SQLException
+    {
+        int parameter = 1;
+        for (int i = 0; i < after.size(); i++) {
+            for (int j = 0; j <= i; j++) {
+                statement.setObject(parameter++, after.get(j));
+            }
+        }
+    }
+
+    private Connection connectSource()
+    {
+        try {
+            return DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+        }
+        catch (SQLException e) {
+            throw sourceFailure("cannot connect", e);
+        }
+    }
+
+    private ReplicationException sourceFailure(String what, SQLException e)
+    {
+        return new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE, "%s to the source %s: %s".formatted(what, source, e.getMessage()), e);
+    }
+
+    /** Progress per table, live. */
+    public List<TableStatus> status()
+    {
+        List<TableStatus> statuses = new ArrayList<>();
+        for (String table : mapping.tables().keySet()) {
+            AtomicLong rows = copied.get(table);
+            statuses.add(new TableStatus(table, rows == null ? 0 : rows.get(), Optional.ofNullable(totals.get(table)), done.getOrDefault(table, false)));
+        }
+        return statuses;
+    }
+}

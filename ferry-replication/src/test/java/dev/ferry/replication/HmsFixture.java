@@ -1,0 +1,179 @@
+package dev.ferry.replication;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.engine.EngineHome;
+import dev.ferry.engine.EngineHost;
+import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.hive.metastore.api.AbortTxnRequest;
+import org.apache.hadoop.hive.metastore.api.ColumnStatistics;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsData;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsDesc;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsObj;
+import org.apache.hadoop.hive.metastore.api.CommitTxnRequest;
+import org.apache.hadoop.hive.metastore.api.LockComponent;
+import org.apache.hadoop.hive.metastore.api.LockLevel;
+import org.apache.hadoop.hive.metastore.api.LockRequest;
+import org.apache.hadoop.hive.metastore.api.LockType;
+import org.apache.hadoop.hive.metastore.api.LongColumnStatsData;
+import org.apache.hadoop.hive.metastore.api.OpenTxnRequest;
+import org.apache.hadoop.hive.metastore.api.Partition;
+import org.apache.hadoop.hive.metastore.api.Table;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+
+/** Real metastores for replication tests: a MariaDB source and a PostgreSQL own database, filled through HMS. */
+public final class HmsFixture
+{
+    public static final String SCHEMA_VERSION = "4.0.0";
+
+    private HmsFixture() {}
+
+    public static EngineHost host()
+    {
+        return new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home"))));
+    }
+
+    public static Path upgradeScripts()
+    {
+        return Path.of(System.getProperty("ferry.engine.home"), "scripts", "metastore", "upgrade");
+    }
+
+    public static SchemaMapping mapping()
+    {
+        return SchemaMapping.derive(upgradeScripts(), SCHEMA_VERSION);
+    }
+
+    public static EngineSettings settings(String name, String url, String user, String password)
+            throws Exception
+    {
+        return new EngineSettings(name, url, user, password, Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF, Map.of());
+    }
+
+    /** A MariaDB database with Hive's schema, and the source description replication connects with. */
+    public static SourceDatabase source(EmbeddedMariaDb mariaDb, String database)
+            throws Exception
+    {
+        host().initializeSchema(settings(database, mariaDb.createDatabase(database), EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD));
+        return new SourceDatabase("127.0.0.1", mariaDb.port(), database, EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD, EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD);
+    }
+
+    /** A PostgreSQL database freshly initialised as Ferry does it: schema tool, then one engine start. */
+    public static OwnDatabaseTarget own(EmbeddedPostgresServer postgres, String database)
+            throws Exception
+    {
+        EngineSettings settings = settings(database, postgres.createDatabase(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+        host().initializeSchema(settings);
+        try (Engine engine = host().start(settings)) {
+            engine.client().get_all_databases();
+        }
+        return new OwnDatabaseTarget(postgres.jdbcUrl(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+    }
+
+    public static Engine engine(SourceDatabase source)
+            throws Exception
+    {
+        return host().start(settings(source.database(), source.jdbcUrl(), source.user(), source.password()));
+    }
+
+    public static Engine engine(OwnDatabaseTarget own)
+            throws Exception
+    {
+        return host().start(settings("own", own.jdbcUrl(), own.user(), own.password()));
+    }
+
+    /**
+     * Fills a metastore: databases, partitioned tables with parameters, partitions, table and partition column
+     * statistics, a committed and an aborted transaction, a lock left held.
+     */
+    public static void fill(ThriftHiveMetastore.Iface hms, String prefix, int databases, int tablesPerDatabase, int partitionsPerTable)
+            throws Exception
+    {
+        for (int d = 0; d < databases; d++) {
+            String database = prefix + "_db" + d;
+            hms.create_database(HmsObjects.database(database));
+            for (int t = 0; t < tablesPerDatabase; t++) {
+                Table table = HmsObjects.partitionedTable(database, "t" + t, List.of("day"));
+                hms.create_table(table);
+                List<Partition> partitions = new ArrayList<>();
+                for (int p = 0; p < partitionsPerTable; p++) {
+                    partitions.add(HmsObjects.partition(table, List.of("2026-01-%04d".formatted(p))));
+                }
+                for (int from = 0; from < partitions.size(); from += 500) {
+                    hms.add_partitions(partitions.subList(from, Math.min(partitions.size(), from + 500)));
+                }
+                hms.update_table_column_statistics(statistics(database, "t" + t, null));
+                if (partitionsPerTable > 0) {
+                    hms.update_partition_column_statistics(statistics(database, "t" + t, "day=2026-01-0000"));
+                }
+            }
+        }
+        long committed = hms.open_txns(new OpenTxnRequest(1, "fixture", "localhost")).getTxn_ids().get(0);
+        hms.commit_txn(new CommitTxnRequest(committed));
+        long aborted = hms.open_txns(new OpenTxnRequest(1, "fixture", "localhost")).getTxn_ids().get(0);
+        hms.abort_txn(new AbortTxnRequest(aborted));
+        LockComponent component = new LockComponent(LockType.SHARED_READ, LockLevel.DB, prefix + "_db0");
+        hms.lock(new LockRequest(List.of(component), "fixture", "localhost"));
+    }
+
+    private static ColumnStatistics statistics(String database, String table, String partition)
+    {
+        ColumnStatisticsDesc description = new ColumnStatisticsDesc(partition == null, database, table);
+        if (partition != null) {
+            description.setPartName(partition);
+        }
+        LongColumnStatsData data = new LongColumnStatsData(3, 42);
+        data.setLowValue(1);
+        data.setHighValue(99_999);
+        ColumnStatistics statistics = new ColumnStatistics(description, List.of(new ColumnStatisticsObj("id", "bigint", ColumnStatisticsData.longStats(data))));
+        statistics.setEngine("hive");
+        return statistics;
+    }
+
+    /** Row counts of every HMS table. */
+    public static Map<String, Long> sourceCounts(SourceDatabase source, SchemaMapping mapping)
+            throws SQLException
+    {
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password())) {
+            return counts(connection, mapping, true);
+        }
+    }
+
+    public static Map<String, Long> ownCounts(OwnDatabaseTarget own, SchemaMapping mapping)
+            throws SQLException
+    {
+        try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
+            return counts(connection, mapping, false);
+        }
+    }
+
+    private static Map<String, Long> counts(Connection connection, SchemaMapping mapping, boolean source)
+            throws SQLException
+    {
+        Map<String, Long> counts = new TreeMap<>();
+        try (Statement statement = connection.createStatement()) {
+            for (TableMapping table : mapping.tables().values()) {
+                try (ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM " + (source ? table.sourceIdentifier() : table.targetIdentifier()))) {
+                    rows.next();
+                    counts.put(table.name(), rows.getLong(1));
+                }
+            }
+        }
+        return counts;
+    }
+}
