@@ -15,7 +15,7 @@ import static java.util.Objects.requireNonNull;
  * thread-safe, like the connection of a real client.
  */
 public final class HmsClient
-        implements AutoCloseable
+        implements HmsConnection
 {
     private final TTransport transport;
     private final ThriftHiveMetastore.Client api;
@@ -62,6 +62,7 @@ public final class HmsClient
         }
     }
 
+    @Override
     public ThriftHiveMetastore.Iface api()
     {
         return api;

@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.IntFunction;
 
 import org.apache.hadoop.hive.metastore.api.CommitTxnRequest;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
@@ -92,6 +93,13 @@ public final class HmsWorkload
     public static HmsWorkload start(String host, int port, int clients, String prefix)
             throws InterruptedException
     {
+        return start(client -> HmsClient.connect(host, port), clients, prefix);
+    }
+
+    /** Like {@link #start(String, int, int, String)}, with each client's connection made by the given function. */
+    public static HmsWorkload start(IntFunction<HmsConnection> connections, int clients, String prefix)
+            throws InterruptedException
+    {
         HmsWorkload workload = new HmsWorkload();
         for (Operation operation : Operation.values()) {
             workload.calls.put(operation, new LongAdder());
@@ -99,7 +107,7 @@ public final class HmsWorkload
         CountDownLatch ready = new CountDownLatch(clients);
         for (int client = 0; client < clients; client++) {
             int number = client;
-            Thread thread = new Thread(() -> workload.run(host, port, number, prefix + "_" + number, ready), "hms-workload-" + client);
+            Thread thread = new Thread(() -> workload.run(connections, number, prefix + "_" + number, ready), "hms-workload-" + client);
             thread.setDaemon(true);
             workload.threads.add(thread);
             thread.start();
@@ -111,12 +119,12 @@ public final class HmsWorkload
         return workload;
     }
 
-    private void run(String host, int port, int client, String database, CountDownLatch ready)
+    private void run(IntFunction<HmsConnection> connections, int client, String database, CountDownLatch ready)
     {
         Set<String> live = Collections.newSetFromMap(new ConcurrentHashMap<>());
         String table = "events";
         partitions.put(database + "." + table, live);
-        try (HmsClient connection = HmsClient.connect(host, port)) {
+        try (HmsConnection connection = connections.apply(client)) {
             ThriftHiveMetastore.Iface api = connection.api();
             Table created;
             try {

@@ -1,0 +1,357 @@
+package dev.ferry.replication.apply;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.LocalDateTime;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.ferry.replication.GtidPosition;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.ReplicationStore;
+import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.staging.RowChange;
+import dev.ferry.replication.staging.StagingLog;
+import dev.ferry.replication.staging.StagingPosition;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Applies the staging log to the own database in source order. Each PostgreSQL transaction applies one or more
+ * whole source transactions and moves the checkpoint (staging position, last GTID) in the same commit, so after a
+ * crash apply resumes exactly after the last committed source transaction: nothing lost, nothing applied twice.
+ * An update or delete that finds no row means the own database has drifted from the source: apply stops with an
+ * error naming the table and key rather than go on silently.
+ */
+public final class Apply
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(Apply.class);
+
+    /** @param transactionsPerCommit source transactions grouped into one PostgreSQL transaction, at most */
+    public record Options(int transactionsPerCommit, Duration idlePoll)
+    {
+        public static Options defaults()
+        {
+            return new Options(256, Duration.ofMillis(10));
+        }
+    }
+
+    /** The committed checkpoint. */
+    public record Checkpoint(StagingPosition position, GtidPosition applied, long transactions, long changes) {}
+
+    private final String migration;
+    private final SchemaMapping mapping;
+    private final ReplicationStore store;
+    private final StagingLog staging;
+    private final SnapshotFilter filter;
+    private final Options options;
+    private final AtomicReference<Checkpoint> checkpoint = new AtomicReference<>();
+    private final AtomicLong lastCommitMillis = new AtomicLong();
+    private final AtomicReference<ReplicationException> failure = new AtomicReference<>();
+    private final Object progress = new Object();
+    private volatile boolean running;
+    private Thread thread;
+
+    public Apply(String migration, SchemaMapping mapping, ReplicationStore store, StagingLog staging, SnapshotFilter filter, Options options)
+    {
+        this.migration = requireNonNull(migration, "migration is null");
+        this.mapping = requireNonNull(mapping, "mapping is null");
+        this.store = requireNonNull(store, "store is null");
+        this.staging = requireNonNull(staging, "staging is null");
+        this.filter = requireNonNull(filter, "filter is null");
+        this.options = requireNonNull(options, "options is null");
+    }
+
+    public void start()
+    {
+        try (Connection connection = store.connect()) {
+            checkpoint.set(readCheckpoint(connection));
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot read the apply checkpoint: " + e.getMessage(), e);
+        }
+        running = true;
+        thread = new Thread(this::loop, "apply-" + migration);
+        thread.setDaemon(true);
+        thread.start();
+        log.info("Apply of migration {} started at staging position {} (GTID {})", migration, checkpoint.get().position(), checkpoint.get().applied());
+    }
+
+    private Checkpoint readCheckpoint(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT segment, segment_offset, gtid, transactions, changes FROM ferry_replication.apply_checkpoint WHERE migration = ?")) {
+            statement.setString(1, migration);
+            try (ResultSet rows = statement.executeQuery()) {
+                if (!rows.next()) {
+                    return new Checkpoint(StagingPosition.START, GtidPosition.EMPTY, 0, 0);
+                }
+                return new Checkpoint(new StagingPosition(rows.getLong(1), rows.getLong(2)), GtidPosition.parse(rows.getString(3)), rows.getLong(4), rows.getLong(5));
+            }
+        }
+    }
+
+    private void loop()
+    {
+        try (Connection connection = store.connect()) {
+            Statements statements = new Statements(connection);
+            while (running) {
+                List<StagingLog.Entry> entries = staging.read(checkpoint.get().position(), options.transactionsPerCommit());
+                if (entries.isEmpty()) {
+                    Thread.sleep(options.idlePoll().toMillis());
+                    continue;
+                }
+                applyBatch(connection, statements, entries);
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        catch (ReplicationException e) {
+            fail(e);
+        }
+        catch (SQLException | RuntimeException e) {
+            fail(new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,
+                    "apply of migration %s stopped at staging position %s: %s".formatted(migration, checkpoint.get().position(), e.getMessage()), e));
+        }
+    }
+
+    private void fail(ReplicationException e)
+    {
+        failure.set(e);
+        running = false;
+        log.error("Apply of migration {} stopped: {}", migration, e.getMessage());
+        synchronized (progress) {
+            progress.notifyAll();
+        }
+    }
+
+    private void applyBatch(Connection connection, Statements statements, List<StagingLog.Entry> entries)
+            throws SQLException
+    {
+        Checkpoint before = checkpoint.get();
+        GtidPosition applied = before.applied();
+        long changes = 0;
+        try {
+            for (StagingLog.Entry entry : entries) {
+                String gtid = entry.transaction().gtid();
+                for (RowChange change : entry.transaction().changes()) {
+                    TableMapping table = mapping.table(change.table());
+                    if (!filter.alreadyCopied(table, change, gtid)) {
+                        statements.apply(table, change, gtid);
+                        changes++;
+                    }
+                }
+                applied = applied.advancedTo(gtid);
+            }
+            StagingPosition next = entries.get(entries.size() - 1).next();
+            try (PreparedStatement statement = connection.prepareStatement("""
+                    INSERT INTO ferry_replication.apply_checkpoint (migration, segment, segment_offset, gtid, transactions, changes)
+                    VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT (migration) DO UPDATE SET segment = excluded.segment, segment_offset = excluded.segment_offset,
+                      gtid = excluded.gtid, transactions = excluded.transactions, changes = excluded.changes, updated = now()""")) {
+                statement.setString(1, migration);
+                statement.setLong(2, next.segment());
+                statement.setLong(3, next.offset());
+                statement.setString(4, applied.toString());
+                statement.setLong(5, before.transactions() + entries.size());
+                statement.setLong(6, before.changes() + changes);
+                statement.executeUpdate();
+            }
+            connection.commit();
+            checkpoint.set(new Checkpoint(next, applied, before.transactions() + entries.size(), before.changes() + changes));
+            lastCommitMillis.set(entries.get(entries.size() - 1).transaction().commitMillis());
+            synchronized (progress) {
+                progress.notifyAll();
+            }
+        }
+        catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        }
+    }
+
+    /** Prepared statements per table and operation, for one connection. */
+    private static final class Statements
+    {
+        private final Connection connection;
+        private final Map<String, PreparedStatement> cache = new HashMap<>();
+
+        Statements(Connection connection)
+        {
+            this.connection = connection;
+        }
+
+        void apply(TableMapping table, RowChange change, String gtid)
+                throws SQLException
+        {
+            List<ColumnMapping> columns = table.columns();
+            switch (change.operation()) {
+                case INSERT -> {
+                    PreparedStatement insert = statement(table, "insert", () -> "INSERT INTO %s (%s) VALUES (%s)".formatted(table.targetIdentifier(),
+                            String.join(", ", columns.stream().map(ColumnMapping::targetIdentifier).toList()),
+                            String.join(", ", columns.stream().map(column -> "?").toList())));
+                    bind(insert, 1, change.after());
+                    insert.executeUpdate();
+                }
+                case UPDATE -> {
+                    PreparedStatement update = statement(table, "update", () -> "UPDATE %s SET %s WHERE %s".formatted(table.targetIdentifier(),
+                            String.join(", ", columns.stream().map(column -> column.targetIdentifier() + " = ?").toList()), rowMatch(table)));
+                    bind(update, 1, change.after());
+                    bindMatch(update, columns.size() + 1, table, change.before());
+                    expectOneRow(update.executeUpdate(), table, change, gtid);
+                }
+                case DELETE -> {
+                    PreparedStatement delete = statement(table, "delete", () -> "DELETE FROM %s WHERE %s".formatted(table.targetIdentifier(), rowMatch(table)));
+                    bindMatch(delete, 1, table, change.before());
+                    expectOneRow(delete.executeUpdate(), table, change, gtid);
+                }
+            }
+        }
+
+        private PreparedStatement statement(TableMapping table, String kind, java.util.function.Supplier<String> sql)
+                throws SQLException
+        {
+            String key = table.name() + "/" + kind;
+            PreparedStatement statement = cache.get(key);
+            if (statement == null) {
+                statement = connection.prepareStatement(sql.get());
+                cache.put(key, statement);
+            }
+            return statement;
+        }
+
+        /** The row key, or for the few keyless tables one row equal in every column. */
+        private static String rowMatch(TableMapping table)
+        {
+            if (!table.rowKey().isEmpty()) {
+                return String.join(" AND ", table.rowKey().stream().map(column -> table.column(column).targetIdentifier() + " = ?").toList());
+            }
+            return "ctid = (SELECT ctid FROM %s WHERE %s LIMIT 1)".formatted(table.targetIdentifier(),
+                    String.join(" AND ", table.columns().stream().map(column -> column.targetIdentifier() + " IS NOT DISTINCT FROM ?").toList()));
+        }
+
+        private static void bindMatch(PreparedStatement statement, int first, TableMapping table, List<Object> row)
+                throws SQLException
+        {
+            if (table.rowKey().isEmpty()) {
+                bind(statement, first, row);
+                return;
+            }
+            List<Object> key = new ArrayList<>();
+            for (String column : table.rowKey()) {
+                key.add(row.get(table.columnIndex(column)));
+            }
+            bind(statement, first, key);
+        }
+
+        private static void bind(PreparedStatement statement, int first, List<Object> values)
+                throws SQLException
+        {
+            for (int i = 0; i < values.size(); i++) {
+                Object value = values.get(i);
+                int parameter = first + i;
+                if (value == null) {
+                    statement.setNull(parameter, Types.NULL);
+                }
+                else if (value instanceof Long number) {
+                    statement.setLong(parameter, number);
+                }
+                else if (value instanceof String text) {
+                    statement.setString(parameter, text);
+                }
+                else if (value instanceof byte[] bytes) {
+                    statement.setBytes(parameter, bytes);
+                }
+                else if (value instanceof Boolean bit) {
+                    statement.setBoolean(parameter, bit);
+                }
+                else if (value instanceof Double number) {
+                    statement.setDouble(parameter, number);
+                }
+                else if (value instanceof LocalDateTime timestamp) {
+                    statement.setObject(parameter, timestamp);
+                }
+                else {
+                    throw new IllegalArgumentException("cannot bind a " + value.getClass().getName());
+                }
+            }
+        }
+
+        private static void expectOneRow(int rows, TableMapping table, RowChange change, String gtid)
+        {
+            if (rows != 1) {
+                throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                        "source transaction %s: %s of %s changed %s rows in the own database, expected 1 (row %s); the own database differs from the source"
+                                .formatted(gtid, change.operation(), table.name(), rows, change.before()));
+            }
+        }
+    }
+
+    public Checkpoint checkpoint()
+    {
+        return checkpoint.get();
+    }
+
+    /** Milliseconds between now and the source commit of the last applied transaction, or empty before any. */
+    public Optional<Long> lagMillis(long nowMillis)
+    {
+        long last = lastCommitMillis.get();
+        return last == 0 ? Optional.empty() : Optional.of(Math.max(0, nowMillis - last));
+    }
+
+    public Optional<ReplicationException> failure()
+    {
+        return Optional.ofNullable(failure.get());
+    }
+
+    /** Waits until the staging log is applied up to the given staging position; false on timeout. */
+    public boolean awaitApplied(StagingPosition position, Duration timeout)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        synchronized (progress) {
+            while (checkpoint.get().position().compareTo(position) < 0) {
+                if (failure.get() != null) {
+                    throw failure.get();
+                }
+                long remaining = deadline - System.nanoTime();
+                if (remaining <= 0) {
+                    return false;
+                }
+                progress.wait(Math.max(1, remaining / 1_000_000));
+            }
+            return true;
+        }
+    }
+
+    @Override
+    public void close()
+    {
+        running = false;
+        if (thread != null) {
+            try {
+                thread.join(30_000);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        log.info("Apply of migration {} stopped at {}", migration, checkpoint.get());
+    }
+}
