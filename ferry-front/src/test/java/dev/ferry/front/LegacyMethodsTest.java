@@ -114,7 +114,7 @@ class LegacyMethodsTest
         serveFrom(backend);
         try (RawThriftClient client = client()) {
             for (String database : List.of("sales", "@hive#sales")) {
-                Table table = client.getTable(database, "orders");
+                Table table = client.table(database, "orders");
                 assertThat(table.getDbName()).isEqualTo("sales");
                 assertThat(table.getTableName()).isEqualTo("orders");
                 assertThat(table.getCatName()).isEqualTo("hive");
@@ -132,24 +132,24 @@ class LegacyMethodsTest
         serveFrom(backend);
         try (RawThriftClient client = client()) {
             for (String database : List.of("sales", "@hive#sales")) {
-                assertThatThrownBy(() -> client.getTable(database, "missing"))
+                assertThatThrownBy(() -> client.table(database, "missing"))
                         .isInstanceOf(NoSuchObjectException.class)
                         .hasMessage("hive.sales.missing table not found");
             }
             for (String database : List.of("nowhere", "@hive#nowhere")) {
-                assertThatThrownBy(() -> client.getTable(database, "orders"))
+                assertThatThrownBy(() -> client.table(database, "orders"))
                         .isInstanceOf(NoSuchObjectException.class)
                         .hasMessage("hive.nowhere.orders table not found");
             }
-            assertThatThrownBy(() -> client.getTable("@elsewhere#sales", "orders"))
+            assertThatThrownBy(() -> client.table("@elsewhere#sales", "orders"))
                     .isInstanceOf(NoSuchObjectException.class)
                     .hasMessage("elsewhere.sales.orders table not found");
             // Hive 3.1's parseDbName refuses a catalog marker without a separator, with a MetaException.
-            assertThatThrownBy(() -> client.getTable("@hive", "orders"))
+            assertThatThrownBy(() -> client.table("@hive", "orders"))
                     .isInstanceOf(MetaException.class)
                     .hasMessage("@hive is prepended with the catalog marker but does not appear to have a catalog name in it");
             // The connection is still good after each error.
-            assertThat(client.getTable("sales", "orders").getTableName()).isEqualTo("orders");
+            assertThat(client.table("sales", "orders").getTableName()).isEqualTo("orders");
         }
     }
 
@@ -161,10 +161,10 @@ class LegacyMethodsTest
         serveFrom(backend);
         try (RawThriftClient client = client()) {
             for (String database : List.of("sales", "@hive#sales")) {
-                assertThat(client.getTableObjectsByName(database, List.of("orders", "missing")))
+                assertThat(client.tableObjectsByName(database, List.of("orders", "missing")))
                         .extracting(Table::getTableName).containsExactly("orders");
-                assertThat(client.getTableObjectsByName(database, List.of("missing"))).isEmpty();
-                assertThat(client.getTableObjectsByName(database, List.of())).isEmpty();
+                assertThat(client.tableObjectsByName(database, List.of("missing"))).isEmpty();
+                assertThat(client.tableObjectsByName(database, List.of())).isEmpty();
             }
         }
     }
@@ -177,14 +177,14 @@ class LegacyMethodsTest
         serveFrom(backend);
         try (RawThriftClient client = client()) {
             for (String database : List.of("nowhere", "@hive#nowhere")) {
-                assertThatThrownBy(() -> client.getTableObjectsByName(database, List.of("orders")))
+                assertThatThrownBy(() -> client.tableObjectsByName(database, List.of("orders")))
                         .isInstanceOfSatisfying(TApplicationException.class,
                                 error -> assertThat(error.getType()).isEqualTo(TApplicationException.INTERNAL_ERROR))
                         // The message is HMS 4.0.1's (Hive 3.1 said "Could not find database hive.nowhere").
                         .hasMessage("Internal error processing get_table_objects_by_name: Could not find database hive.nowhere: "
                                 + "database hive.nowhere");
             }
-            assertThat(client.getTableObjectsByName("sales", List.of("orders"))).hasSize(1);
+            assertThat(client.tableObjectsByName("sales", List.of("orders"))).hasSize(1);
         }
     }
 
@@ -195,12 +195,12 @@ class LegacyMethodsTest
     {
         serveFrom(backend);
         try (RawThriftClient client = client()) {
-            assertThat(client.getIndexes("sales", "orders")).isZero();
-            assertThat(client.getIndexNames("sales", "orders")).isEmpty();
+            assertThat(client.indexes("sales", "orders")).isZero();
+            assertThat(client.indexNames("sales", "orders")).isEmpty();
             // Hive 2.3 did not check the table for these two either.
-            assertThat(client.getIndexes("nowhere", "missing")).isZero();
-            assertThat(client.getIndexNames("nowhere", "missing")).isEmpty();
-            assertThatThrownBy(() -> client.getIndexByName("sales", "orders", "by_name"))
+            assertThat(client.indexes("nowhere", "missing")).isZero();
+            assertThat(client.indexNames("nowhere", "missing")).isEmpty();
+            assertThatThrownBy(() -> client.indexByName("sales", "orders", "by_name"))
                     .isInstanceOf(NoSuchObjectException.class)
                     .hasMessage("sales.orders index=by_name not found");
             assertThatThrownBy(() -> client.dropIndexByName("sales", "orders", "by_name"))
@@ -231,7 +231,7 @@ class LegacyMethodsTest
                     .isInstanceOfSatisfying(TApplicationException.class,
                             error -> assertThat(error.getType()).isEqualTo(TApplicationException.UNKNOWN_METHOD))
                     .hasMessage("Invalid method name: 'get_tabel'");
-            assertThat(client.getTable("sales", "orders").getTableName()).isEqualTo("orders");
+            assertThat(client.table("sales", "orders").getTableName()).isEqualTo("orders");
         }
     }
 
@@ -243,9 +243,9 @@ class LegacyMethodsTest
         try (RawThriftClient reader = client(); RawThriftClient writer = client()) {
             long readsBefore = router.calls(MethodClass.READ);
             long writesBefore = router.calls(MethodClass.WRITE);
-            reader.getTable("sales", "orders");
-            reader.getTableObjectsByName("sales", List.of("orders"));
-            reader.getIndexNames("sales", "orders");
+            reader.table("sales", "orders");
+            reader.tableObjectsByName("sales", List.of("orders"));
+            reader.indexNames("sales", "orders");
             assertThat(router.calls(MethodClass.READ) - readsBefore).isEqualTo(3);
 
             router.gate().holdWrites();
@@ -259,7 +259,7 @@ class LegacyMethodsTest
             });
             await().atMost(Duration.ofSeconds(5)).until(() -> router.gate().writesWaiting() == 1);
             // Reads are never held.
-            assertThat(reader.getTable("sales", "orders").getTableName()).isEqualTo("orders");
+            assertThat(reader.table("sales", "orders").getTableName()).isEqualTo("orders");
             assertThat(heldWrite).isNotDone();
             assertThatThrownBy(() -> heldWrite.get(10, TimeUnit.SECONDS))
                     .hasRootCauseInstanceOf(MetaException.class)
@@ -276,17 +276,17 @@ class LegacyMethodsTest
     {
         serveFrom(Backend.MARIADB);
         try (RawThriftClient client = client()) {
-            assertThat(client.getTable("sales", "only_on_mariadb").getTableName()).isEqualTo("only_on_mariadb");
-            assertThat(client.getTableObjectsByName("sales", List.of("only_on_mariadb", "only_on_postgresql")))
+            assertThat(client.table("sales", "only_on_mariadb").getTableName()).isEqualTo("only_on_mariadb");
+            assertThat(client.tableObjectsByName("sales", List.of("only_on_mariadb", "only_on_postgresql")))
                     .extracting(Table::getTableName).containsExactly("only_on_mariadb");
 
             serveFrom(Backend.POSTGRESQL);
             // The same connection, opened before the switch, now reads the other engine's database.
-            assertThatThrownBy(() -> client.getTable("sales", "only_on_mariadb"))
+            assertThatThrownBy(() -> client.table("sales", "only_on_mariadb"))
                     .isInstanceOf(NoSuchObjectException.class)
                     .hasMessage("hive.sales.only_on_mariadb table not found");
-            assertThat(client.getTable("sales", "only_on_postgresql").getTableName()).isEqualTo("only_on_postgresql");
-            assertThat(client.getTableObjectsByName("sales", List.of("only_on_mariadb", "only_on_postgresql")))
+            assertThat(client.table("sales", "only_on_postgresql").getTableName()).isEqualTo("only_on_postgresql");
+            assertThat(client.tableObjectsByName("sales", List.of("only_on_mariadb", "only_on_postgresql")))
                     .extracting(Table::getTableName).containsExactly("only_on_postgresql");
         }
     }

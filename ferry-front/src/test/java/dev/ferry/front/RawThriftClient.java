@@ -52,18 +52,18 @@ final class RawThriftClient
     }
 
     /** Hive 2.3/3.1 get_table(1: string dbname, 2: string tbl_name) throws (1: MetaException, 2: NoSuchObjectException). */
-    Table getTable(String databaseName, String tableName)
+    Table table(String databaseName, String tableName)
             throws TException
     {
         return (Table) call("get_table", out -> {
             string(out, 1, databaseName);
             string(out, 2, tableName);
-        }, Map.of((short) 0, RawThriftClient::table, (short) 1, exception(MetaException::new), (short) 2, exception(NoSuchObjectException::new)));
+        }, Map.of((short) 0, RawThriftClient::readTable, (short) 1, exception(MetaException::new), (short) 2, exception(NoSuchObjectException::new)));
     }
 
     /** Hive 3.1 get_table_objects_by_name(1: string dbname, 2: list&lt;string&gt; tbl_names), which declares no exception. */
     @SuppressWarnings("unchecked")
-    List<Table> getTableObjectsByName(String databaseName, List<String> tableNames)
+    List<Table> tableObjectsByName(String databaseName, List<String> tableNames)
             throws TException
     {
         return (List<Table>) call("get_table_objects_by_name", out -> {
@@ -79,7 +79,7 @@ final class RawThriftClient
             TList list = in.readListBegin();
             List<Table> tables = new ArrayList<>();
             for (int i = 0; i < list.size; i++) {
-                tables.add((Table) table(in));
+                tables.add((Table) readTable(in));
             }
             in.readListEnd();
             return tables;
@@ -148,7 +148,7 @@ final class RawThriftClient
     }
 
     /** Hive 2.3 get_index_by_name(1: db_name, 2: tbl_name, 3: index_name) throws (1: MetaException, 2: NoSuchObjectException). */
-    Object getIndexByName(String databaseName, String tableName, String indexName)
+    Object indexByName(String databaseName, String tableName, String indexName)
             throws TException
     {
         return call("get_index_by_name", out -> {
@@ -159,7 +159,7 @@ final class RawThriftClient
     }
 
     /** Hive 2.3 get_indexes(1: db_name, 2: tbl_name, 3: i16 max_indexes) throws (1: NoSuchObjectException, 2: MetaException); the count of indexes. */
-    int getIndexes(String databaseName, String tableName)
+    int indexes(String databaseName, String tableName)
             throws TException
     {
         return (Integer) call("get_indexes", out -> {
@@ -180,7 +180,7 @@ final class RawThriftClient
 
     /** Hive 2.3 get_index_names(1: db_name, 2: tbl_name, 3: i16 max_indexes) throws (1: MetaException). */
     @SuppressWarnings("unchecked")
-    List<String> getIndexNames(String databaseName, String tableName)
+    List<String> indexNames(String databaseName, String tableName)
             throws TException
     {
         return (List<String>) call("get_index_names", out -> {
@@ -271,7 +271,7 @@ final class RawThriftClient
         out.writeFieldEnd();
     }
 
-    private static Object table(TProtocol in)
+    private static Object readTable(TProtocol in)
             throws TException
     {
         Table table = new Table();
