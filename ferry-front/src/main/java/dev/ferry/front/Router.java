@@ -23,8 +23,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * The one {@link ThriftHiveMetastore.Iface} clients talk to: forwards every call to the active engine, through
  * the write gate. The methods HMS 4.0 removed ({@link LegacyHmsApi}) take the same way: classified, gated, and
- * answered by {@link LegacyMethods} on the active engine. {@link #switchTo(Engine)} is atomic: a call that has picked its engine finishes there, every
- * call after the switch goes to the new engine. A thread that last served a different engine first drops that
+ * answered by {@link LegacyMethods} on the active engine. {@link #switchTo(Engine)} is atomic: a call that has
+ * picked its engine finishes there, every call after the switch goes to the new engine. A thread that last served a different engine first drops that
  * engine's per-thread state (its RawStore and configuration), so no call runs on stale state.
  */
 public final class Router
