@@ -12,12 +12,14 @@ import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Every method of {@link ThriftHiveMetastore.Iface} (HMS 4.0.1, with the fb303 methods it inherits), classified
- * once. A method missing here fails {@link #verifyComplete()}, which the router runs when it is built, so a new
- * Hive version cannot slip an unclassified write past the gate.
+ * Every method of {@link ThriftHiveMetastore.Iface} (HMS 4.0.1, with the fb303 methods it inherits) and of
+ * {@link LegacyHmsApi} (what HMS 4.0 removed and Ferry still answers), classified once. A method missing here fails
+ * {@link #verifyComplete()}, which the router runs when it is built, so a new Hive version cannot slip an
+ * unclassified write past the gate.
  */
 public final class HmsMethods
 {
+    private static final List<Class<?>> APIS = List.of(ThriftHiveMetastore.Iface.class, LegacyHmsApi.class);
     private static final Map<String, MethodClass> CLASSIFICATION = build();
 
     private HmsMethods() {}
@@ -104,6 +106,12 @@ public final class HmsMethods
                 "getOption", "getOptions", "getStatus", "getStatusDetails", "getVersion", "get_config_value",
                 "partition_name_has_valid_characters", "partition_name_to_spec", "partition_name_to_vals", "reinitialize",
                 "setMetaConf", "setOption", "set_ugi", "shutdown"));
+        // Removed in HMS 4.0 (LegacyHmsApi), classified by what they do in Hive 2.3 and 3.1, not by how Ferry answers
+        // them: an index write is held during a cutover like any write, then refused.
+        put(table, MethodClass.READ, List.of(
+                "get_index_by_name", "get_index_names", "get_indexes", "get_table", "get_table_objects_by_name"));
+        put(table, MethodClass.WRITE, List.of(
+                "add_index", "alter_index", "drop_index_by_name"));
         return Map.copyOf(table);
     }
 
@@ -117,7 +125,7 @@ public final class HmsMethods
         }
     }
 
-    /** The class of an Iface method, by its Thrift name. */
+    /** The class of an Iface or legacy method, by its Thrift name. */
     public static MethodClass classify(String methodName)
     {
         requireNonNull(methodName, "methodName is null");
@@ -128,29 +136,33 @@ public final class HmsMethods
         return methodClass;
     }
 
-    /** The Iface methods that have no class, in name order; empty when the table is complete. */
+    /** The Iface and legacy methods that have no class, in name order; empty when the table is complete. */
     public static Set<String> unclassified()
     {
         Set<String> missing = new TreeSet<>();
-        for (Method method : ThriftHiveMetastore.Iface.class.getMethods()) {
-            if (!CLASSIFICATION.containsKey(method.getName())) {
-                missing.add(method.getName());
+        for (Class<?> api : APIS) {
+            for (Method method : api.getMethods()) {
+                if (!CLASSIFICATION.containsKey(method.getName())) {
+                    missing.add(method.getName());
+                }
             }
         }
         return missing;
     }
 
-    /** The classified names that are not Iface methods: stale entries. */
+    /** The classified names that are neither Iface nor legacy methods: stale entries. */
     public static Set<String> unknown()
     {
         Set<String> names = new TreeSet<>(CLASSIFICATION.keySet());
-        for (Method method : ThriftHiveMetastore.Iface.class.getMethods()) {
-            names.remove(method.getName());
+        for (Class<?> api : APIS) {
+            for (Method method : api.getMethods()) {
+                names.remove(method.getName());
+            }
         }
         return names;
     }
 
-    /** Fails, naming them, when any Iface method has no class. */
+    /** Fails, naming them, when any Iface or legacy method has no class. */
     public static void verifyComplete()
     {
         Set<String> missing = unclassified();

@@ -2,6 +2,7 @@ package dev.ferry.front;
 
 import java.lang.ref.WeakReference;
 import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.util.Arrays;
@@ -21,8 +22,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The one {@link ThriftHiveMetastore.Iface} clients talk to: forwards every call to the active engine, through
- * the write gate. {@link #switchTo(Engine)} is atomic: a call that has picked its engine finishes there, every
- * call after the switch goes to the new engine. A thread that last served a different engine first drops that
+ * the write gate. The methods HMS 4.0 removed ({@link LegacyHmsApi}) take the same way: classified, gated, and
+ * answered by {@link LegacyMethods} on the active engine. {@link #switchTo(Engine)} is atomic: a call that has
+ * picked its engine finishes there, every call after the switch goes to the new engine. A thread that last served a different engine first drops that
  * engine's per-thread state (its RawStore and configuration), so no call runs on stale state.
  */
 public final class Router
@@ -35,6 +37,7 @@ public final class Router
     private final ThreadLocal<WeakReference<Engine>> lastEngine = new ThreadLocal<>();
     private final Map<MethodClass, LongAdder> calls = new EnumMap<>(MethodClass.class);
     private final ThriftHiveMetastore.Iface iface;
+    private final LegacyHmsApi legacyApi;
 
     public Router(Engine initial, WriteGate gate)
     {
@@ -44,14 +47,22 @@ public final class Router
         for (MethodClass methodClass : MethodClass.values()) {
             calls.put(methodClass, new LongAdder());
         }
-        this.iface = (ThriftHiveMetastore.Iface) Proxy.newProxyInstance(Router.class.getClassLoader(),
-                new Class<?>[] {ThriftHiveMetastore.Iface.class}, this);
+        Object proxy = Proxy.newProxyInstance(Router.class.getClassLoader(),
+                new Class<?>[] {ThriftHiveMetastore.Iface.class, LegacyHmsApi.class}, this);
+        this.iface = (ThriftHiveMetastore.Iface) proxy;
+        this.legacyApi = (LegacyHmsApi) proxy;
     }
 
     /** The routed metastore API, for the Thrift server. */
     public ThriftHiveMetastore.Iface iface()
     {
         return iface;
+    }
+
+    /** The routed methods that HMS 4.0 removed, for the Thrift server. */
+    public LegacyHmsApi legacyApi()
+    {
+        return legacyApi;
     }
 
     public WriteGate gate()
@@ -95,6 +106,9 @@ public final class Router
         try {
             Engine engine = active.get();
             releaseStaleThreadState(engine);
+            if (method.getDeclaringClass() == LegacyHmsApi.class) {
+                return invokeLegacy(new LegacyMethods(engine.client()), method, arguments);
+            }
             return engine.invoke(method, arguments);
         }
         catch (TException e) {
@@ -108,6 +122,17 @@ public final class Router
         }
         finally {
             gate.exit(methodClass);
+        }
+    }
+
+    private static Object invokeLegacy(LegacyMethods legacy, Method method, Object[] arguments)
+            throws Throwable
+    {
+        try {
+            return method.invoke(legacy, arguments);
+        }
+        catch (InvocationTargetException e) {
+            throw e.getCause();
         }
     }
 

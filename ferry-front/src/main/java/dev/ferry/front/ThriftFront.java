@@ -45,11 +45,14 @@ public final class ThriftFront
         this.serving = new Thread(server::serve, "thrift-front-accept");
     }
 
-    /** Binds the port and starts serving the given API; fails at once when the port is taken. */
-    public static ThriftFront start(ThriftFrontConfig config, ThriftHiveMetastore.Iface api)
+    /**
+     * Binds the port and starts serving the router's API, with the methods HMS 4.0 removed; fails at once when the
+     * port is taken.
+     */
+    public static ThriftFront start(ThriftFrontConfig config, Router router)
     {
         requireNonNull(config, "config is null");
-        requireNonNull(api, "api is null");
+        requireNonNull(router, "router is null");
         TServerSocket socket;
         try {
             socket = new TServerSocket(new TServerSocket.ServerSocketTransportArgs()
@@ -68,7 +71,7 @@ public final class ThriftFront
                     return thread;
                 });
         TThreadPoolServer.Args args = new TThreadPoolServer.Args(socket)
-                .processor(new ThriftHiveMetastore.Processor<>(api))
+                .processor(new LegacyProcessor(new ThriftHiveMetastore.Processor<>(router.iface()), router.legacyApi()))
                 .protocolFactory(protocolFactory(config.protocol()))
                 .executorService(workers);
         if (config.transport() == ThriftFrontConfig.Transport.FRAMED) {

@@ -1,6 +1,8 @@
 package dev.ferry.front;
 
 import java.lang.reflect.Method;
+import java.util.Set;
+import java.util.TreeSet;
 
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.junit.jupiter.api.Test;
@@ -28,9 +30,44 @@ class HmsMethodsTest
     @Test
     void unknownMethodIsRefusedByName()
     {
-        assertThatThrownBy(() -> HmsMethods.classify("get_table"))
+        assertThatThrownBy(() -> HmsMethods.classify("get_tabel"))
                 .isInstanceOf(IllegalArgumentException.class)
-                .hasMessage("HMS method get_table is not classified");
+                .hasMessage("HMS method get_tabel is not classified");
+    }
+
+    @Test
+    void everyLegacyMethodIsClassifiedByWhatItDoes()
+    {
+        for (Method method : LegacyHmsApi.class.getMethods()) {
+            assertThat(HmsMethods.classify(method.getName())).as(method.getName()).isNotNull();
+        }
+        assertThat(HmsMethods.classify("get_table")).isEqualTo(MethodClass.READ);
+        assertThat(HmsMethods.classify("get_table_objects_by_name")).isEqualTo(MethodClass.READ);
+        assertThat(HmsMethods.classify("get_indexes")).isEqualTo(MethodClass.READ);
+        assertThat(HmsMethods.classify("add_index")).isEqualTo(MethodClass.WRITE);
+        assertThat(HmsMethods.classify("alter_index")).isEqualTo(MethodClass.WRITE);
+        assertThat(HmsMethods.classify("drop_index_by_name")).isEqualTo(MethodClass.WRITE);
+    }
+
+    @Test
+    void legacyMethodsAreExactlyTheOnesTheIfaceNoLongerHas()
+    {
+        Set<String> iface = names(ThriftHiveMetastore.Iface.class);
+        Set<String> legacy = names(LegacyHmsApi.class);
+        // Should a later Hive bring one back, the generated processor must serve it, not Ferry's.
+        assertThat(legacy).as("legacy methods the Iface has again").doesNotContainAnyElementsOf(iface);
+        assertThat(legacy).containsExactlyInAnyOrder("get_table", "get_table_objects_by_name", "add_index", "alter_index",
+                "drop_index_by_name", "get_index_by_name", "get_index_names", "get_indexes");
+        assertThat(LegacyProcessor.methodNames()).as("methods the legacy processor answers").isEqualTo(legacy);
+    }
+
+    private static Set<String> names(Class<?> api)
+    {
+        Set<String> names = new TreeSet<>();
+        for (Method method : api.getMethods()) {
+            names.add(method.getName());
+        }
+        return names;
     }
 
     @Test

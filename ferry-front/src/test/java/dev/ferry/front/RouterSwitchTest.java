@@ -76,7 +76,7 @@ class RouterSwitchTest
         long switchStarted;
         long switchEnded;
         int reads;
-        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router.iface())) {
+        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router)) {
             ExecutorService clients = Executors.newFixedThreadPool(CLIENTS);
             List<Future<Integer>> results = new ArrayList<>();
             for (int client = 0; client < CLIENTS; client++) {

@@ -36,7 +36,7 @@ class WriteGateTest
         engine = FrontFixture.initializeAndStart(FrontFixture.host(), "gate", postgres.createDatabase("hms_gate"),
                 EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
         gate = new WriteGate(HOLD_BOUND);
-        front = ThriftFront.start(FrontFixture.loopback(), new Router(engine, gate).iface());
+        front = ThriftFront.start(FrontFixture.loopback(), new Router(engine, gate));
     }
 
     @AfterAll

@@ -81,7 +81,7 @@ public final class FerryServer
             engine.client().get_all_databases();
 
             router = new Router(engine, new WriteGate(config.writeHoldBound()));
-            front = ThriftFront.start(config.thrift(), router.iface());
+            front = ThriftFront.start(config.thrift(), router);
             started.push(step("Thrift front", front::close));
 
             http = HealthServer.start(config.http(), this::readiness);
