@@ -49,7 +49,7 @@ class ThriftFrontTest
     {
         ThriftFrontConfig config = new ThriftFrontConfig("127.0.0.1", 0, ThriftFrontConfig.Transport.FRAMED,
                 ThriftFrontConfig.Protocol.COMPACT, 10, 16 * 1024 * 1024);
-        try (ThriftFront front = ThriftFront.start(config, router.iface());
+        try (ThriftFront front = ThriftFront.start(config, router);
                 HmsClient client = HmsClient.connect("127.0.0.1", front.port(), HmsClient.Transport.FRAMED, HmsClient.Protocol.COMPACT)) {
             client.api().create_database(HmsObjects.database("framed_compact"));
             assertThat(client.api().get_all_databases()).contains("default", "framed_compact");
@@ -60,7 +60,7 @@ class ThriftFrontTest
     void engineErrorsReachClientsAsTheHmsExceptionsTheyAre()
             throws Exception
     {
-        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router.iface());
+        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router);
                 HmsClient client = HmsClient.connect("127.0.0.1", front.port())) {
             assertThatThrownBy(() -> client.api().get_database("no_such_database"))
                     .isInstanceOf(NoSuchObjectException.class)
@@ -78,7 +78,7 @@ class ThriftFrontTest
     void mixedWorkloadOfFourClientsLosesNoAcknowledgedWrite()
             throws Exception
     {
-        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router.iface())) {
+        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router)) {
             HmsWorkload workload = HmsWorkload.start("127.0.0.1", front.port(), 4, "mixed");
             await().atMost(Duration.ofMinutes(2)).until(() -> workload.calls() >= 600);
             HmsWorkload.Result result = workload.stop();
