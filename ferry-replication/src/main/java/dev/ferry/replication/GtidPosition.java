@@ -41,6 +41,18 @@ public record GtidPosition(Map<Long, Long> sequenceByDomain)
         return sequence != null && parsed.sequence() <= sequence;
     }
 
+    /** Whether every transaction included in the other position is included in this one. */
+    public boolean includesAll(GtidPosition other)
+    {
+        for (Map.Entry<Long, Long> entry : other.sequenceByDomain.entrySet()) {
+            Long sequence = sequenceByDomain.get(entry.getKey());
+            if (sequence == null || sequence < entry.getValue()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     /** This position moved past a transaction. */
     public GtidPosition advancedTo(String gtid)
     {

@@ -1,0 +1,268 @@
+package dev.ferry.replication;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.apply.SnapshotFilter;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.capture.Capture;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.staging.StagingLog;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * One migration's data path, as the control plane drives it: start (backfill, capture into the staging log,
+ * apply), status, drain to a source position, stop. Restartable: started again after a crash, it resumes the
+ * backfill at its next chunk, capture at its committed offset and apply at its checkpoint.
+ */
+public final class Replication
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(Replication.class);
+
+    public enum Stage
+    {
+        CONNECTING,
+        BACKFILL,
+        STREAMING,
+        DRAINING,
+        VERIFYING,
+        STOPPED,
+    }
+
+    /**
+     * @param stagingDirectory this migration's staging log: {@code {bucket}/{rootPath}/{migration id}}
+     * @param upgradeScripts Hive's {@code scripts/metastore/upgrade}, for the schema mapping
+     */
+    public record Config(
+            String migration,
+            SourceDatabase source,
+            OwnDatabaseTarget own,
+            Path upgradeScripts,
+            String schemaVersion,
+            Path stagingDirectory,
+            long segmentBytes,
+            Backfill.Options backfill,
+            Apply.Options apply)
+    {
+        public Config
+        {
+            requireNonNull(migration, "migration is null");
+            requireNonNull(source, "source is null");
+            requireNonNull(own, "own is null");
+            requireNonNull(upgradeScripts, "upgradeScripts is null");
+            requireNonNull(schemaVersion, "schemaVersion is null");
+            requireNonNull(stagingDirectory, "stagingDirectory is null");
+            requireNonNull(backfill, "backfill is null");
+            requireNonNull(apply, "apply is null");
+        }
+    }
+
+    /** What the control plane shows and exports as metrics. */
+    public record Status(
+            Stage stage,
+            List<Backfill.TableStatus> tables,
+            long rowsCopied,
+            long rowsTotal,
+            String capturedPosition,
+            String appliedPosition,
+            Optional<Long> lagMillis,
+            long transactionsApplied,
+            long eventsApplied,
+            Optional<String> lastError)
+    {
+        public Status
+        {
+            tables = List.copyOf(tables);
+        }
+    }
+
+    private final Config config;
+    private final SchemaMapping mapping;
+    private final ReplicationStore store;
+    private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.CONNECTING);
+    private final AtomicReference<ReplicationException> error = new AtomicReference<>();
+    private final Backfill backfill;
+    private final Thread runner;
+    private StagingLog staging;
+    private volatile Capture capture;
+    private volatile Apply apply;
+    private volatile boolean stopping;
+
+    private Replication(Config config)
+    {
+        this.config = config;
+        this.mapping = SchemaMapping.derive(config.upgradeScripts(), config.schemaVersion());
+        this.store = new ReplicationStore(config.own());
+        this.backfill = new Backfill(config.migration(), config.source(), config.own(), mapping, store, config.backfill());
+        this.runner = new Thread(this::run, "replication-" + config.migration());
+        this.runner.setDaemon(true);
+    }
+
+    /** Starts, or resumes, the migration's replication in the background. */
+    public static Replication start(Config config)
+    {
+        Replication replication = new Replication(config);
+        replication.runner.start();
+        return replication;
+    }
+
+    private void run()
+    {
+        try {
+            store.ensureSchema();
+            ReplicationStore.CaptureStart start = backfill.prepare();
+            staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes());
+            capture = new Capture(config.migration(), config.source(), mapping, staging);
+            capture.start(start);
+            transition(Stage.CONNECTING, Stage.BACKFILL);
+            backfill.run();
+            if (stopping) {
+                return;
+            }
+            SnapshotFilter filter;
+            try (Connection connection = store.connect()) {
+                filter = SnapshotFilter.of(store.snapshots(connection, config.migration()));
+            }
+            apply = new Apply(config.migration(), mapping, store, staging, filter, config.apply());
+            apply.start();
+            transition(Stage.BACKFILL, Stage.STREAMING);
+        }
+        catch (ReplicationException e) {
+            fail(e);
+        }
+        catch (SQLException | RuntimeException e) {
+            fail(new ReplicationException(ReplicationException.Reason.INTERNAL, "replication of migration %s failed: %s".formatted(config.migration(), e.getMessage()), e));
+        }
+    }
+
+    private void fail(ReplicationException e)
+    {
+        error.set(e);
+        log.error("Replication of migration {} stopped in stage {}: {}", config.migration(), stage.get(), e.getMessage());
+    }
+
+    private void transition(Stage expected, Stage next)
+    {
+        if (!stage.compareAndSet(expected, next)) {
+            throw new IllegalStateException("cannot move replication of migration %s from %s to %s: it is %s"
+                    .formatted(config.migration(), expected, next, stage.get()));
+        }
+        log.info("Replication of migration {}: {} -> {}", config.migration(), expected, next);
+    }
+
+    public Stage stage()
+    {
+        return stage.get();
+    }
+
+    /** The first error that stopped replication, from any of its parts. */
+    public Optional<ReplicationException> failure()
+    {
+        if (error.get() != null) {
+            return Optional.of(error.get());
+        }
+        Optional<ReplicationException> captureFailure = capture == null ? Optional.empty() : capture.failure();
+        if (captureFailure.isPresent()) {
+            return captureFailure;
+        }
+        return apply == null ? Optional.empty() : apply.failure();
+    }
+
+    public Status status()
+    {
+        List<Backfill.TableStatus> tables = backfill.status();
+        long copied = tables.stream().mapToLong(Backfill.TableStatus::rowsCopied).sum();
+        long total = tables.stream().mapToLong(table -> table.rowsTotal().orElse(0L)).sum();
+        Capture currentCapture = capture;
+        Apply currentApply = apply;
+        return new Status(
+                stage.get(),
+                tables,
+                copied,
+                total,
+                currentCapture == null ? "" : currentCapture.stagedPosition().toString(),
+                currentApply == null ? "" : currentApply.checkpoint().applied().toString(),
+                currentApply == null ? Optional.empty() : currentApply.lagMillis(System.currentTimeMillis()),
+                currentApply == null ? 0 : currentApply.checkpoint().transactions(),
+                currentApply == null ? 0 : currentApply.checkpoint().changes(),
+                failure().map(ReplicationException::getMessage));
+    }
+
+    /** The source's current GTID position: a fence to drain to. */
+    public GtidPosition sourcePosition()
+    {
+        try (Connection connection = DriverManager.getConnection(config.source().jdbcUrl(), config.source().cdcUser(), config.source().cdcPassword());
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT @@gtid_binlog_pos")) {
+            rows.next();
+            return GtidPosition.parse(rows.getString(1));
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE, "cannot read the binlog position of %s: %s".formatted(config.source(), e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Waits until every source transaction up to the fence is captured and applied; false on timeout. Only in
+     * STREAMING: the caller holds writes, so the fence does not move.
+     */
+    public boolean drainTo(GtidPosition fence, Duration timeout)
+            throws InterruptedException
+    {
+        transition(Stage.STREAMING, Stage.DRAINING);
+        try {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!capture.stagedPosition().includesAll(fence)) {
+                failure().ifPresent(failure -> {
+                    throw failure;
+                });
+                if (System.nanoTime() > deadline) {
+                    return false;
+                }
+                Thread.sleep(5);
+            }
+            return apply.awaitApplied(staging.end(), Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+        }
+        finally {
+            stage.compareAndSet(Stage.DRAINING, Stage.STREAMING);
+        }
+    }
+
+    /** Stops every part; the migration can be resumed by starting it again. */
+    @Override
+    public void close()
+    {
+        stopping = true;
+        backfill.stop();
+        try {
+            runner.join(60_000);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (apply != null) {
+            apply.close();
+        }
+        if (capture != null) {
+            capture.close();
+        }
+        if (staging != null) {
+            staging.close();
+        }
+        stage.set(Stage.STOPPED);
+        log.info("Replication of migration {} stopped", config.migration());
+    }
+}
