@@ -136,8 +136,10 @@ public final class Replication
             try (Connection connection = store.connect()) {
                 filter = SnapshotFilter.of(store.snapshots(connection, config.migration()));
             }
-            apply = new Apply(config.migration(), mapping, store, staging, filter, config.apply());
-            apply.start();
+            Apply started = new Apply(config.migration(), mapping, store, staging, filter, config.apply());
+            started.start();
+            // Published only once started: status() reads its checkpoint.
+            apply = started;
             transition(Stage.BACKFILL, Stage.STREAMING);
         }
         catch (ReplicationException e) {

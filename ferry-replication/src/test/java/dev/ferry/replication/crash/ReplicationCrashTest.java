@@ -1,0 +1,286 @@
+package dev.ferry.replication.crash;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Predicate;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.replication.GtidPosition;
+import dev.ferry.replication.HmsFixture;
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.HmsConnection;
+import dev.ferry.testkit.HmsWorkload;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Replication in a separate JVM, killed with SIGKILL at different stages while HMS writers keep changing the
+ * source; each restart must resume, and in the end the own database must equal the source row for row.
+ */
+class ReplicationCrashTest
+{
+    private static EmbeddedMariaDb mariaDb;
+    private static EmbeddedPostgresServer postgres;
+
+    @TempDir
+    Path staging;
+
+    @BeforeAll
+    static void startDatabases()
+    {
+        mariaDb = EmbeddedMariaDb.start();
+        postgres = EmbeddedPostgresServer.start();
+    }
+
+    @AfterAll
+    static void stopDatabases()
+    {
+        mariaDb.close();
+        postgres.close();
+    }
+
+    /** One run of the replication process, with its latest status line. */
+    private static final class ReplicationProcess
+            implements AutoCloseable
+    {
+        private final Process process;
+        private final AtomicReference<String[]> status = new AtomicReference<>(new String[0]);
+        private final List<String> output = Collections.synchronizedList(new ArrayList<>());
+
+        ReplicationProcess(List<String> arguments)
+                throws Exception
+        {
+            List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                    "-cp", System.getProperty("java.class.path"), ReplicationProcessMain.class.getName()));
+            command.addAll(arguments);
+            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            Thread reader = new Thread(() -> {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line = lines.readLine(); line != null; line = lines.readLine()) {
+                        if (line.startsWith("STATUS ")) {
+                            status.set(line.split(" "));
+                        }
+                        else {
+                            output.add(line);
+                        }
+                    }
+                }
+                catch (java.io.IOException ignored) {
+                    // The process was killed.
+                }
+            }, "replication-process-output");
+            reader.setDaemon(true);
+            reader.start();
+        }
+
+        String stage()
+        {
+            String[] line = status.get();
+            return line.length > 1 ? line[1] : "";
+        }
+
+        long copied()
+        {
+            String[] line = status.get();
+            return line.length > 2 ? Long.parseLong(line[2]) : 0;
+        }
+
+        GtidPosition applied()
+        {
+            String[] line = status.get();
+            return line.length > 4 ? ReplicationProcessMain.parse(line[4]) : GtidPosition.EMPTY;
+        }
+
+        long transactionsApplied()
+        {
+            String[] line = status.get();
+            return line.length > 6 ? Long.parseLong(line[6]) : 0;
+        }
+
+        String error()
+        {
+            String[] line = status.get();
+            return line.length > 7 ? line[7] : "-";
+        }
+
+        void awaitStatus(String what, Predicate<ReplicationProcess> condition, Duration timeout)
+                throws InterruptedException
+        {
+            long deadline = System.nanoTime() + timeout.toNanos();
+            while (!condition.test(this)) {
+                if (!process.isAlive()) {
+                    throw new AssertionError("replication process exited (%s) while waiting for %s: %s".formatted(process.exitValue(), what, tail()));
+                }
+                if (!error().equals("-")) {
+                    throw new AssertionError("replication failed while waiting for %s: %s".formatted(what, error()));
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("timed out waiting for %s; last status %s; %s".formatted(what, String.join(" ", status.get()), tail()));
+                }
+                Thread.sleep(20);
+            }
+        }
+
+        private String tail()
+        {
+            synchronized (output) {
+                return String.join("\n", output.subList(Math.max(0, output.size() - 30), output.size()));
+            }
+        }
+
+        void kill()
+                throws InterruptedException
+        {
+            process.destroyForcibly();
+            assertThat(process.waitFor(30, TimeUnit.SECONDS)).isTrue();
+        }
+
+        @Override
+        public void close()
+                throws InterruptedException
+        {
+            if (process.isAlive()) {
+                kill();
+            }
+        }
+    }
+
+    @Test
+    void resumesAfterSigkillAtEveryStageAndEndsEqualToTheSource()
+            throws Exception
+    {
+        SchemaMapping mapping = HmsFixture.mapping();
+        SourceDatabase source = HmsFixture.source(mariaDb, "hms_crash");
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_crash");
+        List<String> arguments = List.of("crash", "127.0.0.1", Integer.toString(mariaDb.port()), source.database(), source.user(), source.password(),
+                own.jdbcUrl(), own.user(), own.password(), HmsFixture.upgradeScripts().toString(), staging.resolve("crash").toString(), "50");
+        List<String> kills = new ArrayList<>();
+
+        try (Engine writerA = HmsFixture.engine(source); Engine writerB = HmsFixture.engine(source)) {
+            HmsFixture.fill(writerA.client(), "seed", 2, 3, 600);
+            HmsWorkload workload = HmsWorkload.start(client -> HmsConnection.of(client % 2 == 0 ? writerA.client() : writerB.client()), 4, "crash");
+            try {
+                try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                    run.awaitStatus("backfill under way", process -> process.stage().equals("BACKFILL") && process.copied() > 2_000, Duration.ofMinutes(2));
+                    kills.add("mid-backfill at %s rows".formatted(run.copied()));
+                    run.kill();
+                }
+                try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                    run.awaitStatus("backfill resumed", process -> process.stage().equals("BACKFILL") && process.copied() > 4_000, Duration.ofMinutes(2));
+                    kills.add("mid-backfill again at %s rows copied in this run".formatted(run.copied()));
+                    run.kill();
+                }
+                try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                    run.awaitStatus("streaming", process -> process.stage().equals("STREAMING") && process.transactionsApplied() > 50, Duration.ofMinutes(3));
+                    kills.add("streaming after %s transactions applied".formatted(run.transactionsApplied()));
+                    run.kill();
+                }
+                try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                    // Right after a restart: capture is recovering its offset and re-reading the binlog.
+                    run.awaitStatus("restarted", process -> !process.stage().isEmpty(), Duration.ofMinutes(1));
+                    Thread.sleep(300);
+                    kills.add("during capture recovery, stage %s".formatted(run.stage()));
+                    run.kill();
+                }
+                for (int round = 0; round < 2; round++) {
+                    try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                        run.awaitStatus("streaming", process -> process.stage().equals("STREAMING"), Duration.ofMinutes(3));
+                        long applied = run.transactionsApplied();
+                        // Apply commits a batch every few milliseconds under this load: a kill now lands mid-batch.
+                        run.awaitStatus("applying", process -> process.transactionsApplied() > applied + 20, Duration.ofMinutes(2));
+                        kills.add("mid-apply after %s transactions applied".formatted(run.transactionsApplied()));
+                        run.kill();
+                    }
+                }
+            }
+            finally {
+                HmsWorkload.Result result = workload.stop();
+                assertThat(result.failures()).isEmpty();
+            }
+
+            GtidPosition fence = sourcePosition(source);
+            try (ReplicationProcess run = new ReplicationProcess(arguments)) {
+                run.awaitStatus("drained to the fence " + fence, process -> process.stage().equals("STREAMING") && process.applied().includesAll(fence), Duration.ofMinutes(3));
+            }
+        }
+
+        assertThat(kills).hasSizeGreaterThanOrEqualTo(5);
+        System.out.println("SIGKILLs: " + kills);
+        for (TableMapping table : mapping.tables().values()) {
+            assertThat(rows(own, table, false)).as(table.name()).isEqualTo(rows(source, table));
+        }
+    }
+
+    private static GtidPosition sourcePosition(SourceDatabase source)
+            throws Exception
+    {
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+                Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery("SELECT @@gtid_binlog_pos")) {
+            rows.next();
+            return GtidPosition.parse(rows.getString(1));
+        }
+    }
+
+    private static List<String> rows(SourceDatabase source, TableMapping table)
+            throws Exception
+    {
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password())) {
+            return rows(connection, table, table.sourceIdentifier(), true);
+        }
+    }
+
+    private static List<String> rows(OwnDatabaseTarget own, TableMapping table, boolean source)
+            throws Exception
+    {
+        try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
+            return rows(connection, table, table.targetIdentifier(), source);
+        }
+    }
+
+    /** Every row of a table as normalised text, sorted: equal lists mean equal tables, duplicates included. */
+    private static List<String> rows(Connection connection, TableMapping table, String identifier, boolean source)
+            throws Exception
+    {
+        List<String> rows = new ArrayList<>();
+        String columns = String.join(", ", table.columns().stream().map(column -> source ? column.sourceIdentifier() : column.targetIdentifier()).toList());
+        try (Statement statement = connection.createStatement(); ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(columns, identifier))) {
+            while (results.next()) {
+                StringBuilder row = new StringBuilder();
+                for (int i = 0; i < table.columns().size(); i++) {
+                    ColumnMapping column = table.columns().get(i);
+                    Object value = results.getObject(i + 1);
+                    if (value instanceof java.sql.Blob blob) {
+                        value = blob.getBytes(1, (int) blob.length());
+                    }
+                    row.append(column.conversion().normalText(column.conversion().canonical(value))).append('|');
+                }
+                rows.add(row.toString());
+            }
+        }
+        Collections.sort(rows);
+        return rows;
+    }
+}

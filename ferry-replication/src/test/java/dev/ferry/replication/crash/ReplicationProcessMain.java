@@ -1,0 +1,51 @@
+package dev.ferry.replication.crash;
+
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+
+import dev.ferry.replication.GtidPosition;
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.Replication;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.backfill.Backfill;
+
+/**
+ * Runs one migration's replication in a JVM of its own, so a test can kill it with SIGKILL. Prints a status line
+ * every 50 ms: {@code STATUS stage copied total applied-gtid captured-gtid transactions error}. Arguments:
+ * migration, source host, port, database, user, password, own JDBC URL, user, password, upgrade scripts folder,
+ * staging folder, chunk rows.
+ */
+public final class ReplicationProcessMain
+{
+    private ReplicationProcessMain() {}
+
+    public static void main(String[] args)
+            throws Exception
+    {
+        SourceDatabase source = new SourceDatabase(args[1], Integer.parseInt(args[2]), args[3], args[4], args[5], args[4], args[5]);
+        OwnDatabaseTarget own = new OwnDatabaseTarget(args[6], args[7], args[8]);
+        Replication.Config config = new Replication.Config(args[0], source, own, Path.of(args[9]), "4.0.0", Path.of(args[10]),
+                64 * 1024, new Backfill.Options(2, Integer.parseInt(args[11])), new Apply.Options(16, java.time.Duration.ofMillis(5)));
+        try (Replication replication = Replication.start(config)) {
+            while (true) {
+                Replication.Status status = replication.status();
+                System.out.printf("STATUS %s %s %s %s %s %s %s%n", status.stage(), status.rowsCopied(), status.rowsTotal(),
+                        token(status.appliedPosition()), token(status.capturedPosition()), status.transactionsApplied(),
+                        status.lastError().map(error -> error.replace(' ', '_')).orElse("-"));
+                System.out.flush();
+                TimeUnit.MILLISECONDS.sleep(50);
+            }
+        }
+    }
+
+    private static String token(String position)
+    {
+        return position.isEmpty() ? "-" : position;
+    }
+
+    static GtidPosition parse(String token)
+    {
+        return token.equals("-") ? GtidPosition.EMPTY : GtidPosition.parse(token);
+    }
+}
