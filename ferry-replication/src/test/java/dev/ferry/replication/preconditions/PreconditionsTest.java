@@ -248,6 +248,41 @@ class PreconditionsTest
     }
 
     @Test
+    void demandsExactlyThePrivilegesDebeziumNeedsToStreamTheBinlog()
+            throws Exception
+    {
+        createSourceMetastore("hms_cdc");
+        asRoot("CREATE USER cdc_no_select@'%' IDENTIFIED BY 's-secret'", "GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO cdc_no_select@'%'",
+                "CREATE USER cdc_no_monitor@'%' IDENTIFIED BY 'm-secret'", "GRANT REPLICATION SLAVE ON *.* TO cdc_no_monitor@'%'",
+                "GRANT SELECT ON hms_cdc.* TO cdc_no_monitor@'%'",
+                "CREATE USER cdc_no_slave@'%' IDENTIFIED BY 'r-secret'", "GRANT BINLOG MONITOR ON *.* TO cdc_no_slave@'%'",
+                "GRANT SELECT ON hms_cdc.* TO cdc_no_slave@'%'");
+        Runnable change = () -> asRoot("UPDATE hms_cdc.NOTIFICATION_SEQUENCE SET NEXT_EVENT_ID = NEXT_EVENT_ID + 1");
+
+        // All that the check demands: it passes, and the connector streams a change.
+        preconditions.check(source("hms_cdc"), own("own_fresh"));
+        assertThat(DebeziumProbe.streamOneChange(mariaDb.port(), CDC, CDC_PASSWORD, "hms_cdc", "NOTIFICATION_SEQUENCE", change)).isEmpty();
+
+        // One privilege left out: the check names it, and the connector fails for want of it.
+        record Case(String user, String password, String lacks, String grant, String connectorFailure) {}
+        List<Case> cases = List.of(
+                new Case("cdc_no_select", "s-secret", "SELECT on `hms_cdc`.*", "GRANT SELECT ON `hms_cdc`.* TO 'cdc_no_select'@'%';",
+                        "Encountered change event for table hms_cdc.NOTIFICATION_SEQUENCE whose schema isn't known to this connector"),
+                new Case("cdc_no_monitor", "m-secret", "BINLOG MONITOR", "GRANT BINLOG MONITOR ON *.* TO 'cdc_no_monitor'@'%';",
+                        "Access denied; you need (at least one of) the SUPER, BINLOG MONITOR privilege(s) for this operation"),
+                new Case("cdc_no_slave", "r-secret", "REPLICATION SLAVE", "GRANT REPLICATION SLAVE ON *.* TO 'cdc_no_slave'@'%';",
+                        "Access denied; you need (at least one of) the REPLICATION SLAVE privilege(s) for this operation"));
+        for (Case lacking : cases) {
+            SourceDatabase source = new SourceDatabase("127.0.0.1", mariaDb.port(), "hms_cdc", READER, READER_PASSWORD, lacking.user(), lacking.password());
+            assertFailsLeavingOwnDatabaseUntouched(() -> preconditions.check(source, own("own_fresh")), SOURCE_PRIVILEGES_MISSING,
+                    "missing privileges on the source database at 127.0.0.1:%s: the CDC user '%s'@'%%' lacks %s; grant them with: %s"
+                            .formatted(mariaDb.port(), lacking.user(), lacking.lacks(), lacking.grant()));
+            assertThat(DebeziumProbe.streamOneChange(mariaDb.port(), lacking.user(), lacking.password(), "hms_cdc", "NOTIFICATION_SEQUENCE", change))
+                    .hasValueSatisfying(failure -> assertThat(failure).contains(lacking.connectorFailure()));
+        }
+    }
+
+    @Test
     void refusesAnotherSchemaVersionNamingBoth()
     {
         createSourceMetastore("hms_old");
