@@ -58,7 +58,7 @@ public final class Preconditions
     }
 
     /** The metastore tables every source must have, in the order of the schema script. */
-    public List<String> tables()
+    List<String> tables()
     {
         return schema.tables();
     }
