@@ -1,0 +1,164 @@
+package dev.ferry.replication.preconditions;
+
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.preconditions.SourceAccount.Role;
+import dev.ferry.replication.preconditions.SourceFacts.Flavor;
+
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_PRIVILEGES_MISSING;
+
+/**
+ * Checks the privileges each source account needs, as the server sees them for a fresh login (with the roles that
+ * login activates by default), and lists every missing one.
+ *
+ * <ul>
+ *   <li>Both accounts: SELECT on every metastore table. The reader copies them; the CDC user's connector reads the
+ *   table definitions ({@code SHOW CREATE TABLE}), which needs a privilege on each table.</li>
+ *   <li>CDC user: REPLICATION SLAVE, to register as a replica and stream the binlog; and the binlog monitor privilege
+ *   (BINLOG MONITOR on MariaDB 10.5.2 and later, REPLICATION CLIENT before and on MySQL) for {@code SHOW MASTER
+ *   STATUS} and {@code SHOW BINARY LOGS}. Not RELOAD or LOCK TABLES: the connector runs without global locks.</li>
+ * </ul>
+ *
+ * SELECT and the binlog monitor privilege are tried with the statements that need them, so the server's own rules
+ * decide (roles, ALL PRIVILEGES, wildcards, table grants, PUBLIC). REPLICATION SLAVE cannot be tried without starting
+ * a binlog dump, so it is read from {@code SHOW GRANTS}.
+ */
+final class Privileges
+{
+    // Error codes of the probes: a privilege the statement needs is missing (1227), SELECT is denied on a table
+    // (1142), the table does not exist (1146, reported by the schema check).
+    private static final int SPECIFIC_ACCESS_DENIED = 1227;
+    private static final int TABLE_ACCESS_DENIED = 1142;
+    private static final int NO_SUCH_TABLE = 1146;
+
+    private Privileges() {}
+
+    static void check(ServerVersion server, String database, List<String> tables, List<SourceSession> sessions)
+    {
+        Map<String, List<String>> missingByAccount = new LinkedHashMap<>();
+        List<String> grants = new ArrayList<>();
+        for (SourceSession session : sessions) {
+            String account = currentAccount(session);
+            List<String> missing = new ArrayList<>();
+            List<String> globalMissing = new ArrayList<>();
+            Role role = session.account().role();
+            if (role != Role.READER) {
+                if (!Grants.grantsGlobally(grantsOfActiveRoles(server, session), "REPLICATION SLAVE")) {
+                    globalMissing.add("REPLICATION SLAVE");
+                }
+                Optional<SQLException> monitor = session.attempt("SHOW BINARY LOGS");
+                if (monitor.isPresent()) {
+                    if (monitor.get().getErrorCode() != SPECIFIC_ACCESS_DENIED) {
+                        throw session.failed("SHOW BINARY LOGS", monitor.get());
+                    }
+                    globalMissing.add(server.binlogMonitorPrivilege());
+                }
+            }
+            missing.addAll(globalMissing);
+            List<String> unreadable = unreadableTables(session, database, tables);
+            if (!unreadable.isEmpty()) {
+                missing.add("SELECT on " + describeTables(database, tables, unreadable));
+            }
+            if (missing.isEmpty()) {
+                continue;
+            }
+            missingByAccount.put("the %s %s".formatted(role.label(), account), missing);
+            if (!globalMissing.isEmpty()) {
+                grants.add("GRANT %s ON *.* TO %s;".formatted(String.join(", ", globalMissing), account));
+            }
+            if (!unreadable.isEmpty()) {
+                grants.add("GRANT SELECT ON %s.* TO %s;".formatted(quote(database), account));
+            }
+        }
+        if (missingByAccount.isEmpty()) {
+            return;
+        }
+        String lacks = missingByAccount.entrySet().stream()
+                .map(entry -> entry.getKey() + " lacks " + String.join(", ", entry.getValue()))
+                .collect(Collectors.joining("; "));
+        throw new ReplicationException(SOURCE_PRIVILEGES_MISSING, "missing privileges on the source database at %s: %s; grant them with: %s"
+                .formatted(sessions.get(0).address(), lacks, String.join(" ", grants)));
+    }
+
+    /** The account the server matched the login to, such as {@code 'ferry_cdc'@'%'}. */
+    private static String currentAccount(SourceSession session)
+    {
+        String current = session.rows("SELECT CURRENT_USER()").get(0).get(0);
+        int at = current.lastIndexOf('@');
+        return at < 0 ? "'" + current + "'" : "'%s'@'%s'".formatted(current.substring(0, at), current.substring(at + 1));
+    }
+
+    /**
+     * The grants of the login and of its active roles. MariaDB's {@code SHOW GRANTS} includes the current role, the
+     * roles granted to it and PUBLIC; MySQL's shows role privileges only when the roles are named with USING.
+     */
+    private static List<String> grantsOfActiveRoles(ServerVersion server, SourceSession session)
+    {
+        String statement = "SHOW GRANTS";
+        if (server.flavor() == Flavor.MYSQL) {
+            String roles = session.rows("SELECT CURRENT_ROLE()").get(0).get(0);
+            if (roles != null && !roles.isBlank() && !roles.equalsIgnoreCase("NONE")) {
+                statement = "SHOW GRANTS FOR CURRENT_USER() USING " + roles;
+            }
+        }
+        return session.rows(statement).stream().map(row -> row.get(0)).toList();
+    }
+
+    /**
+     * The metastore tables the session cannot SELECT from: one statement when it can read them all, else one probe
+     * per table, which tells a denied table from a missing one. When the session cannot see a single table of the
+     * database (information_schema lists only tables a user holds some privilege on) and is denied, it can read
+     * none, and the per-table probes, each logged as a warning by the driver, are spared.
+     */
+    private static List<String> unreadableTables(SourceSession session, String database, List<String> tables)
+    {
+        String all = tables.stream()
+                .map(table -> "SELECT 1 FROM %s.%s WHERE 1 = 0".formatted(quote(database), quote(table)))
+                .collect(Collectors.joining(" UNION ALL "));
+        Optional<SQLException> allError = session.attempt(all);
+        if (allError.isEmpty()) {
+            return List.of();
+        }
+        if (allError.get().getErrorCode() == TABLE_ACCESS_DENIED
+                && session.rows("SELECT count(*) FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?", database).get(0).get(0).equals("0")) {
+            return tables;
+        }
+        List<String> unreadable = new ArrayList<>();
+        for (String table : tables) {
+            String probe = "SELECT 1 FROM %s.%s WHERE 1 = 0".formatted(quote(database), quote(table));
+            Optional<SQLException> error = session.attempt(probe);
+            if (error.isEmpty() || error.get().getErrorCode() == NO_SUCH_TABLE) {
+                continue;
+            }
+            if (error.get().getErrorCode() != TABLE_ACCESS_DENIED) {
+                throw session.failed(probe, error.get());
+            }
+            unreadable.add(table);
+        }
+        return unreadable;
+    }
+
+    private static String describeTables(String database, List<String> tables, List<String> unreadable)
+    {
+        if (unreadable.size() == tables.size()) {
+            return quote(database) + ".*";
+        }
+        int shown = Math.min(unreadable.size(), 5);
+        String listed = unreadable.subList(0, shown).stream()
+                .map(table -> quote(database) + "." + quote(table))
+                .collect(Collectors.joining(", "));
+        return unreadable.size() > shown ? "%s and %s more tables".formatted(listed, unreadable.size() - shown) : listed;
+    }
+
+    static String quote(String identifier)
+    {
+        return "`" + identifier.replace("`", "``") + "`";
+    }
+}
