@@ -15,6 +15,8 @@ import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.apply.SnapshotFilter;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.capture.Capture;
+import dev.ferry.replication.preconditions.Preconditions;
+import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.staging.StagingLog;
 import org.slf4j.Logger;
@@ -123,6 +125,12 @@ public final class Replication
     {
         try {
             store.ensureSchema();
+            if (!alreadyStarted()) {
+                // A resumed migration has filled the own database already; the checks are for the first start.
+                SourceFacts facts = Preconditions.forSchema(config.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(config.schemaVersion())),
+                        config.schemaVersion()).check(config.source(), config.own());
+                log.info("Replication of migration {}: source {} {} passed every precondition", config.migration(), facts.flavor(), facts.serverVersion());
+            }
             ReplicationStore.CaptureStart start = backfill.prepare();
             staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes());
             capture = new Capture(config.migration(), config.source(), mapping, staging);
@@ -147,6 +155,14 @@ public final class Replication
         }
         catch (SQLException | RuntimeException e) {
             fail(new ReplicationException(ReplicationException.Reason.INTERNAL, "replication of migration %s failed: %s".formatted(config.migration(), e.getMessage()), e));
+        }
+    }
+
+    private boolean alreadyStarted()
+            throws SQLException
+    {
+        try (Connection connection = store.connect()) {
+            return store.captureStart(connection, config.migration()).isPresent();
         }
     }
 

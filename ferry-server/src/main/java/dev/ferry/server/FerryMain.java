@@ -23,12 +23,16 @@ public final class FerryMain
 
     private static final String USAGE = """
             usage: ferry serve [--config FILE]
+                   ferry staging print SEGMENT-FILE
                    ferry version
                    ferry help
 
             serve    run the Hive Metastore service (Thrift, default port 9083) and its HTTP endpoint (default
                      port 8080); without --config every key has its default: an embedded PostgreSQL under ./data
                      is the metastore database. Keys: docs/CONFIGURATION.md.
+            staging print
+                     print a staging-log segment (segment-NNNNNNNNNNNN.log) of a migration as text, one source
+                     transaction after another. Format: docs/REPLICATION.md.
             """;
 
     private FerryMain() {}
@@ -51,6 +55,7 @@ public final class FerryMain
         }
         return switch (arguments.get(0)) {
             case "serve" -> serve(arguments.subList(1, arguments.size()), out, err);
+            case "staging" -> StagingCommand.run(arguments.subList(1, arguments.size()), out, err, USAGE);
             case "version", "--version" -> {
                 out.println("ferry " + version());
                 yield EXIT_OK;

@@ -168,8 +168,20 @@ public final class StagingLog
         return entries;
     }
 
+    /**
+     * What one segment file holds: its transactions, and how many of its bytes are valid frames; bytes after the
+     * last valid frame are a frame torn by a crash (cut when the log is next opened) or damage.
+     */
+    public record SegmentContents(List<SourceTransaction> transactions, long validBytes, long fileBytes)
+    {
+        public SegmentContents
+        {
+            transactions = List.copyOf(transactions);
+        }
+    }
+
     /** Every transaction of one segment file, for {@code ferry staging print}. */
-    public static List<SourceTransaction> readSegment(Path file)
+    public static SegmentContents readSegment(Path file)
     {
         List<SourceTransaction> transactions = new ArrayList<>();
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -182,11 +194,11 @@ public final class StagingLog
                 transactions.add(FrameCodec.decode(payload.get()));
                 offset += HEADER_BYTES + payload.get().length;
             }
+            return new SegmentContents(transactions, offset, channel.size());
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot read staging segment " + file, e);
         }
-        return transactions;
     }
 
     private static Optional<byte[]> readFrame(FileChannel channel, long offset)

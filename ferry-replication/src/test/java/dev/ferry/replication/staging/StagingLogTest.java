@@ -88,7 +88,8 @@ class StagingLogTest
             assertThat(staging.read(StagingPosition.START, 10)).extracting(entry -> entry.transaction().gtid())
                     .containsExactly("0-1-1", "0-1-2", "0-1-3");
         }
-        assertThat(StagingLog.readSegment(segment)).hasSize(3);
+        assertThat(StagingLog.readSegment(segment).transactions()).hasSize(3);
+        assertThat(StagingLog.readSegment(segment).validBytes()).isEqualTo(Files.size(segment));
     }
 
     @Test
