@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.IntFunction;
 
+import org.apache.hadoop.hive.metastore.api.AbortTxnRequest;
 import org.apache.hadoop.hive.metastore.api.CommitTxnRequest;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
 import org.apache.hadoop.hive.metastore.api.LockComponent;
@@ -35,9 +36,10 @@ import org.apache.hadoop.hive.metastore.api.UnlockRequest;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A mixed HMS client workload over Thrift: each client has its own connection, database and partitioned table,
- * and loops over reads, partition adds, alters and drops, table alters, transactions and lock/unlock pairs, the
- * way engines and table formats use a metastore. It records every failed call and every write the metastore
+ * A mixed HMS client workload: each client has its own connection, database and partitioned table, and loops over
+ * reads, partition adds, alters and drops, table alters and renames, short-lived databases created and dropped,
+ * transactions committed, aborted and (a few) left open, and lock/unlock pairs, the way engines and table formats
+ * use a metastore. It records every failed call and every write the metastore
  * acknowledged, so a test can check that none is lost.
  */
 public final class HmsWorkload
@@ -50,6 +52,8 @@ public final class HmsWorkload
         ALTER_PARTITION,
         DROP_PARTITION,
         ALTER_TABLE,
+        RENAME_TABLE,
+        DROP_DATABASE,
         TRANSACTION,
         LOCK_UNLOCK,
     }
@@ -166,9 +170,19 @@ public final class HmsWorkload
                         api.alter_table(database, table, current);
                         return null;
                     });
+                    long iteration = i;
                     call(client, Operation.TRANSACTION, () -> {
                         long transaction = api.open_txns(new OpenTxnRequest(1, "workload", hostName)).getTxn_ids().get(0);
-                        api.commit_txn(new CommitTxnRequest(transaction));
+                        if (iteration % 40 == 39) {
+                            // Left open, as a running query's transaction is.
+                            return null;
+                        }
+                        if (iteration % 20 == 19) {
+                            api.abort_txn(new AbortTxnRequest(transaction));
+                        }
+                        else {
+                            api.commit_txn(new CommitTxnRequest(transaction));
+                        }
                         return null;
                     });
                     call(client, Operation.LOCK_UNLOCK, () -> {
@@ -179,6 +193,27 @@ public final class HmsWorkload
                             throw new IllegalStateException("lock " + lock.getLockid() + " is " + lock.getState());
                         }
                         api.unlock(new UnlockRequest(lock.getLockid()));
+                        return null;
+                    });
+                }
+                if (i % 25 == 24) {
+                    String scratch = "scratch_" + value;
+                    call(client, Operation.RENAME_TABLE, () -> {
+                        api.create_table(HmsObjects.partitionedTable(database, scratch, List.of("part")));
+                        Table renamed = api.get_table_req(new GetTableRequest(database, scratch)).getTable();
+                        renamed.setTableName("renamed_" + value);
+                        api.alter_table(database, scratch, renamed);
+                        return null;
+                    });
+                }
+                if (i % 50 == 49) {
+                    String temporary = database + "_tmp_" + value;
+                    call(client, Operation.DROP_DATABASE, () -> {
+                        api.create_database(HmsObjects.database(temporary));
+                        api.create_table(HmsObjects.partitionedTable(temporary, "t", List.of("part")));
+                        Table createdTable = api.get_table_req(new GetTableRequest(temporary, "t")).getTable();
+                        api.add_partition(HmsObjects.partition(createdTable, List.of("1")));
+                        api.drop_database(temporary, true, true);
                         return null;
                     });
                 }
