@@ -2,12 +2,14 @@ package dev.ferry.replication;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Blob;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -16,6 +18,7 @@ import dev.ferry.engine.Engine;
 import dev.ferry.engine.EngineHome;
 import dev.ferry.engine.EngineHost;
 import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
 import dev.ferry.testkit.EmbeddedMariaDb;
@@ -175,5 +178,43 @@ public final class HmsFixture
             }
         }
         return counts;
+    }
+
+    /** Asserts every HMS table of the own database equals the source's row for row, duplicates included. */
+    public static void assertEveryTableEqual(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping)
+            throws SQLException
+    {
+        try (Connection sourceConnection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+                Connection ownConnection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
+            for (TableMapping table : mapping.tables().values()) {
+                org.assertj.core.api.Assertions.assertThat(rows(ownConnection, table, false)).as(table.name())
+                        .isEqualTo(rows(sourceConnection, table, true));
+            }
+        }
+    }
+
+    /** Every row of a table as normalised text, sorted. */
+    private static List<String> rows(Connection connection, TableMapping table, boolean source)
+            throws SQLException
+    {
+        List<String> rows = new ArrayList<>();
+        String columns = String.join(", ", table.columns().stream().map(column -> source ? column.sourceIdentifier() : column.targetIdentifier()).toList());
+        try (Statement statement = connection.createStatement();
+                ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(columns, source ? table.sourceIdentifier() : table.targetIdentifier()))) {
+            while (results.next()) {
+                StringBuilder row = new StringBuilder();
+                for (int i = 0; i < table.columns().size(); i++) {
+                    ColumnMapping column = table.columns().get(i);
+                    Object value = results.getObject(i + 1);
+                    if (value instanceof Blob blob) {
+                        value = blob.getBytes(1, (int) blob.length());
+                    }
+                    row.append(column.conversion().normalText(column.conversion().canonical(value))).append('|');
+                }
+                rows.add(row.toString());
+            }
+        }
+        Collections.sort(rows);
+        return rows;
     }
 }

@@ -38,6 +38,8 @@ final class Privileges
     private static final int TABLE_ACCESS_DENIED = 1142;
     private static final int NO_SUCH_TABLE = 1146;
 
+    private static final int OPTION_PREVENTS_STATEMENT = 1290;
+
     private Privileges() {}
 
     static void check(ServerVersion server, String database, List<String> tables, List<SourceSession> sessions)
@@ -50,7 +52,7 @@ final class Privileges
             List<String> globalMissing = new ArrayList<>();
             Role role = session.account().role();
             if (role != Role.READER) {
-                if (!Grants.grantsGlobally(grantsOfActiveRoles(server, session), "REPLICATION SLAVE")) {
+                if (!privilegesUnchecked(session) && !Grants.grantsGlobally(grantsOfActiveRoles(server, session), "REPLICATION SLAVE")) {
                     globalMissing.add("REPLICATION SLAVE");
                 }
                 Optional<SQLException> monitor = session.attempt("SHOW BINARY LOGS");
@@ -85,6 +87,16 @@ final class Privileges
                 .collect(Collectors.joining("; "));
         throw new ReplicationException(SOURCE_PRIVILEGES_MISSING, "missing privileges on the source database at %s: %s; grant them with: %s"
                 .formatted(sessions.get(0).address(), lacks, String.join(" ", grants)));
+    }
+
+    /**
+     * Whether the server runs with {@code --skip-grant-tables}: it then checks no privilege, so every one is held,
+     * and it refuses {@code SHOW GRANTS} with ER_OPTION_PREVENTS_STATEMENT.
+     */
+    private static boolean privilegesUnchecked(SourceSession session)
+    {
+        Optional<SQLException> error = session.attempt("SHOW GRANTS");
+        return error.isPresent() && error.get().getErrorCode() == OPTION_PREVENTS_STATEMENT;
     }
 
     /** The account the server matched the login to, such as {@code 'ferry_cdc'@'%'}. */

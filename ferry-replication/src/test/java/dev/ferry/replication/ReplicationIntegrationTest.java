@@ -1,0 +1,127 @@
+package dev.ferry.replication;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.HmsConnection;
+import dev.ferry.testkit.HmsWorkload;
+import org.apache.hadoop.hive.metastore.api.GetTableRequest;
+import org.apache.hadoop.hive.metastore.api.PartitionsStatsRequest;
+import org.apache.hadoop.hive.metastore.api.ShowLocksRequest;
+import org.apache.hadoop.hive.metastore.api.TableStatsRequest;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * A migration's data path at the scale of the issue: a source metastore with 10,000 partitions, statistics,
+ * transactions and locks, two HMS engines writing through backfill and streaming, then a drain to a fence, after
+ * which the own database equals the source and an engine on it answers as one on the source.
+ */
+class ReplicationIntegrationTest
+{
+    private static EmbeddedMariaDb mariaDb;
+    private static EmbeddedPostgresServer postgres;
+
+    @TempDir
+    Path staging;
+
+    @BeforeAll
+    static void startDatabases()
+    {
+        mariaDb = EmbeddedMariaDb.start();
+        postgres = EmbeddedPostgresServer.start();
+    }
+
+    @AfterAll
+    static void stopDatabases()
+    {
+        mariaDb.close();
+        postgres.close();
+    }
+
+    @Test
+    void ownDatabaseAnswersAsTheSourceAfterBackfillStreamingAndDrainUnderTwoWriters()
+            throws Exception
+    {
+        SchemaMapping mapping = HmsFixture.mapping();
+        SourceDatabase source = HmsFixture.source(mariaDb, "hms_it");
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_it");
+        try (Engine writerA = HmsFixture.engine(source); Engine writerB = HmsFixture.engine(source)) {
+            HmsFixture.fill(writerA.client(), "big", 4, 5, 500);
+            HmsWorkload workload = HmsWorkload.start(client -> HmsConnection.of(client % 2 == 0 ? writerA.client() : writerB.client()), 4, "it");
+            HmsWorkload.Result result;
+            Replication.Status drained;
+            try (Replication replication = Replication.start(new Replication.Config("it", source, own, HmsFixture.upgradeScripts(), "4.0.0",
+                    staging.resolve("it"), 4 * 1024 * 1024, new Backfill.Options(2, 2_000), Apply.Options.defaults()))) {
+                await().atMost(Duration.ofMinutes(5)).until(() -> replication.stage() == Replication.Stage.STREAMING || replication.failure().isPresent());
+                assertThat(replication.failure()).isEmpty();
+                long callsAtStreaming = workload.calls();
+                await().atMost(Duration.ofMinutes(3)).until(() -> workload.calls() > callsAtStreaming + 600);
+                result = workload.stop();
+                assertThat(result.failures()).isEmpty();
+
+                GtidPosition fence = replication.sourcePosition();
+                assertThat(replication.drainTo(fence, Duration.ofMinutes(2))).isTrue();
+                drained = replication.status();
+                assertThat(drained.stage()).isEqualTo(Replication.Stage.STREAMING);
+                assertThat(drained.lastError()).isEmpty();
+                assertThat(GtidPosition.parse(drained.appliedPosition()).includesAll(fence)).isTrue();
+                assertThat(drained.rowsCopied()).isEqualTo(drained.rowsTotal());
+            }
+            System.out.printf("Integration: %s rows backfilled, %s workload calls %s, %s source transactions applied (%s changes)%n",
+                    drained.rowsCopied(), result.totalCalls(), result.calls(), drained.transactionsApplied(), drained.eventsApplied());
+            assertThat(result.calls().get(HmsWorkload.Operation.RENAME_TABLE)).isPositive();
+            assertThat(result.calls().get(HmsWorkload.Operation.DROP_DATABASE)).isPositive();
+
+            assertThat(HmsFixture.sourceCounts(source, mapping).get("PARTITIONS")).isGreaterThanOrEqualTo(10_000);
+            HmsFixture.assertEveryTableEqual(source, own, mapping);
+            try (Engine onOwn = HmsFixture.engine(own)) {
+                assertAnswersAlike(writerA.client(), onOwn.client());
+            }
+        }
+    }
+
+    private static void assertAnswersAlike(ThriftHiveMetastore.Iface source, ThriftHiveMetastore.Iface own)
+            throws Exception
+    {
+        assertThat(own.get_all_databases()).isEqualTo(source.get_all_databases());
+        int tables = 0;
+        for (String database : source.get_all_databases()) {
+            assertThat(own.get_all_tables(database)).as(database).isEqualTo(source.get_all_tables(database));
+            for (String name : source.get_all_tables(database)) {
+                tables++;
+                assertThat(own.get_table_req(new GetTableRequest(database, name)).getTable())
+                        .isEqualTo(source.get_table_req(new GetTableRequest(database, name)).getTable());
+                assertThat(own.get_partitions(database, name, (short) -1)).as(database + "." + name)
+                        .isEqualTo(source.get_partitions(database, name, (short) -1));
+                List<String> partitionNames = source.get_partition_names(database, name, (short) -1);
+                assertThat(own.get_partition_names(database, name, (short) -1)).isEqualTo(partitionNames);
+                TableStatsRequest tableStatistics = new TableStatsRequest(database, name, List.of("id"));
+                tableStatistics.setEngine("hive");
+                assertThat(own.get_table_statistics_req(tableStatistics)).isEqualTo(source.get_table_statistics_req(tableStatistics));
+                if (!partitionNames.isEmpty()) {
+                    PartitionsStatsRequest partitionStatistics = new PartitionsStatsRequest(database, name, List.of("id"), partitionNames);
+                    partitionStatistics.setEngine("hive");
+                    assertThat(own.get_partitions_statistics_req(partitionStatistics)).isEqualTo(source.get_partitions_statistics_req(partitionStatistics));
+                }
+            }
+        }
+        assertThat(tables).isGreaterThan(20);
+        assertThat(own.show_locks(new ShowLocksRequest())).isEqualTo(source.show_locks(new ShowLocksRequest()));
+        assertThat(own.get_open_txns()).isEqualTo(source.get_open_txns());
+        assertThat(own.get_open_txns().getOpen_txnsSize()).as("transactions left open by the workload").isPositive();
+    }
+}
