@@ -216,12 +216,14 @@ public final class IdGeneratorFinalizer
     private SourceGenerators readSource()
     {
         try (Connection connection = JdbcConnections.source(source); Statement statement = connection.createStatement()) {
-            try {
-                // MySQL 8 caches information_schema.TABLES.AUTO_INCREMENT for a day unless told not to.
-                statement.execute("SET SESSION information_schema_stats_expiry = 0");
+            // MySQL 8 caches information_schema.TABLES.AUTO_INCREMENT for a day unless told not to; MariaDB and
+            // MySQL 5.7 have no such cache, nor the variable.
+            boolean cachesStatistics;
+            try (ResultSet result = statement.executeQuery("SHOW VARIABLES LIKE 'information_schema_stats_expiry'")) {
+                cachesStatistics = result.next();
             }
-            catch (SQLException e) {
-                log.debug("Source has no information_schema_stats_expiry (MariaDB, MySQL 5.7): {}", e.getMessage());
+            if (cachesStatistics) {
+                statement.execute("SET SESSION information_schema_stats_expiry = 0");
             }
             Map<String, Long> sequences = new TreeMap<>();
             try (ResultSet result = statement.executeQuery("SELECT SEQUENCE_NAME, NEXT_VAL FROM SEQUENCE_TABLE")) {
