@@ -61,18 +61,15 @@ class TransferredDataDeletionTest
 
     @AfterAll
     static void stopServers()
+            throws Exception
     {
-        if (mariaDb != null) {
-            mariaDb.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
-        for (Path directory : new Path[] {warehouse, scratch}) {
-            if (directory != null) {
-                TempDirectories.deleteRecursively(directory);
+        TestMetastores.closeAll(mariaDb, postgres, () -> {
+            for (Path directory : new Path[] {warehouse, scratch}) {
+                if (directory != null) {
+                    TempDirectories.deleteRecursively(directory);
+                }
             }
-        }
+        });
     }
 
     private static TransferredDataDeletion deletion(OwnDatabaseTarget own, Duration lockTimeout)

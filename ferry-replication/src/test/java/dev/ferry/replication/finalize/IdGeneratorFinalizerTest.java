@@ -77,16 +77,13 @@ class IdGeneratorFinalizerTest
 
     @AfterAll
     static void stopServers()
+            throws Exception
     {
-        if (mariaDb != null) {
-            mariaDb.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
-        if (warehouse != null) {
-            TempDirectories.deleteRecursively(warehouse);
-        }
+        TestMetastores.closeAll(mariaDb, postgres, () -> {
+            if (warehouse != null) {
+                TempDirectories.deleteRecursively(warehouse);
+            }
+        });
     }
 
     private static String copy()

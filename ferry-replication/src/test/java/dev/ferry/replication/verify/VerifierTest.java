@@ -53,16 +53,13 @@ class VerifierTest
 
     @AfterAll
     static void stopServers()
+            throws Exception
     {
-        if (mariaDb != null) {
-            mariaDb.close();
-        }
-        if (postgres != null) {
-            postgres.close();
-        }
-        if (warehouse != null) {
-            TempDirectories.deleteRecursively(warehouse);
-        }
+        TestMetastores.closeAll(mariaDb, postgres, () -> {
+            if (warehouse != null) {
+                TempDirectories.deleteRecursively(warehouse);
+            }
+        });
     }
 
     private static OwnDatabaseTarget copy()
