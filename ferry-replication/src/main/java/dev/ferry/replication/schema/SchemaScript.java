@@ -16,7 +16,8 @@ import java.util.regex.Pattern;
 /**
  * The tables of a Hive metastore schema script ({@code hive-schema-4.0.0.mysql.sql} or {@code .postgres.sql}),
  * read from its CREATE TABLE, ALTER TABLE ... PRIMARY KEY / UNIQUE and CREATE UNIQUE INDEX statements. Enough DDL
- * to know every column's type and every table's keys; everything else in the script is skipped.
+ * to know every column's type and every table's keys; also the INSERT statements, which seed the rows a freshly
+ * initialised metastore holds. Everything else in the script is skipped.
  */
 public final class SchemaScript
 {
@@ -28,11 +29,15 @@ public final class SchemaScript
     private static final Pattern COLUMN = Pattern.compile("(?is)^([`\"]?)(\\w+)\\1\\s+(.*)$");
     private static final Pattern TYPE_END = Pattern.compile("(?i)\\s+(NOT|NULL|DEFAULT|PRIMARY|REFERENCES|UNIQUE|CHARACTER\\s+SET|COLLATE|AUTO_INCREMENT|CONSTRAINT|CHECK|COMMENT)\\b");
 
-    private final Map<String, TableDefinition> tables;
+    private static final Pattern INSERT = Pattern.compile("(?is)^INSERT\\s+INTO\\s.*");
 
-    private SchemaScript(Map<String, TableDefinition> tables)
+    private final Map<String, TableDefinition> tables;
+    private final List<String> inserts;
+
+    private SchemaScript(Map<String, TableDefinition> tables, List<String> inserts)
     {
         this.tables = Map.copyOf(tables);
+        this.inserts = List.copyOf(inserts);
     }
 
     public static SchemaScript read(Path script)
@@ -50,10 +55,21 @@ public final class SchemaScript
         return tables;
     }
 
+    /** The script's INSERT statements in script order, comments removed: the rows Hive's schema tool seeds. */
+    public List<String> inserts()
+    {
+        return inserts;
+    }
+
     static SchemaScript parse(String script)
     {
         Map<String, TableBuilder> builders = new LinkedHashMap<>();
+        List<String> inserts = new ArrayList<>();
         for (String statement : statements(withoutComments(script))) {
+            if (INSERT.matcher(statement).matches()) {
+                inserts.add(statement);
+                continue;
+            }
             Matcher create = CREATE_TABLE.matcher(statement);
             if (create.matches()) {
                 TableBuilder table = new TableBuilder(identifier(create.group(1)));
@@ -76,7 +92,7 @@ public final class SchemaScript
         }
         Map<String, TableDefinition> tables = new LinkedHashMap<>();
         builders.forEach((name, builder) -> tables.put(name, builder.build()));
-        return new SchemaScript(tables);
+        return new SchemaScript(tables, inserts);
     }
 
     private static TableBuilder table(Map<String, TableBuilder> tables, String name, String statement)

@@ -1,0 +1,411 @@
+package dev.ferry.replication.finalize;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+import dev.ferry.replication.JdbcConnections;
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.SourceDatabase;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.ferry.replication.ReplicationException.Reason.INTERNAL;
+import static dev.ferry.replication.ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_SCHEMA_INCOMPLETE;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_UNREACHABLE;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Makes every id generator of the own database hand out ids above every id the source handed out, so that no
+ * object, transaction, lock or event created after the switch collides with a copied one (invariant 5).
+ *
+ * <p>Each generator is raised to the greatest of: its own value, the source's value, and one more than the
+ * highest id already in the columns it serves (a guard against a source whose generators lag its data, and for
+ * identity sequences, which copying rows never advances). Generators are only ever raised, so finalize is
+ * idempotent: a second run changes nothing. The generators:
+ * <ul>
+ *   <li>DataNucleus {@code SEQUENCE_TABLE}, one row per model class ({@link DataNucleusSequences});
+ *   <li>{@code NOTIFICATION_SEQUENCE.NEXT_EVENT_ID}, {@code NEXT_LOCK_ID.NL_NEXT},
+ *       {@code NEXT_COMPACTION_QUEUE_ID.NCQ_NEXT}, and {@code NEXT_WRITE_ID.NWI_NEXT} per table;
+ *   <li>the identity sequences of {@code TXNS.TXN_ID} and {@code MASTER_KEYS.KEY_ID}, at least the source's
+ *       AUTO_INCREMENT.
+ * </ul>
+ *
+ * <p>Run it at the fence, after apply has drained and before any engine writes to the own database: the source is
+ * read with plain reads and the own database is changed in one transaction. The identity sequences are raised
+ * last, with {@code setval}, which PostgreSQL never rolls back; a failure after it leaves them raised, which is
+ * as safe as raising them.
+ */
+public final class IdGeneratorFinalizer
+{
+    private static final Logger log = LoggerFactory.getLogger(IdGeneratorFinalizer.class);
+
+    /** Every column that holds a transaction id; a new transaction id must be above all of them. */
+    private static final List<IdColumn> TRANSACTION_ID_COLUMNS = List.of(
+            new IdColumn("TXNS", "TXN_ID"),
+            new IdColumn("TXN_COMPONENTS", "TC_TXNID"),
+            new IdColumn("COMPLETED_TXN_COMPONENTS", "CTC_TXNID"),
+            new IdColumn("TXN_TO_WRITE_ID", "T2W_TXNID"),
+            new IdColumn("WRITE_SET", "WS_TXNID"),
+            new IdColumn("WRITE_SET", "WS_COMMIT_ID"),
+            new IdColumn("MIN_HISTORY_LEVEL", "MHL_TXNID"),
+            new IdColumn("HIVE_LOCKS", "HL_TXNID"),
+            new IdColumn("REPL_TXN_MAP", "RTM_TARGET_TXN_ID"));
+
+    private final SourceDatabase source;
+    private final OwnDatabaseTarget own;
+
+    public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own)
+    {
+        this.source = requireNonNull(source, "source is null");
+        this.own = requireNonNull(own, "own is null");
+    }
+
+    /** Raises the own database's id generators; returns what it changed. */
+    public FinalizeReport finalizeGenerators()
+    {
+        SourceGenerators sourceGenerators = readSource();
+        try (Connection connection = JdbcConnections.own(own)) {
+            connection.setAutoCommit(false);
+            try {
+                OwnDatabase database = new OwnDatabase(connection);
+                List<IdGeneratorChange> changes = new ArrayList<>();
+                changes.addAll(sequenceTable(database, sourceGenerators.sequences()));
+                database.counter("NOTIFICATION_SEQUENCE", "NEXT_EVENT_ID", "INSERT INTO \"NOTIFICATION_SEQUENCE\" (\"NNI_ID\", \"NEXT_EVENT_ID\") VALUES (1, ?)",
+                        sourceGenerators.nextEventId(), database.above(List.of(new IdColumn("NOTIFICATION_LOG", "EVENT_ID")))).ifPresent(changes::add);
+                database.counter("NEXT_LOCK_ID", "NL_NEXT", "INSERT INTO \"NEXT_LOCK_ID\" (\"NL_NEXT\") VALUES (?)",
+                        sourceGenerators.nextLockId(), database.above(List.of(new IdColumn("HIVE_LOCKS", "HL_LOCK_EXT_ID")))).ifPresent(changes::add);
+                database.counter("NEXT_COMPACTION_QUEUE_ID", "NCQ_NEXT", "INSERT INTO \"NEXT_COMPACTION_QUEUE_ID\" (\"NCQ_NEXT\") VALUES (?)",
+                        sourceGenerators.nextCompactionId(), database.above(List.of(new IdColumn("COMPACTION_QUEUE", "CQ_ID"), new IdColumn("COMPLETED_COMPACTIONS", "CC_ID"))))
+                        .ifPresent(changes::add);
+                changes.addAll(writeIds(database, sourceGenerators.nextWriteIds()));
+                database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
+                database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(List.of(new IdColumn("MASTER_KEYS", "KEY_ID"))))
+                        .ifPresent(changes::add);
+                connection.commit();
+                FinalizeReport report = new FinalizeReport(changes);
+                log.info("Finalize of {} from {}: {}", own, source, report.summary());
+                return report;
+            }
+            catch (SQLException | RuntimeException e) {
+                rollback(connection);
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(OWN_DATABASE_UNAVAILABLE, "cannot raise the id generators of the own database %s: %s".formatted(own.jdbcUrl(), e.getMessage()), e);
+        }
+    }
+
+    private static List<IdGeneratorChange> sequenceTable(OwnDatabase database, Map<String, Long> sourceSequences)
+            throws SQLException
+    {
+        Map<String, Long> ownSequences = database.sequences();
+        Set<String> names = new TreeSet<>(ownSequences.keySet());
+        names.addAll(sourceSequences.keySet());
+        Map<String, Long> floors = new TreeMap<>();
+        for (Map.Entry<String, IdColumn> entry : DataNucleusSequences.ID_COLUMNS.entrySet()) {
+            long floor = database.above(List.of(entry.getValue()));
+            if (floor > 1) {
+                // Ids in a table whose class has no sequence row yet: DataNucleus would start again at 1.
+                String name = DataNucleusSequences.MODEL_PACKAGE + entry.getKey();
+                floors.put(name, floor);
+                names.add(name);
+            }
+        }
+        List<IdGeneratorChange> changes = new ArrayList<>();
+        for (String name : names) {
+            Long current = ownSequences.get(name);
+            long wanted = max(current == null ? 1 : current, sourceSequences.getOrDefault(name, 1L), floors.getOrDefault(name, 1L));
+            if (current == null) {
+                database.update("INSERT INTO \"SEQUENCE_TABLE\" (\"SEQUENCE_NAME\", \"NEXT_VAL\") VALUES (?, ?)", name, wanted);
+                changes.add(new IdGeneratorChange("SEQUENCE_TABLE[%s]".formatted(name), OptionalLong.empty(), wanted));
+            }
+            else if (current < wanted) {
+                database.update("UPDATE \"SEQUENCE_TABLE\" SET \"NEXT_VAL\" = ? WHERE \"SEQUENCE_NAME\" = ?", wanted, name);
+                changes.add(new IdGeneratorChange("SEQUENCE_TABLE[%s]".formatted(name), OptionalLong.of(current), wanted));
+            }
+        }
+        return changes;
+    }
+
+    private static List<IdGeneratorChange> writeIds(OwnDatabase database, Map<WriteIdTable, Long> sourceNextWriteIds)
+            throws SQLException
+    {
+        Map<WriteIdTable, Long> ownNextWriteIds = database.nextWriteIds();
+        Map<WriteIdTable, Long> floors = database.writeIdFloors();
+        Set<WriteIdTable> tables = new TreeSet<>(ownNextWriteIds.keySet());
+        tables.addAll(sourceNextWriteIds.keySet());
+        tables.addAll(floors.keySet());
+        List<IdGeneratorChange> changes = new ArrayList<>();
+        for (WriteIdTable table : tables) {
+            Long current = ownNextWriteIds.get(table);
+            long wanted = max(current == null ? 1 : current, sourceNextWriteIds.getOrDefault(table, 1L), floors.getOrDefault(table, 1L));
+            String generator = "NEXT_WRITE_ID[%s.%s]".formatted(table.database(), table.table());
+            if (current == null) {
+                database.update("INSERT INTO \"NEXT_WRITE_ID\" (\"NWI_DATABASE\", \"NWI_TABLE\", \"NWI_NEXT\") VALUES (?, ?, ?)", table.database(), table.table(), wanted);
+                changes.add(new IdGeneratorChange(generator, OptionalLong.empty(), wanted));
+            }
+            else if (current < wanted) {
+                database.update("UPDATE \"NEXT_WRITE_ID\" SET \"NWI_NEXT\" = ? WHERE \"NWI_DATABASE\" = ? AND \"NWI_TABLE\" = ?", wanted, table.database(), table.table());
+                changes.add(new IdGeneratorChange(generator, OptionalLong.of(current), wanted));
+            }
+        }
+        return changes;
+    }
+
+    private static long max(long first, long... others)
+    {
+        long max = first;
+        for (long other : others) {
+            max = Math.max(max, other);
+        }
+        return max;
+    }
+
+    private static void rollback(Connection connection)
+    {
+        try {
+            connection.rollback();
+        }
+        catch (SQLException e) {
+            log.warn("Could not roll back finalize on the own database: {}", e.getMessage());
+        }
+    }
+
+    /** A table's write id counter is per database and table name. */
+    record WriteIdTable(String database, String table)
+            implements Comparable<WriteIdTable>
+    {
+        WriteIdTable
+        {
+            requireNonNull(database, "database is null");
+            requireNonNull(table, "table is null");
+        }
+
+        @Override
+        public int compareTo(WriteIdTable other)
+        {
+            int byDatabase = database.compareTo(other.database);
+            return byDatabase != 0 ? byDatabase : table.compareTo(other.table);
+        }
+    }
+
+    /** The source's generators; 1 (the first id any generator hands out) where the source has none. */
+    private record SourceGenerators(
+            Map<String, Long> sequences,
+            long nextEventId,
+            long nextLockId,
+            long nextCompactionId,
+            Map<WriteIdTable, Long> nextWriteIds,
+            long transactionsAutoIncrement,
+            long masterKeysAutoIncrement) {}
+
+    private SourceGenerators readSource()
+    {
+        try (Connection connection = JdbcConnections.source(source); Statement statement = connection.createStatement()) {
+            // MySQL 8 caches information_schema.TABLES.AUTO_INCREMENT for a day unless told not to; MariaDB and
+            // MySQL 5.7 have no such cache, nor the variable.
+            boolean cachesStatistics;
+            try (ResultSet result = statement.executeQuery("SHOW VARIABLES LIKE 'information_schema_stats_expiry'")) {
+                cachesStatistics = result.next();
+            }
+            if (cachesStatistics) {
+                statement.execute("SET SESSION information_schema_stats_expiry = 0");
+            }
+            Map<String, Long> sequences = new TreeMap<>();
+            try (ResultSet result = statement.executeQuery("SELECT SEQUENCE_NAME, NEXT_VAL FROM SEQUENCE_TABLE")) {
+                while (result.next()) {
+                    sequences.put(result.getString(1), result.getLong(2));
+                }
+            }
+            Map<WriteIdTable, Long> writeIds = new TreeMap<>();
+            try (ResultSet result = statement.executeQuery("SELECT NWI_DATABASE, NWI_TABLE, NWI_NEXT FROM NEXT_WRITE_ID")) {
+                while (result.next()) {
+                    writeIds.merge(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3), Math::max);
+                }
+            }
+            return new SourceGenerators(sequences,
+                    sourceLong(statement, "SELECT max(NEXT_EVENT_ID) FROM NOTIFICATION_SEQUENCE"),
+                    sourceLong(statement, "SELECT max(NL_NEXT) FROM NEXT_LOCK_ID"),
+                    sourceLong(statement, "SELECT max(NCQ_NEXT) FROM NEXT_COMPACTION_QUEUE_ID"),
+                    writeIds,
+                    autoIncrement(connection, "TXNS"),
+                    autoIncrement(connection, "MASTER_KEYS"));
+        }
+        catch (SQLException e) {
+            ReplicationException.Reason reason = "42S02".equals(e.getSQLState()) || e.getErrorCode() == 1146 ? SOURCE_SCHEMA_INCOMPLETE : SOURCE_UNREACHABLE;
+            throw new ReplicationException(reason, "cannot read the id generators of the source database %s:%s/%s: %s"
+                    .formatted(source.host(), source.port(), source.database(), e.getMessage()), e);
+        }
+    }
+
+    private static long sourceLong(Statement statement, String query)
+            throws SQLException
+    {
+        try (ResultSet result = statement.executeQuery(query)) {
+            return result.next() && result.getObject(1) != null ? Math.max(1, result.getLong(1)) : 1;
+        }
+    }
+
+    private long autoIncrement(Connection connection, String table)
+            throws SQLException
+    {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT AUTO_INCREMENT FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?")) {
+            statement.setString(1, source.database());
+            statement.setString(2, table);
+            try (ResultSet result = statement.executeQuery()) {
+                return result.next() && result.getObject(1) != null ? Math.max(1, result.getLong(1)) : 1;
+            }
+        }
+    }
+
+    /** The own database inside finalize's transaction. */
+    private static final class OwnDatabase
+    {
+        private final Connection connection;
+
+        OwnDatabase(Connection connection)
+        {
+            this.connection = connection;
+        }
+
+        /** One more than the highest value in the columns, or 1 when they are empty. */
+        long above(List<IdColumn> columns)
+                throws SQLException
+        {
+            long above = 1;
+            for (IdColumn column : columns) {
+                try (Statement statement = connection.createStatement();
+                        ResultSet result = statement.executeQuery("SELECT max(\"%s\") FROM \"%s\"".formatted(column.column(), column.table()))) {
+                    if (result.next() && result.getObject(1) != null) {
+                        above = Math.max(above, result.getLong(1) + 1);
+                    }
+                }
+            }
+            return above;
+        }
+
+        Map<String, Long> sequences()
+                throws SQLException
+        {
+            Map<String, Long> sequences = new TreeMap<>();
+            try (Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT \"SEQUENCE_NAME\", \"NEXT_VAL\" FROM \"SEQUENCE_TABLE\" FOR UPDATE")) {
+                while (result.next()) {
+                    sequences.put(result.getString(1), result.getLong(2));
+                }
+            }
+            return sequences;
+        }
+
+        Map<WriteIdTable, Long> nextWriteIds()
+                throws SQLException
+        {
+            Map<WriteIdTable, Long> writeIds = new TreeMap<>();
+            try (Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT \"NWI_DATABASE\", \"NWI_TABLE\", \"NWI_NEXT\" FROM \"NEXT_WRITE_ID\" FOR UPDATE")) {
+                while (result.next()) {
+                    writeIds.merge(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3), Math::min);
+                }
+            }
+            return writeIds;
+        }
+
+        /** Per table, one more than the highest write id handed out to a transaction. */
+        Map<WriteIdTable, Long> writeIdFloors()
+                throws SQLException
+        {
+            Map<WriteIdTable, Long> floors = new TreeMap<>();
+            try (Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT \"T2W_DATABASE\", \"T2W_TABLE\", max(\"T2W_WRITEID\") + 1 FROM \"TXN_TO_WRITE_ID\" GROUP BY \"T2W_DATABASE\", \"T2W_TABLE\"")) {
+                while (result.next()) {
+                    floors.put(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3));
+                }
+            }
+            return floors;
+        }
+
+        /** Raises a counter table of one row, or writes its row when it has none. */
+        Optional<IdGeneratorChange> counter(String table, String column, String insert, long sourceValue, long floor)
+                throws SQLException
+        {
+            OptionalLong current = OptionalLong.empty();
+            try (Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT \"%s\" FROM \"%s\" FOR UPDATE".formatted(column, table))) {
+                while (result.next()) {
+                    long value = result.getLong(1);
+                    // With more than one row (never written by Hive), the lowest is the one to fear.
+                    current = OptionalLong.of(current.isPresent() ? Math.min(current.getAsLong(), value) : value);
+                }
+            }
+            long wanted = max(current.orElse(1), sourceValue, floor);
+            String generator = table + "." + column;
+            if (current.isEmpty()) {
+                update(insert, wanted);
+                return Optional.of(new IdGeneratorChange(generator, current, wanted));
+            }
+            if (current.getAsLong() < wanted) {
+                update("UPDATE \"%s\" SET \"%s\" = ? WHERE \"%s\" < ?".formatted(table, column, column), wanted, wanted);
+                return Optional.of(new IdGeneratorChange(generator, current, wanted));
+            }
+            return Optional.empty();
+        }
+
+        /** Raises the identity sequence of a column so that its next value is at least the wanted one. */
+        Optional<IdGeneratorChange> identity(String table, String column, long sourceAutoIncrement, long floor)
+                throws SQLException
+        {
+            String sequence;
+            try (PreparedStatement statement = connection.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
+                statement.setString(1, "\"" + table + "\"");
+                statement.setString(2, column);
+                try (ResultSet result = statement.executeQuery()) {
+                    sequence = result.next() ? result.getString(1) : null;
+                }
+            }
+            if (sequence == null) {
+                throw new ReplicationException(INTERNAL, "the own database has no identity sequence for %s.%s; is its metastore schema Hive's?".formatted(table, column));
+            }
+            long next;
+            try (Statement statement = connection.createStatement();
+                    ResultSet result = statement.executeQuery("SELECT last_value, is_called FROM " + sequence)) {
+                result.next();
+                next = result.getBoolean(2) ? result.getLong(1) + 1 : result.getLong(1);
+            }
+            long wanted = max(next, sourceAutoIncrement, floor);
+            if (next >= wanted) {
+                return Optional.empty();
+            }
+            try (PreparedStatement statement = connection.prepareStatement("SELECT setval(?::regclass, ?, false)")) {
+                statement.setString(1, sequence);
+                statement.setLong(2, wanted);
+                statement.executeQuery().close();
+            }
+            return Optional.of(new IdGeneratorChange("sequence " + sequence, OptionalLong.of(next), wanted));
+        }
+
+        void update(String sql, Object... parameters)
+                throws SQLException
+        {
+            try (PreparedStatement statement = connection.prepareStatement(sql)) {
+                for (int i = 0; i < parameters.length; i++) {
+                    statement.setObject(i + 1, parameters[i]);
+                }
+                statement.executeUpdate();
+            }
+        }
+    }
+}

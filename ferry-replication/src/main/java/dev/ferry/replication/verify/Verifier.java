@@ -1,0 +1,295 @@
+package dev.ferry.replication.verify;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Queue;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import dev.ferry.replication.JdbcConnections;
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.Conversion;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static dev.ferry.replication.ReplicationException.Reason.INTERNAL;
+import static dev.ferry.replication.ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_PRIVILEGES_MISSING;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_SCHEMA_INCOMPLETE;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_UNREACHABLE;
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Compares every HMS table of the source with the own database: row counts and an order-independent checksum of
+ * the rows, each value normalised through its column's {@link Conversion} so that MySQL's bit(1), int and blob
+ * compare equal to PostgreSQL's boolean, bigint and bytea.
+ *
+ * <p>A table is read in chunks by key: the source decides where each chunk ends (the key of every
+ * {@code chunkSize}-th row), and both sides then read exactly the rows in that key range, so the chunks line up
+ * and a difference is reported as the key ranges it lies in. Tables without a key, or whose first key column is
+ * a name the source compares case-insensitively (so that its order cannot be reproduced on PostgreSQL), are read
+ * in one pass. Memory stays bounded whatever the table size: rows are streamed and only sums are kept.
+ *
+ * <p>Verify at a fence: the caller guarantees that neither database is written while it runs (cutover holds
+ * writes and waits until apply has passed the fence position). Chunks are read by separate plain statements,
+ * without a snapshot spanning them, so a write during verify can show up as a difference that is not one.
+ */
+public final class Verifier
+{
+    private static final Logger log = LoggerFactory.getLogger(Verifier.class);
+
+    private final SchemaMapping mapping;
+    private final SourceDatabase source;
+    private final OwnDatabaseTarget own;
+    private final VerifyOptions options;
+
+    public Verifier(SchemaMapping mapping, SourceDatabase source, OwnDatabaseTarget own, VerifyOptions options)
+    {
+        this.mapping = requireNonNull(mapping, "mapping is null");
+        this.source = requireNonNull(source, "source is null");
+        this.own = requireNonNull(own, "own is null");
+        this.options = requireNonNull(options, "options is null");
+    }
+
+    /** Compares every table of the schema mapping. */
+    public VerificationReport verifyAll()
+    {
+        return verify(mapping.tables().keySet());
+    }
+
+    /** Compares the named tables. */
+    public VerificationReport verify(Collection<String> tableNames)
+    {
+        long started = System.nanoTime();
+        List<TableMapping> tables = tableNames.stream().sorted().map(mapping::table).toList();
+        Map<String, String> collations = sourceCollations();
+        Queue<TableMapping> pending = new ConcurrentLinkedQueue<>(tables);
+        List<TableVerification> results = new ArrayList<>();
+        AtomicBoolean failed = new AtomicBoolean();
+        int workers = Math.min(options.parallelism(), Math.max(1, tables.size()));
+        AtomicInteger workerNumber = new AtomicInteger();
+        ExecutorService executor = Executors.newFixedThreadPool(workers, runnable -> {
+            Thread thread = new Thread(runnable, "ferry-verify-" + workerNumber.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<List<TableVerification>>> futures = new ArrayList<>();
+            for (int i = 0; i < workers; i++) {
+                futures.add(executor.submit(() -> work(pending, collations, failed)));
+            }
+            ReplicationException failure = null;
+            for (Future<List<TableVerification>> future : futures) {
+                try {
+                    results.addAll(future.get());
+                }
+                catch (ExecutionException e) {
+                    failed.set(true);
+                    if (failure == null) {
+                        failure = e.getCause() instanceof ReplicationException replication
+                                ? replication
+                                : new ReplicationException(INTERNAL, "verify failed: " + e.getCause(), e.getCause());
+                    }
+                }
+            }
+            if (failure != null) {
+                throw failure;
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            failed.set(true);
+            throw new ReplicationException(INTERNAL, "verify was interrupted", e);
+        }
+        finally {
+            executor.shutdownNow();
+        }
+        VerificationReport report = VerificationReport.of(results, Duration.ofNanos(System.nanoTime() - started));
+        log.info("Verify of {} against {}: {}", source, own, report.summary());
+        return report;
+    }
+
+    private List<TableVerification> work(Queue<TableMapping> pending, Map<String, String> collations, AtomicBoolean failed)
+    {
+        List<TableVerification> results = new ArrayList<>();
+        try (Connection sourceConnection = JdbcConnections.source(source);
+                Connection ownConnection = JdbcConnections.own(own)) {
+            ChunkReader sourceReader = reader(sourceConnection, Side.SOURCE);
+            ChunkReader ownReader = reader(ownConnection, Side.OWN);
+            for (TableMapping table = pending.poll(); table != null && !failed.get(); table = pending.poll()) {
+                results.add(verifyTable(table, chunkKey(table, collations), sourceReader, ownReader, failed));
+            }
+        }
+        catch (RuntimeException e) {
+            // Stops the other workers at their next chunk.
+            failed.set(true);
+            throw e;
+        }
+        catch (SQLException e) {
+            // Closing a connection failed; every table it read has been compared.
+            log.warn("Could not close a verify connection: {}", e.getMessage());
+        }
+        return results;
+    }
+
+    private ChunkReader reader(Connection connection, Side side)
+    {
+        try {
+            return new ChunkReader(connection, side, options.fetchSize());
+        }
+        catch (SQLException e) {
+            throw failure(side, "cannot prepare a connection to the %s database for reading".formatted(side.description()), e);
+        }
+    }
+
+    private TableVerification verifyTable(TableMapping table, List<ColumnMapping> key, ChunkReader sourceReader, ChunkReader ownReader, AtomicBoolean failed)
+    {
+        long started = System.nanoTime();
+        List<String> keyNames = key.stream().map(ColumnMapping::name).toList();
+        Checksum sourceTotal = Checksum.EMPTY;
+        Checksum ownTotal = Checksum.EMPTY;
+        List<Difference> differences = new ArrayList<>();
+        int chunks = 0;
+        List<Object> after = List.of();
+        while (!failed.get()) {
+            List<Object> through = key.isEmpty() ? List.of() : chunkEnd(table, key, after, sourceReader);
+            KeyRange range = key.isEmpty() ? KeyRange.wholeTable() : new KeyRange(keyNames, after, through);
+            Checksum sourceChunk = read(table, key, range, sourceReader, Side.SOURCE);
+            Checksum ownChunk = read(table, key, range, ownReader, Side.OWN);
+            chunks++;
+            sourceTotal = sourceTotal.plus(sourceChunk);
+            ownTotal = ownTotal.plus(ownChunk);
+            if (!sourceChunk.equals(ownChunk)) {
+                Difference difference = new Difference(table.name(), range, sourceChunk.rows(), ownChunk.rows());
+                int last = differences.size() - 1;
+                if (last >= 0 && !difference.range().after().isEmpty() && differences.get(last).range().through().equals(difference.range().after())) {
+                    differences.set(last, differences.get(last).extendedTo(difference));
+                }
+                else {
+                    differences.add(difference);
+                }
+            }
+            if (through.isEmpty()) {
+                break;
+            }
+            after = through;
+        }
+        TableVerification verification = new TableVerification(table.name(), keyNames, chunks, sourceTotal.rows(), ownTotal.rows(),
+                sourceTotal.hex(), ownTotal.hex(), differences);
+        log.debug("Verified {}: {} source rows, {} own rows in {} chunks, {} differences, {} ms", table.name(), sourceTotal.rows(), ownTotal.rows(),
+                chunks, differences.size(), (System.nanoTime() - started) / 1_000_000);
+        return verification;
+    }
+
+    private List<Object> chunkEnd(TableMapping table, List<ColumnMapping> key, List<Object> after, ChunkReader sourceReader)
+    {
+        try {
+            return sourceReader.chunkEnd(table, key, after, options.chunkSize());
+        }
+        catch (SQLException e) {
+            throw failure(Side.SOURCE, "cannot read the keys of table %s in the source database".formatted(table.name()), e);
+        }
+    }
+
+    private Checksum read(TableMapping table, List<ColumnMapping> key, KeyRange range, ChunkReader reader, Side side)
+    {
+        try {
+            return reader.read(table, key, range);
+        }
+        catch (SQLException e) {
+            throw failure(side, "cannot read table %s, %s, in the %s database".formatted(table.name(), range, side.description()), e);
+        }
+    }
+
+    private ReplicationException failure(Side side, String what, SQLException e)
+    {
+        return switch (side) {
+            case SOURCE -> new ReplicationException(sourceReason(e), "%s %s:%s/%s: %s".formatted(what, source.host(), source.port(), source.database(), e.getMessage()), e);
+            case OWN -> new ReplicationException(OWN_DATABASE_UNAVAILABLE, "%s %s: %s".formatted(what, own.jdbcUrl(), e.getMessage()), e);
+        };
+    }
+
+    /** What a failed read on the source means for the user: MySQL's SQL states and error numbers. */
+    private static ReplicationException.Reason sourceReason(SQLException e)
+    {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.equals("42S02") || e.getErrorCode() == 1146) {
+            return SOURCE_SCHEMA_INCOMPLETE;
+        }
+        if (e.getErrorCode() == 1142 || e.getErrorCode() == 1143) {
+            return SOURCE_PRIVILEGES_MISSING;
+        }
+        return SOURCE_UNREACHABLE;
+    }
+
+    /**
+     * The longest prefix of the table's row key whose columns sort the same way on both sides: integers, and names
+     * the source compares byte by byte (a binary collation, as Hive's MySQL script declares most of them). A
+     * case-insensitive name ends the prefix, since PostgreSQL cannot reproduce that order with an index.
+     */
+    static List<ColumnMapping> chunkKey(TableMapping table, Map<String, String> sourceCollations)
+    {
+        List<ColumnMapping> key = new ArrayList<>();
+        for (String name : table.rowKey()) {
+            ColumnMapping column = table.column(name);
+            boolean comparable = switch (column.conversion()) {
+                case INTEGER -> true;
+                case STRING -> isBinary(sourceCollations.get(collationKey(table.name(), column.name())));
+                case BIT_TO_BOOLEAN, BOOLEAN, BIT_TO_INTEGER, BYTES, FLOAT, TIMESTAMP -> false;
+            };
+            if (!comparable) {
+                break;
+            }
+            key.add(column);
+        }
+        return key;
+    }
+
+    private static boolean isBinary(String collation)
+    {
+        return collation != null && (collation.equals("binary") || collation.endsWith("_bin"));
+    }
+
+    private static String collationKey(String table, String column)
+    {
+        return (table + "." + column).toUpperCase(Locale.ROOT);
+    }
+
+    private Map<String, String> sourceCollations()
+    {
+        Map<String, String> collations = new HashMap<>();
+        try (Connection connection = JdbcConnections.source(source);
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT TABLE_NAME, COLUMN_NAME, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND COLLATION_NAME IS NOT NULL")) {
+            statement.setString(1, source.database());
+            try (ResultSet result = statement.executeQuery()) {
+                while (result.next()) {
+                    collations.put(collationKey(result.getString(1), result.getString(2)), result.getString(3));
+                }
+            }
+        }
+        catch (SQLException e) {
+            throw failure(Side.SOURCE, "cannot read the column collations of the source database", e);
+        }
+        return collations;
+    }
+}
