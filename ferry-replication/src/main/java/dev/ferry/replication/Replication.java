@@ -15,10 +15,17 @@ import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.apply.SnapshotFilter;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.capture.Capture;
+import dev.ferry.replication.cleanup.DeletionReport;
+import dev.ferry.replication.cleanup.TransferredDataDeletion;
+import dev.ferry.replication.finalize.FinalizeReport;
+import dev.ferry.replication.finalize.IdGeneratorFinalizer;
 import dev.ferry.replication.preconditions.Preconditions;
 import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.staging.StagingLog;
+import dev.ferry.replication.verify.VerificationReport;
+import dev.ferry.replication.verify.Verifier;
+import dev.ferry.replication.verify.VerifyOptions;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,6 +103,7 @@ public final class Replication
     private final ReplicationStore store;
     private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.CONNECTING);
     private final AtomicReference<ReplicationException> error = new AtomicReference<>();
+    private final AtomicReference<VerificationReport> lastVerification = new AtomicReference<>();
     private final Backfill backfill;
     private final Thread runner;
     private StagingLog staging;
@@ -259,10 +267,78 @@ public final class Replication
         }
     }
 
+    /**
+     * Compares every table of the source and the own database. Meaningful at a fence: writes are held and the
+     * drain is done, so neither side moves while it reads.
+     */
+    public VerificationReport verify()
+    {
+        Stage previous = stage.getAndSet(Stage.VERIFYING);
+        try {
+            VerificationReport report = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults()).verifyAll();
+            lastVerification.set(report);
+            log.info("Verification of migration {}: {}", config.migration(), report.summary());
+            return report;
+        }
+        finally {
+            stage.compareAndSet(Stage.VERIFYING, previous);
+        }
+    }
+
+    /**
+     * Makes the own database ready to be the source of truth: re-creates the foreign keys set aside for the
+     * migration (validating every reference) and raises every id generator to at least the source's.
+     */
+    public FinalizeReport finalizeOwnDatabase()
+    {
+        try (Connection connection = store.connect()) {
+            int foreignKeys = store.restoreForeignKeys(connection, config.migration());
+            connection.commit();
+            log.info("Migration {}: {} foreign keys restored and validated", config.migration(), foreignKeys);
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                    "cannot restore the own database's foreign keys for migration %s: %s".formatted(config.migration(), e.getMessage()), e);
+        }
+        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators();
+    }
+
+    /**
+     * Cancel: stops replication, returns the own database to a freshly initialised metastore (the engine on it
+     * must be stopped; its first start adds the default database again), restores its foreign keys, deletes the
+     * staging log and forgets the migration.
+     */
+    public DeletionReport deleteTransferredData()
+    {
+        close();
+        DeletionReport report = TransferredDataDeletion.of(config.upgradeScripts(), config.schemaVersion(), config.own(), Duration.ofSeconds(30))
+                .deleteAll(config.stagingDirectory());
+        try (Connection connection = store.connect()) {
+            store.restoreForeignKeys(connection, config.migration());
+            store.forget(connection, config.migration());
+            connection.commit();
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,
+                    "cannot restore the own database's foreign keys after deleting migration %s: %s".formatted(config.migration(), e.getMessage()), e);
+        }
+        log.info("Migration {}: transferred data deleted, staging log {} removed", config.migration(), config.stagingDirectory());
+        return report;
+    }
+
+    /** The last verification's report, if any. */
+    public Optional<VerificationReport> lastVerification()
+    {
+        return Optional.ofNullable(lastVerification.get());
+    }
+
     /** Stops every part; the migration can be resumed by starting it again. */
     @Override
     public void close()
     {
+        if (stage.get() == Stage.STOPPED) {
+            return;
+        }
         stopping = true;
         backfill.stop();
         try {

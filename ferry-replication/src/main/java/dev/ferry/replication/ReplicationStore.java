@@ -293,4 +293,16 @@ public final class ReplicationStore
         }
         return restored;
     }
+
+    /** Removes every record of a migration from the bookkeeping (after cancel, once its data is deleted). */
+    public void forget(Connection connection, String migration)
+            throws SQLException
+    {
+        for (String table : List.of("apply_checkpoint", "backfill_chunk", "backfill_table", "foreign_key", "migration")) {
+            try (PreparedStatement statement = connection.prepareStatement("DELETE FROM ferry_replication.%s WHERE migration = ?".formatted(table))) {
+                statement.setString(1, migration);
+                statement.executeUpdate();
+            }
+        }
+    }
 }

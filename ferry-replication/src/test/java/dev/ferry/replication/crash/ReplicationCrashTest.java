@@ -22,6 +22,9 @@ import dev.ferry.replication.HmsFixture;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.verify.VerificationReport;
+import dev.ferry.replication.verify.Verifier;
+import dev.ferry.replication.verify.VerifyOptions;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.HmsConnection;
@@ -227,6 +230,8 @@ class ReplicationCrashTest
         assertThat(kills).hasSizeGreaterThanOrEqualTo(5);
         System.out.println("SIGKILLs: " + kills);
         HmsFixture.assertEveryTableEqual(source, own, mapping);
+        VerificationReport verification = new Verifier(mapping, source, own, VerifyOptions.defaults()).verifyAll();
+        assertThat(verification.differences()).as(verification.summary()).isEmpty();
     }
 
     private static GtidPosition sourcePosition(SourceDatabase source)

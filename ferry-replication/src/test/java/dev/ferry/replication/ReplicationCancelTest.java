@@ -1,0 +1,67 @@
+package dev.ferry.replication;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.preconditions.Preconditions;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+class ReplicationCancelTest
+{
+    @TempDir
+    Path staging;
+
+    @Test
+    void deletingTransferredDataLeavesAFreshMetastoreAndNoStagingData()
+            throws Exception
+    {
+        try (EmbeddedMariaDb mariaDb = EmbeddedMariaDb.start(); EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
+            SourceDatabase source = HmsFixture.source(mariaDb, "hms_cancel");
+            OwnDatabaseTarget own = HmsFixture.own(postgres, "own_cancel");
+            try (Engine writer = HmsFixture.engine(source)) {
+                HmsFixture.fill(writer.client(), "cancel", 2, 2, 100);
+            }
+            Path stagingDirectory = staging.resolve("cancel");
+            Replication replication = Replication.start(new Replication.Config("cancel", source, own, HmsFixture.upgradeScripts(), "4.0.0",
+                    stagingDirectory, 1 << 20, Backfill.Options.defaults(), Apply.Options.defaults()));
+            await().atMost(Duration.ofMinutes(2)).until(() -> replication.stage() == Replication.Stage.STREAMING || replication.failure().isPresent());
+            assertThat(replication.failure()).isEmpty();
+            assertThat(HmsFixture.ownCounts(own, HmsFixture.mapping()).get("PARTITIONS")).isEqualTo(400);
+            assertThat(stagingDirectory).exists();
+
+            replication.deleteTransferredData();
+
+            assertThat(stagingDirectory).doesNotExist();
+            assertThat(HmsFixture.ownCounts(own, HmsFixture.mapping()).get("PARTITIONS")).isZero();
+            try (Connection connection = new ReplicationStore(own).connect(); Statement statement = connection.createStatement()) {
+                for (String table : new String[] {"migration", "backfill_table", "backfill_chunk", "foreign_key", "apply_checkpoint"}) {
+                    try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM ferry_replication." + table)) {
+                        rows.next();
+                        assertThat(rows.getLong(1)).as(table).isZero();
+                    }
+                }
+                try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND connamespace = 'public'::regnamespace")) {
+                    rows.next();
+                    assertThat(rows.getLong(1)).as("foreign keys back").isGreaterThan(40);
+                }
+            }
+            try (Engine onOwn = HmsFixture.engine(own)) {
+                assertThat(onOwn.client().get_all_databases()).containsExactly("default");
+            }
+            // A freshly initialised metastore again: a new migration may start.
+            Preconditions.forSchema(HmsFixture.upgradeScripts().resolve("mysql/hive-schema-4.0.0.mysql.sql"), "4.0.0").check(source, own);
+        }
+    }
+}
