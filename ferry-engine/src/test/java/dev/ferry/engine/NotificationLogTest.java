@@ -24,6 +24,7 @@ import dev.ferry.testkit.HmsObjects;
 import org.apache.hadoop.hive.metastore.api.AbortTxnRequest;
 import org.apache.hadoop.hive.metastore.api.AllocateTableWriteIdsRequest;
 import org.apache.hadoop.hive.metastore.api.CommitTxnRequest;
+import org.apache.hadoop.hive.metastore.api.CreateTableRequest;
 import org.apache.hadoop.hive.metastore.api.Database;
 import org.apache.hadoop.hive.metastore.api.FireEventRequest;
 import org.apache.hadoop.hive.metastore.api.FireEventRequestData;
@@ -252,9 +253,24 @@ class NotificationLogTest
         try (Metastore metastore = Metastore.start(backend, NotificationLog.ON, Map.of())) {
             ThriftHiveMetastore.Iface client = metastore.client();
             client.create_database(HmsObjects.database("sales"));
+            // An insert-only ACID table, as Hive makes a managed table: its events list data files the external
+            // tables of the other tests have none of.
             Table table = HmsObjects.partitionedTable("sales", "orders", List.of("day"));
-            client.create_table(table);
+            table.setTableType("MANAGED_TABLE");
+            table.getParameters().remove("EXTERNAL");
+            table.getParameters().put("transactional", "true");
+            table.getParameters().put("transactional_properties", "insert_only");
+            CreateTableRequest creation = new CreateTableRequest(table);
+            // What Hive says of itself; without it the metastore refuses to create an ACID table.
+            creation.setProcessorCapabilities(List.of("HIVEMANAGEDINSERTWRITE", "HIVEFULLACIDWRITE"));
+            creation.setProcessorIdentifier("ferry-test");
+            client.create_table_req(creation);
             client.add_partitions(new ArrayList<>(List.of(HmsObjects.partition(table, List.of("2026-01-01")))));
+            List<NotificationEvent> created = metastore.eventsAfter(0);
+            assertThat(created).extracting(NotificationEvent::getEventType).containsExactly("CREATE_DATABASE", "CREATE_TABLE", "ADD_PARTITION");
+            Table recorded = (Table) metastore.messages().property(metastore.messages().message(created.get(1)), "getTableObj");
+            assertThat(recorded.getTableType()).isEqualTo("MANAGED_TABLE");
+            assertThat(recorded.getParameters()).containsEntry("transactional_properties", "insert_only");
             long before = client.get_current_notificationEventId().getEventId();
 
             List<Long> transactions = client.open_txns(new OpenTxnRequest(2, "ferry", "localhost")).getTxn_ids();
