@@ -28,6 +28,8 @@ import org.apache.hadoop.hive.metastore.api.CreateTableRequest;
 import org.apache.hadoop.hive.metastore.api.Database;
 import org.apache.hadoop.hive.metastore.api.FireEventRequest;
 import org.apache.hadoop.hive.metastore.api.FireEventRequestData;
+import org.apache.hadoop.hive.metastore.api.Function;
+import org.apache.hadoop.hive.metastore.api.FunctionType;
 import org.apache.hadoop.hive.metastore.api.InsertEventRequestData;
 import org.apache.hadoop.hive.metastore.api.InvalidObjectException;
 import org.apache.hadoop.hive.metastore.api.MetaException;
@@ -36,6 +38,7 @@ import org.apache.hadoop.hive.metastore.api.NotificationEvent;
 import org.apache.hadoop.hive.metastore.api.NotificationEventRequest;
 import org.apache.hadoop.hive.metastore.api.OpenTxnRequest;
 import org.apache.hadoop.hive.metastore.api.Partition;
+import org.apache.hadoop.hive.metastore.api.PrincipalType;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.apache.hadoop.hive.metastore.api.TxnToWriteId;
@@ -170,6 +173,41 @@ class NotificationLogTest
             assertThat(metastore.queryLongs("SELECT %s FROM %s ORDER BY %s", "EVENT_ID", "NOTIFICATION_LOG", "EVENT_ID"))
                     .containsExactlyElementsOf(LongStream.rangeClosed(before + 1, before + 6).boxed().toList());
             assertThat(metastore.queryLongs("SELECT %s FROM %s", "NEXT_EVENT_ID", "NOTIFICATION_SEQUENCE")).containsExactly(before + 7);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void recordsDatabaseAndFunctionChanges(Backend backend)
+            throws Exception
+    {
+        try (Metastore metastore = Metastore.start(backend, NotificationLog.ON, Map.of())) {
+            ThriftHiveMetastore.Iface client = metastore.client();
+            client.create_database(HmsObjects.database("sales"));
+            long before = client.get_current_notificationEventId().getEventId();
+
+            // Hive records an alteration of a database's owner or parameters only (AlterDatabaseEvent.shouldSkipCapturing).
+            Database changed = client.get_database("sales");
+            changed.getParameters().put("reviewed", "yes");
+            client.alter_database("sales", changed);
+            client.create_function(new Function("to_upper", "sales", "com.example.ToUpper", "ferry", PrincipalType.USER,
+                    (int) (System.currentTimeMillis() / 1000), FunctionType.JAVA, new ArrayList<>()));
+            client.drop_function("sales", "to_upper");
+            client.drop_database("sales", false, false);
+
+            List<NotificationEvent> events = metastore.eventsAfter(before);
+            assertThat(events).extracting(NotificationEvent::getEventId)
+                    .containsExactlyElementsOf(LongStream.rangeClosed(before + 1, before + 4).boxed().toList());
+            assertThat(events).extracting(NotificationEvent::getEventType)
+                    .containsExactly("ALTER_DATABASE", "CREATE_FUNCTION", "DROP_FUNCTION", "DROP_DATABASE");
+            assertThat(events).extracting(NotificationEvent::getDbName).containsOnly("sales");
+            HiveMessages messages = metastore.messages();
+            assertThat(((Database) messages.property(messages.message(events.get(0)), "getDbObjAfter")).getParameters())
+                    .containsEntry("reviewed", "yes");
+            assertThat(((Function) messages.property(messages.message(events.get(1)), "getFunctionObj")).getClassName())
+                    .isEqualTo("com.example.ToUpper");
+            assertThat(messages.property(messages.message(events.get(2)), "getFunctionName")).isEqualTo("to_upper");
+            assertThat(((Database) messages.property(messages.message(events.get(3)), "getDatabaseObject")).getName()).isEqualTo("sales");
         }
     }
 
