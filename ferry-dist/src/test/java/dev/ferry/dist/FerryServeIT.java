@@ -189,7 +189,8 @@ class FerryServeIT
         String url = postgres.createDatabase("old_hms");
         EngineHost host = new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home"))));
         host.initializeSchema(new EngineSettings("old", url, EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD,
-                Files.createTempDirectory("warehouse"), EngineSettings.BackgroundTasks.OFF, Map.of()));
+                Files.createTempDirectory("warehouse"), EngineSettings.BackgroundTasks.OFF,
+                EngineSettings.NotificationLog.ON, Map.of()));
         try (Connection connection = postgres.connect("old_hms"); Statement statement = connection.createStatement()) {
             statement.executeUpdate("UPDATE \"VERSION\" SET \"SCHEMA_VERSION\" = '" + version + "'");
         }

@@ -40,7 +40,7 @@ public final class FrontOnMariaDbMain
         try (EmbeddedMariaDb mariaDb = EmbeddedMariaDb.start()) {
             EngineHost host = new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home"))));
             EngineSettings settings = new EngineSettings("mariadb", mariaDb.createDatabase("hms"), EmbeddedMariaDb.USER,
-                    EmbeddedMariaDb.PASSWORD, warehouse, EngineSettings.BackgroundTasks.OFF, Map.of());
+                    EmbeddedMariaDb.PASSWORD, warehouse, EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of());
             host.initializeSchema(settings);
             try (Engine engine = host.start(settings)) {
                 engine.client().get_all_databases();

@@ -74,6 +74,8 @@ class EngineRestartLeakTest
                 // threads and JVM hooks a leak would come from.
                 engine.client().create_database(HmsObjects.database("db_" + run));
                 assertThat(engine.client().get_all_databases()).contains("db_" + run);
+                // The notification log listener ran too (one event per database created so far).
+                assertThat(engine.client().get_current_notificationEventId().getEventId()).isEqualTo(run);
                 engine.client().get_open_txns();
             }
             if (run == WARM_UP) {

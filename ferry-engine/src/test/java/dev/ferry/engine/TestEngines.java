@@ -19,8 +19,15 @@ public final class TestEngines
         return new EngineHost(EngineHome.of(Path.of(home)));
     }
 
+    /** Settings as Ferry's defaults have them: no background tasks, the notification log written. */
     public static EngineSettings settings(String name, String jdbcUrl, String user, String password, Path warehouse)
     {
-        return new EngineSettings(name, jdbcUrl, user, password, warehouse, EngineSettings.BackgroundTasks.OFF, Map.of());
+        return settings(name, jdbcUrl, user, password, warehouse, EngineSettings.NotificationLog.ON, Map.of());
+    }
+
+    public static EngineSettings settings(String name, String jdbcUrl, String user, String password, Path warehouse,
+            EngineSettings.NotificationLog notificationLog, Map<String, String> overrides)
+    {
+        return new EngineSettings(name, jdbcUrl, user, password, warehouse, EngineSettings.BackgroundTasks.OFF, notificationLog, overrides);
     }
 }

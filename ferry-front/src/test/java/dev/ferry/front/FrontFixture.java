@@ -23,7 +23,7 @@ final class FrontFixture
             throws Exception
     {
         EngineSettings settings = new EngineSettings(name, jdbcUrl, user, password,
-                Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF, Map.of());
+                Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of());
         host.initializeSchema(settings);
         return host.start(settings);
     }

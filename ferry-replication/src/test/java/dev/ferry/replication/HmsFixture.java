@@ -65,7 +65,8 @@ public final class HmsFixture
     public static EngineSettings settings(String name, String url, String user, String password)
             throws Exception
     {
-        return new EngineSettings(name, url, user, password, Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF, Map.of());
+        return new EngineSettings(name, url, user, password, Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF,
+                EngineSettings.NotificationLog.ON, Map.of());
     }
 
     /** A MariaDB database with Hive's schema, and the source description replication connects with. */

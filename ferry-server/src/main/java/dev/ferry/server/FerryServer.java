@@ -73,7 +73,8 @@ public final class FerryServer
             EngineHost host = new EngineHost(EngineHome.of(config.engine().home()));
             EngineSettings settings = new EngineSettings("own", ownDatabase.jdbcUrl(), ownDatabase.user(),
                     ownDatabase.password(), config.warehouseDirectory().toAbsolutePath(),
-                    config.engine().backgroundTasks() ? EngineSettings.BackgroundTasks.ON : EngineSettings.BackgroundTasks.OFF, Map.of());
+                    config.engine().backgroundTasks() ? EngineSettings.BackgroundTasks.ON : EngineSettings.BackgroundTasks.OFF,
+                    config.engine().notificationLog() ? EngineSettings.NotificationLog.ON : EngineSettings.NotificationLog.OFF, Map.of());
             ensureSchema(host, settings);
             Engine engine = host.start(settings);
             started.push(step("engine " + engine.name(), engine::close));

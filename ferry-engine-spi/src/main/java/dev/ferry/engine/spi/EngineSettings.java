@@ -16,6 +16,9 @@ import static java.util.Objects.requireNonNull;
  * @param warehouseDirectory the default location of managed tables
  * @param backgroundTasks whether to run the metastore's housekeeping tasks (a standalone HMS runs them; Ferry
  *     does not by default, so two engines never compete for the same database's housekeeping)
+ * @param notificationLog whether every metadata change also writes an event to the metastore's notification log
+ *     ({@code NOTIFICATION_LOG}), as Hive's {@code DbNotificationListener} does; Hive, Impala and Hive replication
+ *     read it, so Ferry writes it by default
  * @param overrides extra Hive metastore configuration keys, applied last
  */
 public record EngineSettings(
@@ -25,9 +28,16 @@ public record EngineSettings(
         String password,
         Path warehouseDirectory,
         BackgroundTasks backgroundTasks,
+        NotificationLog notificationLog,
         Map<String, String> overrides)
 {
     public enum BackgroundTasks
+    {
+        OFF,
+        ON,
+    }
+
+    public enum NotificationLog
     {
         OFF,
         ON,
@@ -41,6 +51,7 @@ public record EngineSettings(
         requireNonNull(password, "password is null");
         requireNonNull(warehouseDirectory, "warehouseDirectory is null");
         requireNonNull(backgroundTasks, "backgroundTasks is null");
+        requireNonNull(notificationLog, "notificationLog is null");
         overrides = Map.copyOf(requireNonNull(overrides, "overrides is null"));
         DatabaseType.fromJdbcUrl(jdbcUrl);
     }
@@ -53,7 +64,7 @@ public record EngineSettings(
     @Override
     public String toString()
     {
-        return "EngineSettings[name=%s, jdbcUrl=%s, user=%s, warehouseDirectory=%s, backgroundTasks=%s]"
-                .formatted(name, jdbcUrl, user, warehouseDirectory, backgroundTasks);
+        return "EngineSettings[name=%s, jdbcUrl=%s, user=%s, warehouseDirectory=%s, backgroundTasks=%s, notificationLog=%s]"
+                .formatted(name, jdbcUrl, user, warehouseDirectory, backgroundTasks, notificationLog);
     }
 }

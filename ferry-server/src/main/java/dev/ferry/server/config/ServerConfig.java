@@ -44,8 +44,12 @@ public record ServerConfig(
         requireNonNull(writeHoldBound, "writeHoldBound is null");
     }
 
-    /** @param home where the engine's jars and schema scripts are; {@code backgroundTasks} runs HMS housekeeping */
-    public record EngineConfig(Path home, boolean backgroundTasks)
+    /**
+     * @param home where the engine's jars and schema scripts are
+     * @param backgroundTasks whether the engine runs HMS housekeeping
+     * @param notificationLog whether the engine writes the HMS notification log, as Hive's DbNotificationListener does
+     */
+    public record EngineConfig(Path home, boolean backgroundTasks, boolean notificationLog)
     {
         public EngineConfig
         {
@@ -141,6 +145,7 @@ public record ServerConfig(
             engineHome = Path.of("engine");
         }
         boolean backgroundTasks = reader.bool("engine.background-tasks", false);
+        boolean notificationLog = reader.bool("engine.notification-log", true);
 
         String url = reader.string("own-database.url", "").trim();
         if (!url.isEmpty() && !url.startsWith("jdbc:postgresql:")) {
@@ -174,7 +179,7 @@ public record ServerConfig(
 
         Duration holdBound = reader.duration("cutover.write-hold-bound", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10));
 
-        return new ServerConfig(dataDirectory, warehouse, new EngineConfig(engineHome, backgroundTasks),
+        return new ServerConfig(dataDirectory, warehouse, new EngineConfig(engineHome, backgroundTasks, notificationLog),
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
                 thrift, http, holdBound);
     }

@@ -35,6 +35,7 @@ class ServerConfigTest
         assertThat(config.http().port()).isEqualTo(8080);
         assertThat(config.writeHoldBound()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.engine().backgroundTasks()).isFalse();
+        assertThat(config.engine().notificationLog()).isTrue();
         assertThat(config.engine().home()).isEqualTo(Path.of(System.getProperty(ServerConfig.ENGINE_HOME_PROPERTY)));
     }
 
@@ -48,6 +49,7 @@ class ServerConfigTest
                 engine:
                   home: /opt/engine
                   background-tasks: true
+                  notification-log: false
                 own-database:
                   url: jdbc:postgresql://db:5432/hms
                   user: ferry
@@ -67,7 +69,7 @@ class ServerConfigTest
                 """);
         assertThat(config.dataDirectory()).isEqualTo(Path.of("/var/lib/ferry"));
         assertThat(config.warehouseDirectory()).isEqualTo(Path.of("/warehouse"));
-        assertThat(config.engine()).isEqualTo(new ServerConfig.EngineConfig(Path.of("/opt/engine"), true));
+        assertThat(config.engine()).isEqualTo(new ServerConfig.EngineConfig(Path.of("/opt/engine"), true, false));
         assertThat(config.ownDatabase().url()).contains("jdbc:postgresql://db:5432/hms");
         assertThat(config.ownDatabase().user()).isEqualTo("ferry");
         assertThat(config.ownDatabase().password()).isEqualTo("secret");
