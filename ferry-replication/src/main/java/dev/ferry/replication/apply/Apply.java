@@ -22,6 +22,7 @@ import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
 import dev.ferry.replication.staging.RowChange;
+import dev.ferry.replication.staging.SourceTransaction;
 import dev.ferry.replication.staging.StagingLog;
 import dev.ferry.replication.staging.StagingPosition;
 import org.slf4j.Logger;
@@ -41,13 +42,23 @@ public final class Apply
 {
     private static final Logger log = LoggerFactory.getLogger(Apply.class);
 
-    /** @param transactionsPerCommit source transactions grouped into one PostgreSQL transaction, at most */
+    /**
+     * @param transactionsPerCommit source transactions grouped into one PostgreSQL transaction, at most
+     * @param idlePoll how long apply waits for capture to stage more before looking again (it is woken at once
+     *     when capture stages; this bounds the wait when the staging log is written by another process)
+     */
     public record Options(int transactionsPerCommit, Duration idlePoll)
     {
         public static Options defaults()
         {
-            return new Options(256, Duration.ofMillis(10));
+            return new Options(256, Duration.ofMillis(100));
         }
+    }
+
+    /** Told about every committed batch, on apply's thread; must be quick. */
+    public interface Observer
+    {
+        void committed(List<SourceTransaction> transactions);
     }
 
     /** The committed checkpoint. */
@@ -64,6 +75,7 @@ public final class Apply
     private final AtomicReference<ReplicationException> failure = new AtomicReference<>();
     private final Object progress = new Object();
     private volatile boolean running;
+    private volatile Observer observer = transactions -> {};
     private Thread thread;
 
     public Apply(String migration, SchemaMapping mapping, ReplicationStore store, StagingLog staging, SnapshotFilter filter, Options options)
@@ -113,7 +125,7 @@ public final class Apply
             while (running) {
                 List<StagingLog.Entry> entries = staging.read(checkpoint.get().position(), options.transactionsPerCommit());
                 if (entries.isEmpty()) {
-                    Thread.sleep(options.idlePoll().toMillis());
+                    staging.awaitBeyond(checkpoint.get().position(), options.idlePoll().toMillis());
                     continue;
                 }
                 applyBatch(connection, statements, entries);
@@ -176,6 +188,7 @@ public final class Apply
             connection.commit();
             checkpoint.set(new Checkpoint(next, applied, before.transactions() + entries.size(), before.changes() + changes));
             lastCommitMillis.set(entries.get(entries.size() - 1).transaction().commitMillis());
+            observer.committed(entries.stream().map(StagingLog.Entry::transaction).toList());
             synchronized (progress) {
                 progress.notifyAll();
             }
@@ -301,6 +314,12 @@ public final class Apply
                                 .formatted(gtid, change.operation(), table.name(), rows, change.before()));
             }
         }
+    }
+
+    /** Sets who is told about committed batches (metrics, benchmarks). */
+    public void observe(Observer newObserver)
+    {
+        observer = requireNonNull(newObserver, "newObserver is null");
     }
 
     public Checkpoint checkpoint()

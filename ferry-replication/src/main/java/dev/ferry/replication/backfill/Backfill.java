@@ -1,5 +1,6 @@
 package dev.ferry.replication.backfill;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.sql.Blob;
@@ -32,6 +33,7 @@ import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.ReplicationStore;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.Conversion;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
 import org.postgresql.PGConnection;
@@ -53,6 +55,7 @@ import static java.util.Objects.requireNonNull;
 public final class Backfill
 {
     private static final Logger log = LoggerFactory.getLogger(Backfill.class);
+    private static final int COPY_BUFFER_BYTES = 256 * 1024;
 
     /** @param workers tables copied at once; @param chunkRows rows per chunk and PostgreSQL transaction */
     public record Options(int workers, int chunkRows)
@@ -189,8 +192,11 @@ public final class Backfill
             List<Future<?>> results = new ArrayList<>();
             for (int i = 0; i < options.workers(); i++) {
                 results.add(workers.submit(() -> {
-                    for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
-                        copyTable(mapping.table(table.table()), table);
+                    // One connection to each database per worker, for every table it copies.
+                    try (Connection reader = connectSource(); Connection own = store.connect()) {
+                        for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
+                            copyTable(reader, own, mapping.table(table.table()), table);
+                        }
                     }
                     return null;
                 }));
@@ -248,27 +254,25 @@ public final class Backfill
         return estimates;
     }
 
-    private void copyTable(TableMapping table, ReplicationStore.TableProgress progress)
+    private void copyTable(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress)
             throws SQLException, IOException
     {
         long started = System.nanoTime();
-        try (Connection reader = connectSource(); Connection own = store.connect()) {
-            String snapshotGtid = openSnapshot(reader);
-            if (progress.rowsTotal().isEmpty()) {
-                long total = count(reader, table);
-                store.setRowsTotal(own, migration, table.name(), total);
-                own.commit();
-                totals.put(table.name(), total);
-            }
-            if (table.rowKey().isEmpty()) {
-                copyWhole(reader, own, table, snapshotGtid);
-            }
-            else {
-                copyChunks(reader, own, table, progress, snapshotGtid);
-            }
-            try (Statement statement = reader.createStatement()) {
-                statement.execute("COMMIT");
-            }
+        String snapshotGtid = openSnapshot(reader);
+        if (progress.rowsTotal().isEmpty()) {
+            long total = count(reader, table);
+            store.setRowsTotal(own, migration, table.name(), total);
+            own.commit();
+            totals.put(table.name(), total);
+        }
+        if (table.rowKey().isEmpty()) {
+            copyWhole(reader, own, table, snapshotGtid);
+        }
+        else {
+            copyChunks(reader, own, table, progress, snapshotGtid);
+        }
+        try (Statement statement = reader.createStatement()) {
+            statement.execute("COMMIT");
         }
         if (!stopping.get()) {
             log.info("Backfill of {}: {} rows in {} ms", table.name(), copied.get(table.name()).get(), (System.nanoTime() - started) / 1_000_000);
@@ -311,45 +315,43 @@ public final class Backfill
         }
     }
 
+    /**
+     * One key-ordered, streamed scan of the table (from after the last committed chunk), cut into chunks as it
+     * goes: one index walk per table instead of one query per chunk, which composite-key predicates would turn into
+     * repeated scans.
+     */
     private void copyChunks(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotGtid)
             throws SQLException, IOException
     {
         List<String> key = table.rowKey();
         Optional<List<Object>> after = progress.lastKey().map(RowKeys::decode);
         int chunk = progress.chunks();
-        String select = "SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier());
-        String order = " ORDER BY " + String.join(", ", key.stream().map(name -> table.column(name).sourceIdentifier()).toList()) + " LIMIT " + options.chunkRows();
-        while (!stopping.get()) {
-            String sql = select + (after.isPresent() ? " WHERE " + keyAfter(table) : "") + order;
-            try (PreparedStatement statement = reader.prepareStatement(sql)) {
-                if (after.isPresent()) {
-                    bindKeyAfter(statement, after.get());
-                }
-                List<Object> lastKey;
-                long rows;
-                try (ResultSet results = statement.executeQuery()) {
-                    CopyResult copy = copy(own, table, results);
-                    rows = copy.rows();
-                    lastKey = copy.lastKey();
-                }
-                if (rows == 0) {
-                    store.markTableDone(own, migration, table.name(), snapshotGtid);
+        String sql = "SELECT %s FROM %s%s ORDER BY %s".formatted(sourceColumns(table), table.sourceIdentifier(),
+                after.isPresent() ? " WHERE " + keyAfter(table) : "",
+                String.join(", ", key.stream().map(name -> table.column(name).sourceIdentifier()).toList()));
+        try (PreparedStatement statement = reader.prepareStatement(sql)) {
+            statement.setFetchSize(options.chunkRows());
+            if (after.isPresent()) {
+                bindKeyAfter(statement, after.get());
+            }
+            try (ResultSet results = statement.executeQuery()) {
+                boolean more = true;
+                while (more && !stopping.get()) {
+                    CopyResult copy = copy(own, table, results, options.chunkRows());
+                    more = copy.rows() == options.chunkRows();
+                    if (copy.rows() > 0) {
+                        chunk++;
+                        store.insertChunk(own, migration, table.name(), chunk, Optional.of(RowKeys.encode(copy.lastKey())), copy.rows(), snapshotGtid);
+                    }
+                    if (!more) {
+                        store.markTableDone(own, migration, table.name(), snapshotGtid);
+                    }
                     own.commit();
+                    copied.get(table.name()).addAndGet(copy.rows());
+                }
+                if (!more) {
                     done.put(table.name(), true);
-                    return;
                 }
-                chunk++;
-                store.insertChunk(own, migration, table.name(), chunk, Optional.of(RowKeys.encode(lastKey)), rows, snapshotGtid);
-                if (rows < options.chunkRows()) {
-                    store.markTableDone(own, migration, table.name(), snapshotGtid);
-                }
-                own.commit();
-                copied.get(table.name()).addAndGet(rows);
-                if (rows < options.chunkRows()) {
-                    done.put(table.name(), true);
-                    return;
-                }
-                after = Optional.of(lastKey);
             }
         }
     }
@@ -360,7 +362,7 @@ public final class Backfill
         try (Statement statement = reader.createStatement()) {
             statement.setFetchSize(options.chunkRows());
             try (ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier()))) {
-                long rows = copy(own, table, results).rows();
+                long rows = copy(own, table, results, Long.MAX_VALUE).rows();
                 store.insertChunk(own, migration, table.name(), 1, Optional.empty(), rows, snapshotGtid);
                 store.markTableDone(own, migration, table.name(), snapshotGtid);
                 own.commit();
@@ -372,8 +374,11 @@ public final class Backfill
 
     private record CopyResult(long rows, List<Object> lastKey) {}
 
-    /** Streams a result set into the table with COPY, in the caller's open PostgreSQL transaction. */
-    private static CopyResult copy(Connection own, TableMapping table, ResultSet results)
+    /**
+     * Streams up to {@code limit} rows of a result set into the table with COPY, in the caller's open PostgreSQL
+     * transaction, buffering the COPY data in 256 KB messages.
+     */
+    private static CopyResult copy(Connection own, TableMapping table, ResultSet results, long limit)
             throws SQLException, IOException
     {
         List<ColumnMapping> columns = table.columns();
@@ -383,11 +388,12 @@ public final class Backfill
         long rows = 0;
         Object[] key = new Object[keyIndexes.length];
         StringBuilder line = new StringBuilder(512);
+        ByteArrayOutputStream buffer = new ByteArrayOutputStream(COPY_BUFFER_BYTES + 4096);
         try {
-            while (results.next()) {
+            while (rows < limit && results.next()) {
                 line.setLength(0);
                 for (int i = 0; i < columns.size(); i++) {
-                    Object canonical = columns.get(i).conversion().canonical(jdbcValue(results, i + 1));
+                    Object canonical = columns.get(i).conversion().canonical(jdbcValue(results, i + 1, columns.get(i).conversion()));
                     if (i > 0) {
                         line.append('\t');
                     }
@@ -399,9 +405,15 @@ public final class Backfill
                     }
                 }
                 line.append('\n');
-                byte[] bytes = line.toString().getBytes(StandardCharsets.UTF_8);
-                copyIn.writeToCopy(bytes, 0, bytes.length);
+                buffer.writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
+                if (buffer.size() >= COPY_BUFFER_BYTES) {
+                    copyIn.writeToCopy(buffer.toByteArray(), 0, buffer.size());
+                    buffer.reset();
+                }
                 rows++;
+            }
+            if (buffer.size() > 0) {
+                copyIn.writeToCopy(buffer.toByteArray(), 0, buffer.size());
             }
             copyIn.endCopy();
         }
@@ -413,9 +425,29 @@ public final class Backfill
         return new CopyResult(rows, Arrays.asList(key.clone()));
     }
 
-    private static Object jdbcValue(ResultSet results, int column)
+    /** The column's value with the cheapest getter for its conversion; {@code getObject} only where needed. */
+    private static Object jdbcValue(ResultSet results, int column, Conversion conversion)
             throws SQLException
     {
+        switch (conversion) {
+            case INTEGER, BIT_TO_INTEGER -> {
+                long number = results.getLong(column);
+                return results.wasNull() ? null : number;
+            }
+            case STRING -> {
+                return results.getString(column);
+            }
+            case BYTES -> {
+                return results.getBytes(column);
+            }
+            case FLOAT -> {
+                double number = results.getDouble(column);
+                return results.wasNull() ? null : number;
+            }
+            case BIT_TO_BOOLEAN, BOOLEAN, TIMESTAMP -> {
+                // getObject below.
+            }
+        }
         Object value = results.getObject(column);
         if (value instanceof Blob blob) {
             return blob.getBytes(1, (int) blob.length());

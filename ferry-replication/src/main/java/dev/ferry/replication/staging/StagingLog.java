@@ -107,6 +107,7 @@ public final class StagingLog
             }
             current.force(false);
             end = new StagingPosition(currentSegment, current.position());
+            notifyAll();
             return end;
         }
         catch (IOException e) {
@@ -122,6 +123,20 @@ public final class StagingLog
         currentSegment++;
         current = FileChannel.open(segmentFile(directory, currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
         forceDirectory(directory);
+    }
+
+    /** Waits until the durable end is past the position, at most the timeout, so a reader need not poll. */
+    public synchronized void awaitBeyond(StagingPosition position, long timeoutMillis)
+            throws InterruptedException
+    {
+        long deadline = System.currentTimeMillis() + timeoutMillis;
+        while (end.compareTo(position) <= 0) {
+            long remaining = deadline - System.currentTimeMillis();
+            if (remaining <= 0) {
+                return;
+            }
+            wait(remaining);
+        }
     }
 
     /** A frame read back: where it starts, where the next one starts, and the transaction. */

@@ -424,7 +424,7 @@ class PreconditionsTest
     {
         String url = mariaDb.createDatabase(database);
         host.initializeSchema(new EngineSettings(database, url, EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD, warehouse,
-                EngineSettings.BackgroundTasks.OFF, Map.of()));
+                EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of()));
         asRoot("GRANT SELECT ON %s.* TO %s@'%%'".formatted(database, READER), "GRANT SELECT ON %s.* TO %s@'%%'".formatted(database, CDC));
     }
 
@@ -437,7 +437,7 @@ class PreconditionsTest
     private static EngineSettings ownSettings(String database)
     {
         return new EngineSettings(database, postgres.jdbcUrl(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD, warehouse,
-                EngineSettings.BackgroundTasks.OFF, Map.of());
+                EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of());
     }
 
     private static void asRoot(String... statements)

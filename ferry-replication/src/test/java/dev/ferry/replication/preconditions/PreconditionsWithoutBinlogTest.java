@@ -42,10 +42,10 @@ class PreconditionsWithoutBinlogTest
         }
         host = new EngineHost(EngineHome.of(Path.of(home)));
         host.initializeSchema(new EngineSettings("hms", mariaDb.createDatabase("hms"), EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD, warehouse,
-                EngineSettings.BackgroundTasks.OFF, Map.of()));
+                EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of()));
         postgres.createDatabase("own");
         host.initializeSchema(new EngineSettings("own", postgres.jdbcUrl("own"), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD,
-                warehouse, EngineSettings.BackgroundTasks.OFF, Map.of()));
+                warehouse, EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of()));
     }
 
     @AfterAll

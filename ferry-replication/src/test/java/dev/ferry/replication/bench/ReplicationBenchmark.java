@@ -1,0 +1,459 @@
+package dev.ferry.replication.bench;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Blob;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.sql.Types;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.ferry.replication.HmsFixture;
+import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.ReplicationStore;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.apply.SnapshotFilter;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.capture.Capture;
+import dev.ferry.replication.capture.DurableOffsetStore;
+import dev.ferry.replication.schema.ColumnMapping;
+import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.staging.RowChange;
+import dev.ferry.replication.staging.SourceTransaction;
+import dev.ferry.replication.staging.StagingLog;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import org.apache.kafka.connect.data.Struct;
+import org.apache.kafka.connect.source.SourceRecord;
+import org.postgresql.PGConnection;
+
+/**
+ * The replication benchmark: prints, from one run on this machine, backfill rows/s against the raw PostgreSQL COPY
+ * rate and Debezium's own snapshot-and-upsert rate for the same rows, then apply lag at 2,000 row changes/s and the
+ * highest sustained rate with bounded lag. Run it with the command in docs/BENCHMARKS.md. System properties:
+ * {@code partitions} (default 150,000: about 1,050,000 rows across HMS tables), {@code seconds} (default 20, the
+ * 2,000/s phase).
+ */
+public final class ReplicationBenchmark
+{
+    private static final int WORKERS = 2;
+
+    private ReplicationBenchmark() {}
+
+    public static void main(String[] args)
+            throws Exception
+    {
+        int partitions = Integer.getInteger("partitions", 150_000);
+        int seconds = Integer.getInteger("seconds", 20);
+        Path staging = Files.createTempDirectory("ferry-bench-staging-");
+        try (EmbeddedMariaDb mariaDb = EmbeddedMariaDb.start(); EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
+            SchemaMapping mapping = HmsFixture.mapping();
+            SourceDatabase source = HmsFixture.source(mariaDb, "bench");
+            long generated = generate(source, partitions);
+            Map<String, Long> counts = HmsFixture.sourceCounts(source, mapping);
+            long rows = counts.values().stream().mapToLong(Long::longValue).sum();
+            System.out.printf("Source: %,d partitions generated; %,d rows across %s HMS tables (%,d in the 7 largest)%n",
+                    partitions, rows, counts.size(), generated);
+
+            OwnDatabaseTarget ownCopy = HmsFixture.own(postgres, "own_copy");
+            double copyRate = rawCopy(source, ownCopy, mapping, rows);
+            System.out.printf("Raw PostgreSQL COPY, %s streams, rows rendered in memory beforehand: %,.0f rows/s%n", WORKERS, copyRate);
+
+            OwnDatabaseTarget own = HmsFixture.own(postgres, "own_backfill");
+            ReplicationStore store = new ReplicationStore(own);
+            store.ensureSchema();
+            Backfill backfill = new Backfill("bench", source, own, mapping, store, new Backfill.Options(WORKERS, 10_000));
+            ReplicationStore.CaptureStart start = backfill.prepare();
+            long began = System.nanoTime();
+            backfill.run();
+            double backfillRate = rows / ((System.nanoTime() - began) / 1e9);
+            System.out.printf("Ferry backfill, %s workers: %,.0f rows/s = %.0f%% of raw COPY%n", WORKERS, backfillRate, 100 * backfillRate / copyRate);
+
+            OwnDatabaseTarget ownDebezium = HmsFixture.own(postgres, "own_debezium");
+            double debeziumRate = debeziumSnapshotAndUpsert(source, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
+            System.out.printf("Debezium snapshot + batched upsert: %,.0f rows/s%n", debeziumRate);
+
+            streaming(source, own, mapping, store, start, staging.resolve("bench"), seconds);
+        }
+        finally {
+            dev.ferry.testkit.TempDirectories.deleteRecursively(staging);
+        }
+        System.exit(0);
+    }
+
+    /** Rows shaped like HMS's, written with SQL: one table with {@code partitions} partitions. */
+    private static long generate(SourceDatabase source, int partitions)
+            throws SQLException
+    {
+        long last = 1000L + partitions;
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+                Statement statement = connection.createStatement()) {
+            statement.execute("SET FOREIGN_KEY_CHECKS = 0");
+            statement.execute("INSERT INTO DBS (DB_ID, `DESC`, DB_LOCATION_URI, NAME, OWNER_NAME, OWNER_TYPE, CTLG_NAME, CREATE_TIME, TYPE) "
+                    + "VALUES (1000, 'benchmark', 'file:/tmp/bench.db', 'bench', 'ferry', 'USER', 'hive', 0, 'NATIVE')");
+            statement.execute("INSERT INTO CDS (CD_ID) VALUES (1000)");
+            statement.execute("INSERT INTO COLUMNS_V2 (CD_ID, COMMENT, COLUMN_NAME, TYPE_NAME, INTEGER_IDX) VALUES (1000, NULL, 'id', 'bigint', 0)");
+            statement.execute("INSERT INTO SERDES (SERDE_ID, NAME, SLIB) SELECT seq, NULL, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' FROM seq_1000_to_" + last);
+            statement.execute("INSERT INTO SERDE_PARAMS (SERDE_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'serialization.format', '1' FROM seq_1000_to_" + last);
+            statement.execute("INSERT INTO SDS (SD_ID, INPUT_FORMAT, IS_COMPRESSED, LOCATION, NUM_BUCKETS, OUTPUT_FORMAT, SERDE_ID, CD_ID, IS_STOREDASSUBDIRECTORIES) "
+                    + "SELECT seq, 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat', 0, CONCAT('file:/tmp/bench.db/events/day=', seq), -1, "
+                    + "'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat', seq, 1000, 0 FROM seq_1000_to_" + last);
+            statement.execute("INSERT INTO TBLS (TBL_ID, CREATE_TIME, DB_ID, LAST_ACCESS_TIME, OWNER, OWNER_TYPE, RETENTION, SD_ID, TBL_NAME, TBL_TYPE, IS_REWRITE_ENABLED) "
+                    + "VALUES (1000, 0, 1000, 0, 'ferry', 'USER', 0, 1000, 'events', 'EXTERNAL_TABLE', 0)");
+            statement.execute("INSERT INTO PARTITION_KEYS (TBL_ID, PKEY_COMMENT, PKEY_NAME, PKEY_TYPE, INTEGER_IDX) VALUES (1000, NULL, 'day', 'string', 0)");
+            statement.execute("INSERT INTO PARTITIONS (PART_ID, CREATE_TIME, LAST_ACCESS_TIME, PART_NAME, SD_ID, TBL_ID, WRITE_ID) "
+                    + "SELECT seq, 0, 0, CONCAT('day=', seq), seq, 1000, 0 FROM seq_1001_to_" + last);
+            statement.execute("INSERT INTO PARTITION_KEY_VALS (PART_ID, PART_KEY_VAL, INTEGER_IDX) SELECT seq, seq, 0 FROM seq_1001_to_" + last);
+            statement.execute("INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'numFiles', '1' FROM seq_1001_to_" + last);
+            statement.execute("INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'totalSize', '1024' FROM seq_1001_to_" + last);
+        }
+        return 7L * partitions;
+    }
+
+    /** COPY of the same rows into emptied tables, rendered to COPY text first so that only COPY is timed. */
+    private static double rawCopy(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, long rows)
+            throws Exception
+    {
+        ReplicationStore store = new ReplicationStore(own);
+        store.ensureSchema();
+        new Backfill("raw-copy", source, own, mapping, store, Backfill.Options.defaults()).prepare();
+        Map<TableMapping, byte[]> rendered = new HashMap<>();
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+                Statement statement = connection.createStatement()) {
+            for (TableMapping table : mapping.tables().values()) {
+                ByteArrayOutputStream text = new ByteArrayOutputStream();
+                try (ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(
+                        String.join(", ", table.columns().stream().map(ColumnMapping::sourceIdentifier).toList()), table.sourceIdentifier()))) {
+                    StringBuilder line = new StringBuilder();
+                    while (results.next()) {
+                        line.setLength(0);
+                        for (int i = 0; i < table.columns().size(); i++) {
+                            ColumnMapping column = table.columns().get(i);
+                            Object value = results.getObject(i + 1);
+                            if (value instanceof Blob blob) {
+                                value = blob.getBytes(1, (int) blob.length());
+                            }
+                            line.append(i > 0 ? "\t" : "").append(column.conversion().copyText(column.conversion().canonical(value)));
+                        }
+                        text.writeBytes(line.append('\n').toString().getBytes(StandardCharsets.UTF_8));
+                    }
+                }
+                rendered.put(table, text.toByteArray());
+            }
+        }
+        List<TableMapping> largestFirst = new ArrayList<>(rendered.keySet());
+        largestFirst.sort(Comparator.comparingInt((TableMapping table) -> rendered.get(table).length).reversed());
+        ConcurrentLinkedQueue<TableMapping> work = new ConcurrentLinkedQueue<>(largestFirst);
+        ExecutorService streams = Executors.newFixedThreadPool(WORKERS);
+        long began = System.nanoTime();
+        List<Future<?>> done = new ArrayList<>();
+        for (int i = 0; i < WORKERS; i++) {
+            done.add(streams.submit(() -> {
+                try (Connection connection = store.connect()) {
+                    for (TableMapping table = work.poll(); table != null; table = work.poll()) {
+                        connection.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY %s (%s) FROM STDIN".formatted(table.targetIdentifier(),
+                                String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList())), new ByteArrayInputStream(rendered.get(table)));
+                        connection.commit();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : done) {
+            future.get();
+        }
+        double rate = rows / ((System.nanoTime() - began) / 1e9);
+        streams.shutdown();
+        return rate;
+    }
+
+    /**
+     * Debezium's own way to copy a database: its snapshot, each record upserted into PostgreSQL in batches of 1,000
+     * with rewritten batched inserts.
+     */
+    private static double debeziumSnapshotAndUpsert(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, long rows, Path offsets)
+            throws Exception
+    {
+        ReplicationStore store = new ReplicationStore(own);
+        store.ensureSchema();
+        new Backfill("debezium", source, own, mapping, store, Backfill.Options.defaults()).prepare();
+        Properties properties = new Properties();
+        properties.setProperty("name", "ferry-benchmark-snapshot");
+        properties.setProperty("connector.class", "io.debezium.connector.mariadb.MariaDbConnector");
+        properties.setProperty("offset.storage", DurableOffsetStore.class.getName());
+        properties.setProperty("offset.storage.file.filename", offsets.toString());
+        properties.setProperty("offset.flush.interval.ms", "60000");
+        properties.setProperty("database.hostname", source.host());
+        properties.setProperty("database.port", Integer.toString(source.port()));
+        properties.setProperty("database.user", source.cdcUser());
+        properties.setProperty("database.password", source.cdcPassword());
+        properties.setProperty("database.server.id", "424242");
+        properties.setProperty("database.include.list", source.database());
+        properties.setProperty("topic.prefix", "bench");
+        properties.setProperty("snapshot.mode", "initial");
+        properties.setProperty("snapshot.locking.mode", "none");
+        properties.setProperty("schema.history.internal", "io.debezium.relational.history.MemorySchemaHistory");
+        properties.setProperty("include.schema.changes", "false");
+        properties.setProperty("binary.handling.mode", "bytes");
+        properties.setProperty("max.batch.size", "8192");
+        properties.setProperty("max.queue.size", "32768");
+        AtomicLong upserted = new AtomicLong();
+        CountDownLatch complete = new CountDownLatch(1);
+        String url = own.jdbcUrl() + (own.jdbcUrl().contains("?") ? "&" : "?") + "reWriteBatchedInserts=true";
+        try (Connection connection = DriverManager.getConnection(url, own.user(), own.password())) {
+            connection.setAutoCommit(false);
+            Map<String, PreparedStatement> upserts = new HashMap<>();
+            long began = System.nanoTime();
+            DebeziumEngine<RecordChangeEvent<SourceRecord>> engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                    .using(properties)
+                    .notifying((records, committer) -> {
+                        try {
+                            Map<String, Integer> batched = new HashMap<>();
+                            for (RecordChangeEvent<SourceRecord> event : records) {
+                                if (!(event.record().value() instanceof Struct value) || value.schema().field("after") == null || value.getStruct("after") == null) {
+                                    committer.markProcessed(event);
+                                    continue;
+                                }
+                                TableMapping table = mapping.tables().get(value.getStruct("source").getString("table"));
+                                if (table != null) {
+                                    PreparedStatement upsert = upserts.computeIfAbsent(table.name(), name -> prepareUpsert(connection, table));
+                                    Struct after = value.getStruct("after");
+                                    for (int i = 0; i < table.columns().size(); i++) {
+                                        ColumnMapping column = table.columns().get(i);
+                                        bind(upsert, i + 1, column.conversion().canonical(after.get(column.name())));
+                                    }
+                                    upsert.addBatch();
+                                    batched.merge(table.name(), 1, Integer::sum);
+                                    upserted.incrementAndGet();
+                                }
+                                committer.markProcessed(event);
+                            }
+                            for (String table : batched.keySet()) {
+                                upserts.get(table).executeBatch();
+                            }
+                            connection.commit();
+                            committer.markBatchFinished();
+                            if (upserted.get() >= rows) {
+                                complete.countDown();
+                            }
+                        }
+                        catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    })
+                    .build();
+            ExecutorService runner = Executors.newSingleThreadExecutor();
+            runner.execute(engine);
+            if (!complete.await(30, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("Debezium snapshot did not finish: " + upserted.get() + " of " + rows);
+            }
+            double rate = rows / ((System.nanoTime() - began) / 1e9);
+            engine.close();
+            runner.shutdown();
+            runner.awaitTermination(1, TimeUnit.MINUTES);
+            return rate;
+        }
+    }
+
+    private static PreparedStatement prepareUpsert(Connection connection, TableMapping table)
+    {
+        String columns = String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList());
+        String values = String.join(", ", table.columns().stream().map(column -> "?").toList());
+        String conflict = table.rowKey().isEmpty() ? "" : " ON CONFLICT (%s) DO UPDATE SET %s".formatted(
+                String.join(", ", table.rowKey().stream().map(name -> table.column(name).targetIdentifier()).toList()),
+                String.join(", ", table.columns().stream().map(column -> column.targetIdentifier() + " = excluded." + column.targetIdentifier()).toList()));
+        try {
+            return connection.prepareStatement("INSERT INTO %s (%s) VALUES (%s)%s".formatted(table.targetIdentifier(), columns, values, conflict));
+        }
+        catch (SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static void bind(PreparedStatement statement, int parameter, Object value)
+            throws SQLException
+    {
+        if (value == null) {
+            statement.setNull(parameter, Types.NULL);
+        }
+        else if (value instanceof byte[] bytes) {
+            statement.setBytes(parameter, bytes);
+        }
+        else {
+            statement.setObject(parameter, value);
+        }
+    }
+
+    /**
+     * Streaming: a writer updates PARTITION_PARAMS on the source in transactions of 10 row changes, writing its
+     * clock into each value; apply's observer measures, per applied transaction, commit on the own database minus
+     * that clock.
+     */
+    private static void streaming(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, ReplicationStore store,
+            ReplicationStore.CaptureStart start, Path stagingDirectory, int seconds)
+            throws Exception
+    {
+        TableMapping parameters = mapping.table("PARTITION_PARAMS");
+        int valueColumn = parameters.columnIndex("PARAM_VALUE");
+        ConcurrentLinkedQueue<Long> lags = new ConcurrentLinkedQueue<>();
+        try (StagingLog staging = StagingLog.open(stagingDirectory, 64L * 1024 * 1024);
+                Capture capture = new Capture("bench", source, mapping, staging)) {
+            capture.start(start);
+            SnapshotFilter filter;
+            try (Connection connection = store.connect()) {
+                filter = SnapshotFilter.of(store.snapshots(connection, "bench"));
+            }
+            try (Apply apply = new Apply("bench", mapping, store, staging, filter, Apply.Options.defaults())) {
+                apply.observe(transactions -> {
+                    long now = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+                    for (SourceTransaction transaction : transactions) {
+                        for (RowChange change : transaction.changes()) {
+                            if (change.table().equals("PARTITION_PARAMS") && change.after().get(valueColumn) instanceof String value && value.startsWith("t")) {
+                                lags.add(now - Long.parseLong(value.substring(1)));
+                                break;
+                            }
+                        }
+                    }
+                });
+                apply.start();
+                Phase warm = load(source, 500, 3, lags);
+                Phase target = load(source, 2_000, seconds, lags);
+                System.out.printf("Streaming at %,d row changes/s in transactions of 10 (achieved %,.0f/s, %s s): apply lag p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
+                        2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100));
+                int highest = 0;
+                boolean generatorLimited = false;
+                for (int rate = 4_000; rate <= 64_000; rate *= 2) {
+                    Phase phase = load(source, rate, 10, lags);
+                    boolean bounded = phase.caughtUp() && phase.tailPercentile(99) < 1_000;
+                    generatorLimited = phase.achievedRate() < 0.95 * rate;
+                    System.out.printf("  %,d changes/s asked, %,.0f/s written: lag p50 %.1f ms, p99 %.1f ms (second half p99 %.1f ms) -> %s%n", rate, phase.achievedRate(),
+                            phase.percentile(50), phase.percentile(99), phase.tailPercentile(99),
+                            !bounded ? "not bounded" : generatorLimited ? "bounded, but the source took no more" : "bounded");
+                    if (!bounded) {
+                        break;
+                    }
+                    highest = (int) phase.achievedRate();
+                    if (generatorLimited) {
+                        break;
+                    }
+                }
+                System.out.printf("Highest sustained rate with bounded lag (second-half p99 under 1 s): %,d row changes/s%s%n", highest,
+                        generatorLimited ? " (the source accepted no more writes: a limit of the load, not of replication)" : "");
+                if (warm.samples().isEmpty()) {
+                    System.out.println("warning: no lag samples in the warm-up phase");
+                }
+            }
+        }
+    }
+
+    /** The lag samples of one load phase, in milliseconds, in arrival order; whether apply caught up with it. */
+    private record Phase(List<Double> samples, double achievedRate, boolean caughtUp)
+    {
+        double percentile(int percentile)
+        {
+            return percentileOf(samples, percentile);
+        }
+
+        double tailPercentile(int percentile)
+        {
+            return percentileOf(samples.subList(samples.size() / 2, samples.size()), percentile);
+        }
+
+        private static double percentileOf(List<Double> values, int percentile)
+        {
+            if (values.isEmpty()) {
+                return Double.NaN;
+            }
+            List<Double> sorted = new ArrayList<>(values);
+            Collections.sort(sorted);
+            int index = (int) Math.ceil(percentile / 100.0 * sorted.size()) - 1;
+            return sorted.get(Math.max(0, Math.min(sorted.size() - 1, index)));
+        }
+    }
+
+    /**
+     * Writes {@code rate} row changes per second for {@code seconds} from four connections, each on its own range of
+     * partitions, then waits for apply to catch up.
+     */
+    private static Phase load(SourceDatabase source, int rate, int seconds, ConcurrentLinkedQueue<Long> lags)
+            throws Exception
+    {
+        int writers = 4;
+        lags.clear();
+        ExecutorService threads = Executors.newFixedThreadPool(writers);
+        List<Future<Long>> written = new ArrayList<>();
+        long began = System.nanoTime();
+        for (int writer = 0; writer < writers; writer++) {
+            long firstPart = 1001 + writer * 4_000L;
+            written.add(threads.submit(() -> write(source, rate / (double) writers, seconds, firstPart)));
+        }
+        long changes = 0;
+        for (Future<Long> future : written) {
+            changes += future.get();
+        }
+        double achieved = changes / ((System.nanoTime() - began) / 1e9);
+        threads.shutdown();
+        long expectedTransactions = changes / 10;
+        long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (lags.size() < expectedTransactions && System.nanoTime() < waitUntil) {
+            Thread.sleep(10);
+        }
+        return new Phase(lags.stream().map(micros -> micros / 1000.0).toList(), achieved, lags.size() >= expectedTransactions);
+    }
+
+    private static long write(SourceDatabase source, double rate, int seconds, long firstPart)
+            throws SQLException
+    {
+        long changes = 0;
+        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+                PreparedStatement update = connection.prepareStatement(
+                        "UPDATE PARTITION_PARAMS SET PARAM_VALUE = ? WHERE PART_ID = ? AND PARAM_KEY = 'totalSize'")) {
+            connection.setAutoCommit(false);
+            long began = System.nanoTime();
+            long end = began + TimeUnit.SECONDS.toNanos(seconds);
+            long part = firstPart;
+            while (System.nanoTime() < end) {
+                if (changes >= (long) ((System.nanoTime() - began) / 1e9 * rate)) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                for (int i = 0; i < 10; i++) {
+                    update.setString(1, "t" + (System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000));
+                    update.setLong(2, part);
+                    update.addBatch();
+                    part = part >= firstPart + 3_999 ? firstPart : part + 1;
+                }
+                update.executeBatch();
+                connection.commit();
+                changes += 10;
+            }
+        }
+        return changes;
+    }
+}
