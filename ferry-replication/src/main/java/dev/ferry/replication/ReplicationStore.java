@@ -161,18 +161,6 @@ public final class ReplicationStore
         }
     }
 
-    public void setRowsTotal(Connection connection, String migration, String table, long rowsTotal)
-            throws SQLException
-    {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "UPDATE ferry_replication.backfill_table SET rows_total = ? WHERE migration = ? AND table_name = ?")) {
-            statement.setLong(1, rowsTotal);
-            statement.setString(2, migration);
-            statement.setString(3, table);
-            statement.executeUpdate();
-        }
-    }
-
     public void insertChunk(Connection connection, String migration, String table, int chunk, Optional<List<String>> lastKey, long rows, String snapshotGtid)
             throws SQLException
     {
@@ -192,7 +180,11 @@ public final class ReplicationStore
             throws SQLException
     {
         try (PreparedStatement statement = connection.prepareStatement(
-                "UPDATE ferry_replication.backfill_table SET done = true, tail_gtid = ? WHERE migration = ? AND table_name = ?")) {
+                """
+                UPDATE ferry_replication.backfill_table t SET done = true, tail_gtid = ?,
+                  rows_total = (SELECT coalesce(sum(c.row_count), 0) FROM ferry_replication.backfill_chunk c
+                                WHERE c.migration = t.migration AND c.table_name = t.table_name)
+                WHERE migration = ? AND table_name = ?""")) {
             statement.setString(1, tailGtid);
             statement.setString(2, migration);
             statement.setString(3, table);

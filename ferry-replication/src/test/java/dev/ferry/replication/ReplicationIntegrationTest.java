@@ -15,6 +15,8 @@ import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.HmsConnection;
 import dev.ferry.testkit.HmsWorkload;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
+import org.apache.hadoop.hive.metastore.api.NotificationEventRequest;
+import org.apache.hadoop.hive.metastore.api.NotificationEventResponse;
 import org.apache.hadoop.hive.metastore.api.PartitionsStatsRequest;
 import org.apache.hadoop.hive.metastore.api.ShowLocksRequest;
 import org.apache.hadoop.hive.metastore.api.TableStatsRequest;
@@ -133,6 +135,10 @@ class ReplicationIntegrationTest
             }
         }
         assertThat(tables).isGreaterThan(20);
+        NotificationEventResponse sourceEvents = source.get_next_notification(new NotificationEventRequest(0));
+        assertThat(sourceEvents.getEventsSize()).as("notification log entries written on the source").isGreaterThan(1_000);
+        assertThat(own.get_next_notification(new NotificationEventRequest(0))).isEqualTo(sourceEvents);
+        assertThat(own.get_current_notificationEventId()).isEqualTo(source.get_current_notificationEventId());
         assertThat(own.show_locks(new ShowLocksRequest())).isEqualTo(source.show_locks(new ShowLocksRequest()));
         assertThat(own.get_open_txns()).isEqualTo(source.get_open_txns());
         assertThat(own.get_open_txns().getOpen_txnsSize()).as("transactions left open by the workload").isPositive();

@@ -195,7 +195,7 @@ public final class Backfill
                     // One connection to each database per worker, for every table it copies.
                     try (Connection reader = connectSource(); Connection own = store.connect()) {
                         for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
-                            copyTable(reader, own, mapping.table(table.table()), table);
+                            copyTable(reader, own, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
                         }
                     }
                     return null;
@@ -254,16 +254,17 @@ public final class Backfill
         return estimates;
     }
 
-    private void copyTable(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress)
+    /**
+     * Copies one table. Its total for progress is the source's estimate (InnoDB's, from information_schema) until
+     * the table is done, then the exact number of rows copied: counting first would read every table twice.
+     */
+    private void copyTable(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress, long estimate)
             throws SQLException, IOException
     {
         long started = System.nanoTime();
         String snapshotGtid = openSnapshot(reader);
         if (progress.rowsTotal().isEmpty()) {
-            long total = count(reader, table);
-            store.setRowsTotal(own, migration, table.name(), total);
-            own.commit();
-            totals.put(table.name(), total);
+            totals.put(table.name(), Math.max(estimate, copied.get(table.name()).get()));
         }
         if (table.rowKey().isEmpty()) {
             copyWhole(reader, own, table, snapshotGtid);
@@ -274,8 +275,11 @@ public final class Backfill
         try (Statement statement = reader.createStatement()) {
             statement.execute("COMMIT");
         }
-        if (!stopping.get()) {
-            log.info("Backfill of {}: {} rows in {} ms", table.name(), copied.get(table.name()).get(), (System.nanoTime() - started) / 1_000_000);
+        if (done.getOrDefault(table.name(), false)) {
+            // Marking the table done recorded its exact total, the rows of its chunks.
+            long rows = copied.get(table.name()).get();
+            totals.put(table.name(), rows);
+            log.info("Backfill of {}: {} rows in {} ms", table.name(), rows, (System.nanoTime() - started) / 1_000_000);
         }
     }
 
@@ -303,15 +307,6 @@ public final class Backfill
                         "the source gave no binlog position for a consistent snapshot: is the binary log on?");
             }
             return gtidAt(reader, file, position);
-        }
-    }
-
-    private static long count(Connection reader, TableMapping table)
-            throws SQLException
-    {
-        try (Statement statement = reader.createStatement(); ResultSet rows = statement.executeQuery("SELECT COUNT(*) FROM " + table.sourceIdentifier())) {
-            rows.next();
-            return rows.getLong(1);
         }
     }
 
@@ -383,6 +378,11 @@ public final class Backfill
     {
         List<ColumnMapping> columns = table.columns();
         int[] keyIndexes = table.rowKey().stream().mapToInt(table::columnIndex).toArray();
+        int[] keyPositions = new int[columns.size()];
+        Arrays.fill(keyPositions, -1);
+        for (int k = 0; k < keyIndexes.length; k++) {
+            keyPositions[keyIndexes[k]] = k;
+        }
         CopyIn copyIn = own.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY %s (%s) FROM STDIN".formatted(table.targetIdentifier(),
                 String.join(", ", columns.stream().map(ColumnMapping::targetIdentifier).toList())));
         long rows = 0;
@@ -393,15 +393,22 @@ public final class Backfill
             while (rows < limit && results.next()) {
                 line.setLength(0);
                 for (int i = 0; i < columns.size(); i++) {
-                    Object canonical = columns.get(i).conversion().canonical(jdbcValue(results, i + 1, columns.get(i).conversion()));
                     if (i > 0) {
                         line.append('\t');
                     }
-                    line.append(columns.get(i).conversion().copyText(canonical));
-                    for (int k = 0; k < keyIndexes.length; k++) {
-                        if (keyIndexes[k] == i) {
-                            key[k] = canonical;
-                        }
+                    Conversion conversion = columns.get(i).conversion();
+                    int keyPosition = keyPositions[i];
+                    if (keyPosition < 0 && (conversion == Conversion.INTEGER || conversion == Conversion.STRING)) {
+                        // The driver's text is already what COPY wants (for strings, once escaped): no detour
+                        // through a canonical value.
+                        String text = results.getString(i + 1);
+                        line.append(text == null ? "\\N" : conversion == Conversion.STRING ? conversion.copyText(text) : text);
+                        continue;
+                    }
+                    Object canonical = conversion.canonical(jdbcValue(results, i + 1, conversion));
+                    line.append(conversion.copyText(canonical));
+                    if (keyPosition >= 0) {
+                        key[keyPosition] = canonical;
                     }
                 }
                 line.append('\n');
