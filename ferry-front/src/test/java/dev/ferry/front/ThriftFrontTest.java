@@ -1,6 +1,7 @@
 package dev.ferry.front;
 
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.Map;
 import java.util.Set;
@@ -80,7 +81,8 @@ class ThriftFrontTest
     {
         try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), router)) {
             HmsWorkload workload = HmsWorkload.start("127.0.0.1", front.port(), 4, "mixed");
-            await().atMost(Duration.ofMinutes(2)).until(() -> workload.calls() >= 600);
+            await().atMost(Duration.ofMinutes(3)).until(() -> workload.calls() >= 600
+                    && Arrays.stream(HmsWorkload.Operation.values()).allMatch(operation -> workload.calls(operation) > 0));
             HmsWorkload.Result result = workload.stop();
             assertThat(result.failures()).isEmpty();
             assertThat(result.calls()).allSatisfy((operation, count) -> assertThat(count).as(operation.name()).isPositive());

@@ -254,6 +254,12 @@ public final class HmsWorkload
         }
     }
 
+    /** Calls of one operation made so far. */
+    public long calls(Operation operation)
+    {
+        return calls.get(operation).sum();
+    }
+
     /** Calls made so far. */
     public long calls()
     {
