@@ -332,7 +332,7 @@ class PreconditionsTest
         }
 
         assertFailsLeavingOwnDatabaseUntouched("own_used", () -> preconditions.check(source("hms"), own("own_used")), OWN_DATABASE_NOT_EMPTY,
-                "own database %s already holds metastore data: 2 databases besides default (hr, sales), 1 table (sales.orders), 2 partitions, 1 function (sales.normalize), rows in 10 other metastore tables (CDS, COLUMNS_V2, DATABASE_PARAMS, PARTITION_KEYS, PARTITION_KEY_VALS, ...); a migration fills a freshly initialised own database and would overwrite it, so use an own database that holds no metadata besides the default database, or drop what is listed first"
+                "own database %s already holds metastore data: 2 databases besides default (hr, sales), 1 table (sales.orders), 2 partitions, 1 function (sales.normalize), 6 notification log entries, rows in 10 other metastore tables (CDS, COLUMNS_V2, DATABASE_PARAMS, PARTITION_KEYS, PARTITION_KEY_VALS, ...); a migration fills a freshly initialised own database and would overwrite it, so use an own database that holds no metadata besides the default database, or drop what is listed first"
                         .formatted(postgres.jdbcUrl("own_used")));
     }
 
@@ -346,7 +346,7 @@ class PreconditionsTest
         }
 
         assertFailsLeavingOwnDatabaseUntouched("own_transaction", () -> preconditions.check(source("hms"), own("own_transaction")), OWN_DATABASE_NOT_EMPTY,
-                "own database %s already holds metastore data: 1 transaction (1 open), rows in 1 other metastore table (MIN_HISTORY_LEVEL); a migration fills a freshly initialised own database and would overwrite it, so use an own database that holds no metadata besides the default database, or drop what is listed first"
+                "own database %s already holds metastore data: 1 transaction (1 open), 1 notification log entry, rows in 1 other metastore table (MIN_HISTORY_LEVEL); a migration fills a freshly initialised own database and would overwrite it, so use an own database that holds no metadata besides the default database, or drop what is listed first"
                         .formatted(postgres.jdbcUrl("own_transaction")));
     }
 
