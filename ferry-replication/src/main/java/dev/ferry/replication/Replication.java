@@ -311,9 +311,21 @@ public final class Replication
     public DeletionReport deleteTransferredData()
     {
         close();
+        return deleteTransferredData(config);
+    }
+
+    /**
+     * Cancel of a migration whose replication is not running (after a restart, or a start that failed): returns
+     * the own database to a freshly initialised metastore, restores its foreign keys, deletes the staging log and
+     * forgets the migration. The engine on the own database must be stopped.
+     */
+    public static DeletionReport deleteTransferredData(Config config)
+    {
         DeletionReport report = TransferredDataDeletion.of(config.upgradeScripts(), config.schemaVersion(), config.own(), Duration.ofSeconds(30))
                 .deleteAll(config.stagingDirectory());
+        ReplicationStore store = new ReplicationStore(config.own());
         try (Connection connection = store.connect()) {
+            store.ensureSchema();
             store.restoreForeignKeys(connection, config.migration());
             store.forget(connection, config.migration());
             connection.commit();

@@ -1,0 +1,733 @@
+package dev.ferry.control;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+
+import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Operation;
+import dev.ferry.control.model.Phase;
+import dev.ferry.control.model.ServiceRecord;
+import dev.ferry.control.model.ServiceState;
+import dev.ferry.control.model.Verb;
+import dev.ferry.control.security.SecretBox;
+import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.ControlStore.StoredOperation;
+import dev.ferry.control.store.ControlStoreException;
+import dev.ferry.engine.Engine;
+import dev.ferry.engine.spi.EngineException;
+import dev.ferry.front.Router;
+import dev.ferry.replication.Replication;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.cleanup.TransferredDataDeletion;
+import dev.ferry.replication.preconditions.Preconditions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Runs managed migrations: the state machines of DESIGN.md over the control store, the front's backend and
+ * replication. Requests are validated and their transition written in one transaction, then the work runs on one
+ * worker thread, so steps never interleave. Every transition is written before it takes effect outside, and a
+ * restart resumes from what is written: {@link #recover()} picks the engine the front starts on, {@link #attach}
+ * finishes unfinished operations and resumes replication.
+ */
+public final class ControlPlane
+        implements AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
+    private static final Set<ExecutionState> LIVE = EnumSet.of(ExecutionState.STARTING, ExecutionState.RUNNING, ExecutionState.AWAITING_USER_ACTION, ExecutionState.CANCELLING);
+    private static final Set<ExecutionState> TERMINAL = EnumSet.of(ExecutionState.SUCCEEDED, ExecutionState.FAILED, ExecutionState.CANCELLED);
+
+    /**
+     * @param stagingRoot where a migration's staging log goes when its cdcConfig names no bucket, and what a
+     * relative bucket is resolved against
+     * @param upgradeScripts Hive's {@code scripts/metastore/upgrade} of the engine home
+     * @param startTimeout how long startMigration waits for replication to connect before it fails
+     * @param retryInterval how often replication stalled by the user's side is retried
+     */
+    public record Settings(
+            ServiceName name,
+            Views.ServiceFacts facts,
+            Path stagingRoot,
+            Path upgradeScripts,
+            String schemaVersion,
+            Duration requestIdWindow,
+            Duration startTimeout,
+            Duration retryInterval,
+            long segmentBytes)
+    {
+        public Settings
+        {
+            requireNonNull(name, "name is null");
+            requireNonNull(facts, "facts is null");
+            requireNonNull(stagingRoot, "stagingRoot is null");
+            requireNonNull(upgradeScripts, "upgradeScripts is null");
+            requireNonNull(schemaVersion, "schemaVersion is null");
+            requireNonNull(requestIdWindow, "requestIdWindow is null");
+            requireNonNull(startTimeout, "startTimeout is null");
+            requireNonNull(retryInterval, "retryInterval is null");
+        }
+    }
+
+    /** What a mutating call got: the operation, and whether it is the one a repeated requestId started earlier. */
+    public record Accepted(StoredOperation operation, boolean repeated) {}
+
+    private final ControlStore store;
+    private final SecretBox secrets;
+    private final Engines engines;
+    private final Settings settings;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> daemon(runnable, "control-plane"));
+    private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "control-plane-monitor"));
+    private final Map<String, Views.Verification> verifications = new ConcurrentHashMap<>();
+    private final AtomicLong nextRetry = new AtomicLong();
+    private volatile Router router;
+    private volatile Replication replication;
+    private volatile String replicating;
+    private volatile boolean closed;
+
+    public ControlPlane(ControlStore store, SecretBox secrets, Engines engines, Settings settings)
+    {
+        this.store = requireNonNull(store, "store is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
+        this.engines = requireNonNull(engines, "engines is null");
+        this.settings = requireNonNull(settings, "settings is null");
+    }
+
+    public Settings settings()
+    {
+        return settings;
+    }
+
+    // ---- start-up ----
+
+    /** The engine the front must start on: the one the durable backend record names. */
+    public Engine recover()
+    {
+        ServiceRecord service = store.service();
+        if (service.backend() == ServiceRecord.Backend.SOURCE) {
+            String id = service.backendExecution().orElseThrow(() -> new IllegalStateException("the control store says the front serves from a source but names no execution"));
+            MigrationExecution execution = store.execution(id).orElseThrow(() -> new IllegalStateException("the control store's backend names migration execution %s, which does not exist".formatted(id)));
+            log.info("Resuming: service {} is {} and serves from the source of migration execution {} ({}, generation {})",
+                    settings.name(), service.state(), id, execution.state(), service.generation());
+            try {
+                return engines.startSource(source(execution));
+            }
+            catch (EngineException e) {
+                throw new IllegalStateException("migration execution %s serves from its source database %s:%s/%s, which cannot be reached: %s. Ferry needs it to serve; fix the source and start Ferry again"
+                        .formatted(id, execution.config().connection().ipAddress(), execution.config().connection().port(), execution.config().connection().hiveDatabaseName(), e.getMessage()), e);
+            }
+        }
+        log.info("Service {} is {}, serving from the own database (generation {})", settings.name(), service.state(), service.generation());
+        return engines.startOwn();
+    }
+
+    /** Takes the router the front uses and resumes whatever was under way when Ferry stopped. */
+    public void attach(Router router)
+    {
+        this.router = requireNonNull(router, "router is null");
+        for (Operation operation : store.unfinishedOperations()) {
+            log.info("Resuming unfinished operation {} ({} of migration execution {})", operation.id(), operation.verb().wireName(), operation.execution());
+            switch (operation.verb()) {
+                case START -> worker.submit(() -> runStart(operation.execution(), operation.id()));
+                case CANCEL -> worker.submit(() -> runCancel(operation.execution(), operation.id()));
+                case DELETE -> worker.submit(() -> finishDelete(operation.execution(), operation.id()));
+                case COMPLETE -> finishOperation(operation.id(), Optional.empty(), Optional.of(error(ErrorCode.UNIMPLEMENTED, "completeMigration is not implemented yet")), "");
+            }
+        }
+        ServiceRecord service = store.service();
+        store.liveExecution().ifPresent(execution -> {
+            boolean pendingStart = store.unfinishedOperations().stream().anyMatch(operation -> operation.verb() == Verb.START && operation.execution().equals(execution.id()));
+            if (!pendingStart && (execution.state() == ExecutionState.RUNNING || execution.state() == ExecutionState.AWAITING_USER_ACTION)
+                    && service.backendExecution().equals(Optional.of(execution.id()))) {
+                worker.submit(() -> resumeReplication(execution.id()));
+            }
+        });
+        for (MigrationExecution execution : store.executions()) {
+            if (execution.state() == ExecutionState.DELETING && store.unfinishedOperations().stream().noneMatch(operation -> operation.execution().equals(execution.id()))) {
+                worker.submit(() -> finishDelete(execution.id(), null));
+            }
+        }
+        monitor.scheduleWithFixedDelay(this::watchReplication, 1, 1, TimeUnit.SECONDS);
+    }
+
+    // ---- reads ----
+
+    public ServiceRecord service()
+    {
+        return store.service();
+    }
+
+    public List<MigrationExecution> executions()
+    {
+        return store.executions();
+    }
+
+    public Optional<MigrationExecution> execution(String id)
+    {
+        return store.execution(id);
+    }
+
+    public Optional<StoredOperation> operation(String id)
+    {
+        return store.operation(id);
+    }
+
+    public List<StoredOperation> operations()
+    {
+        return store.operations();
+    }
+
+    /** Replication's status, for the execution it is running for. */
+    public Optional<Replication.Status> replicationStatus(String executionId)
+    {
+        Replication current = replication;
+        return current != null && executionId.equals(replicating) ? Optional.of(current.status()) : Optional.empty();
+    }
+
+    /** Replication's status, whichever execution it runs for. */
+    public Optional<Replication.Status> replicationStatus()
+    {
+        Replication current = replication;
+        return current == null ? Optional.empty() : Optional.of(current.status());
+    }
+
+    public Optional<Views.Verification> lastVerification(String executionId)
+    {
+        return Optional.ofNullable(verifications.get(executionId));
+    }
+
+    public Optional<Router> router()
+    {
+        return Optional.ofNullable(router);
+    }
+
+    // ---- startMigration ----
+
+    public Accepted startMigration(Optional<UUID> requestId, MigrationConfig config)
+    {
+        requireNonNull(config, "config is null");
+        MigrationConfig stored = config.withoutPasswords();
+        ControlStore.SealedPasswords passwords = new ControlStore.SealedPasswords(secrets.encrypt(config.connection().password()), secrets.encrypt(config.cdc().password()));
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Accepted accepted = store.inTransaction(connection -> {
+            Optional<Accepted> repeated = repeated(connection, requestId);
+            if (repeated.isPresent()) {
+                return repeated.get();
+            }
+            Optional<MigrationExecution> live = ControlStore.liveExecution(connection);
+            if (live.isPresent()) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s; a service runs one migration at a time: complete or cancel it first"
+                        .formatted(settings.name().executionName(live.get().id()), live.get().state()));
+            }
+            ServiceRecord service = ControlStore.service(connection);
+            if (service.state() != ServiceState.ACTIVE) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s is %s; a migration starts only from ACTIVE".formatted(settings.name(), service.state()));
+            }
+            String id = UUID.randomUUID().toString();
+            ControlStore.insertExecution(connection, new MigrationExecution(id, now, Optional.empty(), ExecutionState.STARTING, Phase.REPLICATION,
+                    "connecting to the source", stored, Optional.empty()), passwords);
+            ControlStore.updateServiceState(connection, ServiceState.MIGRATING, "");
+            Operation operation = newOperation(now, settings.name().name(), Verb.START, id, "checking the source");
+            ControlStore.insertOperation(connection, operation);
+            if (requestId.isPresent()) {
+                ControlStore.recordRequest(connection, requestId.get(), "startMigration", operation.id());
+            }
+            return new Accepted(new StoredOperation(operation, Optional.empty()), false);
+        });
+        if (!accepted.repeated()) {
+            Operation operation = accepted.operation().operation();
+            log.info("Migration execution {} STARTING (phase REPLICATION), service {} MIGRATING; source {}:{}/{}, operation {}", operation.execution(), settings.name(),
+                    config.connection().ipAddress(), config.connection().port(), config.connection().hiveDatabaseName(), operation.id());
+            worker.submit(() -> runStart(operation.execution(), operation.id()));
+        }
+        return accepted;
+    }
+
+    private void runStart(String id, String operationId)
+    {
+        if (closed) {
+            return;
+        }
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() == ExecutionState.CANCELLING) {
+            finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
+            return;
+        }
+        if (execution.state() != ExecutionState.STARTING) {
+            finishAsItStands(operationId, execution);
+            return;
+        }
+        try {
+            SourceDatabase source = source(execution);
+            ServiceRecord service = store.service();
+            if (!service.backendExecution().equals(Optional.of(id))) {
+                progress(operationId, "checking the source's preconditions");
+                Preconditions.forSchema(settings.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(settings.schemaVersion())), settings.schemaVersion())
+                        .check(source, engines.ownDatabase());
+                progress(operationId, "starting an engine on the source database");
+                Engine engine = engines.startSource(source);
+                switchFront(ServiceRecord.Backend.SOURCE, Optional.of(id), engine);
+            }
+            progress(operationId, "replication connecting");
+            Replication started = startReplication(execution);
+            long deadline = System.nanoTime() + settings.startTimeout().toNanos();
+            while (started.stage() == Replication.Stage.CONNECTING && started.failure().isEmpty() && System.nanoTime() < deadline && !closed) {
+                Thread.sleep(50);
+            }
+            if (closed) {
+                return;
+            }
+            if (started.failure().isPresent()) {
+                throw started.failure().get();
+            }
+            if (started.stage() == Replication.Stage.CONNECTING) {
+                throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
+                        "replication did not connect to the source within %s s".formatted(settings.startTimeout().toSeconds()));
+            }
+            boolean running = store.inTransaction(connection -> {
+                if (!ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.RUNNING, Phase.REPLICATION, "")) {
+                    return false;
+                }
+                MigrationExecution now = ControlStore.execution(connection, id).orElseThrow();
+                ControlStore.finishOperation(connection, operationId, Optional.of(Views.executionResponse(settings.name(), now, replicationStatus(id)).toString()), Optional.empty(),
+                        "the front serves from the source; replication " + started.stage());
+                return true;
+            });
+            if (running) {
+                log.info("Migration execution {} RUNNING: the front serves from the source, replication is in {}", id, started.stage());
+            }
+            else {
+                finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        catch (RuntimeException e) {
+            failStart(id, operationId, e);
+        }
+    }
+
+    private void failStart(String id, String operationId, RuntimeException cause)
+    {
+        if (closed) {
+            return;
+        }
+        Operation.OperationError error = errorOf(cause);
+        log.error("Migration execution {} could not start: {}", id, error.message());
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() == ExecutionState.CANCELLING) {
+            // The cancel that is queued behind this start reverts what the start did.
+            finishOperation(operationId, Optional.empty(), Optional.of(error), "failed; a cancel is under way");
+            return;
+        }
+        try {
+            revertToOwn(execution);
+        }
+        catch (RuntimeException e) {
+            log.error("Migration execution {}: could not return to the own database after a failed start: {}", id, e.getMessage());
+            store.inTransaction(connection -> {
+                ControlStore.updateStateMessage(connection, id, "the start failed (%s) and returning to the own database failed too (%s); cancelMigration retries it"
+                        .formatted(error.message(), e.getMessage()));
+                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+                return null;
+            });
+            return;
+        }
+        store.inTransaction(connection -> {
+            ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.FAILED, Phase.REPLICATION, error.message());
+            ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
+            ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+            return null;
+        });
+        log.info("Migration execution {} FAILED; service {} ACTIVE, serving from the own database", id, settings.name());
+    }
+
+    // ---- cancelMigration ----
+
+    public Accepted cancelMigration(Optional<UUID> requestId)
+    {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Accepted accepted = store.inTransaction(connection -> {
+            Optional<Accepted> repeated = repeated(connection, requestId);
+            if (repeated.isPresent()) {
+                return repeated.get();
+            }
+            MigrationExecution live = ControlStore.liveExecution(connection)
+                    .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to cancel".formatted(settings.name())));
+            if (live.phase() == Phase.CUTOVER) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is in CUTOVER; it can no longer be cancelled".formatted(settings.name().executionName(live.id())));
+            }
+            ControlStore.transition(connection, live.id(), LIVE, ExecutionState.CANCELLING, live.phase(), "cancelling");
+            Operation operation = newOperation(now, settings.name().name(), Verb.CANCEL, live.id(), "cancelling");
+            ControlStore.insertOperation(connection, operation);
+            if (requestId.isPresent()) {
+                ControlStore.recordRequest(connection, requestId.get(), "cancelMigration", operation.id());
+            }
+            return new Accepted(new StoredOperation(operation, Optional.empty()), false);
+        });
+        if (!accepted.repeated()) {
+            Operation operation = accepted.operation().operation();
+            log.info("Migration execution {} CANCELLING (operation {})", operation.execution(), operation.id());
+            worker.submit(() -> runCancel(operation.execution(), operation.id()));
+        }
+        return accepted;
+    }
+
+    private void runCancel(String id, String operationId)
+    {
+        if (closed) {
+            return;
+        }
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() != ExecutionState.CANCELLING) {
+            finishAsItStands(operationId, execution);
+            return;
+        }
+        try {
+            progress(operationId, "stopping replication and deleting the transferred data");
+            revertToOwn(execution);
+        }
+        catch (RuntimeException e) {
+            Operation.OperationError error = errorOf(e);
+            log.error("Cancel of migration execution {} failed: {}", id, error.message());
+            store.inTransaction(connection -> {
+                ControlStore.updateStateMessage(connection, id, "cancel failed: %s; call cancelMigration again".formatted(error.message()));
+                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+                return null;
+            });
+            return;
+        }
+        store.inTransaction(connection -> {
+            ControlStore.transition(connection, id, Set.of(ExecutionState.CANCELLING), ExecutionState.CANCELLED, execution.phase(),
+                    "cancelled: the own database is a freshly initialised metastore again and the staging log is removed");
+            ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
+            MigrationExecution now = ControlStore.execution(connection, id).orElseThrow();
+            ControlStore.finishOperation(connection, operationId, Optional.of(Views.executionResponse(settings.name(), now, Optional.empty()).toString()), Optional.empty(), "cancelled");
+            return null;
+        });
+        log.info("Migration execution {} CANCELLED; service {} ACTIVE, serving from the own database", id, settings.name());
+    }
+
+    /**
+     * Stops replication and, if the front serves from this execution's source, deletes what was transferred,
+     * starts an engine on the own database and switches the front to it. Each step can be repeated.
+     */
+    private void revertToOwn(MigrationExecution execution)
+    {
+        closeReplication();
+        ServiceRecord service = store.service();
+        Replication.Config config = replicationConfig(execution);
+        if (service.backend() == ServiceRecord.Backend.SOURCE) {
+            Replication.deleteTransferredData(config);
+            Engine own = engines.startOwn();
+            switchFront(ServiceRecord.Backend.OWN, Optional.empty(), own);
+        }
+        else {
+            TransferredDataDeletion.deleteStagingDirectory(config.stagingDirectory());
+        }
+    }
+
+    // ---- completeMigration ----
+
+    public Accepted completeMigration(Optional<UUID> requestId)
+    {
+        throw new ControlException(ErrorCode.UNIMPLEMENTED, "completeMigration is not implemented in this version of Ferry; cancelMigration is available");
+    }
+
+    // ---- delete ----
+
+    public Accepted deleteExecution(String id, Optional<UUID> requestId)
+    {
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Accepted accepted = store.inTransaction(connection -> {
+            Optional<Accepted> repeated = repeated(connection, requestId);
+            if (repeated.isPresent()) {
+                return repeated.get();
+            }
+            MigrationExecution execution = ControlStore.execution(connection, id)
+                    .orElseThrow(() -> new ControlException(ErrorCode.NOT_FOUND, "migration execution %s does not exist".formatted(settings.name().executionName(id))));
+            if (!execution.state().terminal()) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s; only terminal executions (SUCCEEDED, FAILED, CANCELLED) can be deleted"
+                        .formatted(settings.name().executionName(id), execution.state()));
+            }
+            ControlStore.transition(connection, id, TERMINAL, ExecutionState.DELETING, execution.phase(), execution.stateMessage());
+            Operation operation = newOperation(now, settings.name().executionName(id), Verb.DELETE, id, "deleting");
+            ControlStore.insertOperation(connection, operation);
+            if (requestId.isPresent()) {
+                ControlStore.recordRequest(connection, requestId.get(), "delete", operation.id());
+            }
+            return new Accepted(new StoredOperation(operation, Optional.empty()), false);
+        });
+        if (accepted.repeated()) {
+            return accepted;
+        }
+        String operationId = accepted.operation().operation().id();
+        finishDelete(id, operationId);
+        return new Accepted(store.operation(operationId).orElseThrow(), false);
+    }
+
+    private void finishDelete(String id, String operationId)
+    {
+        store.inTransaction(connection -> {
+            ControlStore.deleteExecution(connection, id);
+            if (operationId != null) {
+                ControlStore.finishOperation(connection, operationId, Optional.of(Views.emptyResponse().toString()), Optional.empty(), "deleted");
+            }
+            return null;
+        });
+        verifications.remove(id);
+        log.info("Migration execution {} deleted", id);
+    }
+
+    // ---- replication ----
+
+    private Replication startReplication(MigrationExecution execution)
+    {
+        closeReplication();
+        Replication started = Replication.start(replicationConfig(execution));
+        replicating = execution.id();
+        replication = started;
+        return started;
+    }
+
+    private void resumeReplication(String id)
+    {
+        if (closed) {
+            return;
+        }
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() != ExecutionState.RUNNING && execution.state() != ExecutionState.AWAITING_USER_ACTION) {
+            return;
+        }
+        log.info("Migration execution {}: resuming replication", id);
+        startReplication(execution);
+    }
+
+    private void closeReplication()
+    {
+        Replication current = replication;
+        replication = null;
+        replicating = null;
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    /**
+     * Once a second: replication stopped by an error moves the execution to AWAITING_USER_ACTION with the error
+     * and is retried every retry interval; once it runs again the execution is RUNNING again.
+     */
+    private void watchReplication()
+    {
+        try {
+            Replication current = replication;
+            String id = replicating;
+            if (current == null || id == null || closed) {
+                return;
+            }
+            Optional<ReplicationException> failure = current.failure();
+            MigrationExecution execution = store.execution(id).orElse(null);
+            if (execution == null) {
+                return;
+            }
+            if (failure.isPresent() && execution.state() == ExecutionState.RUNNING) {
+                String message = "replication stopped: %s. %s; Ferry retries every %s s, or cancelMigration".formatted(failure.get().getMessage(),
+                        failure.get().reason().userMustFix() ? "Fix the source" : "Check the own database and the staging location", settings.retryInterval().toSeconds());
+                store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.AWAITING_USER_ACTION, execution.phase(), message));
+                log.warn("Migration execution {} AWAITING_USER_ACTION: {}", id, message);
+                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+            }
+            else if (failure.isPresent() && execution.state() == ExecutionState.AWAITING_USER_ACTION && System.nanoTime() - nextRetry.get() > 0) {
+                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+                worker.submit(() -> resumeReplication(id));
+            }
+            else if (failure.isEmpty() && execution.state() == ExecutionState.AWAITING_USER_ACTION
+                    && (current.stage() == Replication.Stage.BACKFILL || current.stage() == Replication.Stage.STREAMING)) {
+                store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.AWAITING_USER_ACTION), ExecutionState.RUNNING, execution.phase(), ""));
+                log.info("Migration execution {} RUNNING again: replication is in {}", id, current.stage());
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("Watching replication failed: {}", e.getMessage());
+        }
+    }
+
+    private Replication.Config replicationConfig(MigrationExecution execution)
+    {
+        return new Replication.Config(execution.id(), source(execution), engines.ownDatabase(), settings.upgradeScripts(), settings.schemaVersion(),
+                stagingDirectory(execution), settings.segmentBytes(), Backfill.Options.defaults(), Apply.Options.defaults());
+    }
+
+    /** {@code {bucket}/{rootPath}/{execution id}}; without a bucket, under the data directory's staging root. */
+    Path stagingDirectory(MigrationExecution execution)
+    {
+        Path bucket = execution.config().cdc().bucket()
+                .map(text -> text.startsWith("file:") ? Path.of(URI.create(text)) : settings.stagingRoot().resolve(text))
+                .orElse(settings.stagingRoot());
+        String root = execution.config().cdc().rootPath().replaceAll("^/+", "");
+        return (root.isEmpty() ? bucket : bucket.resolve(root)).resolve(execution.id()).toAbsolutePath().normalize();
+    }
+
+    private SourceDatabase source(MigrationExecution execution)
+    {
+        ControlStore.SealedPasswords sealed = store.passwords(execution.id());
+        MigrationConfig config = execution.config();
+        return new SourceDatabase(config.connection().ipAddress(), config.connection().port(), config.connection().hiveDatabaseName(),
+                config.connection().username(), secrets.decrypt(sealed.connection()), config.cdc().username(), secrets.decrypt(sealed.cdc()));
+    }
+
+    // ---- the front ----
+
+    /** Records the switch durably, then points the router at {@code engine} and closes the previous engine. */
+    private void switchFront(ServiceRecord.Backend backend, Optional<String> execution, Engine engine)
+    {
+        long generation;
+        try {
+            generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, backend, execution));
+        }
+        catch (RuntimeException e) {
+            engine.close();
+            throw e;
+        }
+        Engine previous = router.switchTo(engine);
+        log.info("The front serves from {} now (generation {}); engine {} retired", backend == ServiceRecord.Backend.OWN ? "the own database" : "the source of migration execution " + execution.orElse(""),
+                generation, previous.name());
+        try {
+            if (!previous.awaitIdle(Duration.ofSeconds(30))) {
+                log.warn("Engine {} still had calls in flight after 30 s; closing it anyway", previous.name());
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        previous.close();
+    }
+
+    // ---- helpers ----
+
+    private Optional<Accepted> repeated(Connection connection, Optional<UUID> requestId)
+            throws SQLException
+    {
+        if (requestId.isEmpty()) {
+            return Optional.empty();
+        }
+        ControlStore.lockRequests(connection);
+        Optional<String> operation = ControlStore.operationForRequest(connection, requestId.get(), settings.requestIdWindow());
+        if (operation.isEmpty()) {
+            return Optional.empty();
+        }
+        Optional<StoredOperation> stored = ControlStore.operation(connection, operation.get());
+        return stored.map(found -> new Accepted(found, true));
+    }
+
+    private static Operation newOperation(Instant now, String target, Verb verb, String execution, String statusMessage)
+    {
+        String id = "operation-%s-%s".formatted(now.toEpochMilli(), UUID.randomUUID().toString().substring(0, 13));
+        return new Operation(id, now, Optional.empty(), target, verb, execution, false, Optional.empty(), statusMessage, false);
+    }
+
+    private void progress(String operationId, String message)
+    {
+        store.inTransaction(connection -> {
+            ControlStore.updateOperationStatus(connection, operationId, message);
+            return null;
+        });
+    }
+
+    private void finishOperation(String operationId, Optional<String> response, Optional<Operation.OperationError> error, String statusMessage)
+    {
+        store.inTransaction(connection -> {
+            ControlStore.finishOperation(connection, operationId, response, error, statusMessage);
+            return null;
+        });
+    }
+
+    /** Finishes an operation whose work a restart found already done (or made moot) as the execution stands. */
+    private void finishAsItStands(String operationId, MigrationExecution execution)
+    {
+        if (execution.state() == ExecutionState.FAILED) {
+            finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.FAILED_PRECONDITION, execution.stateMessage())), "failed");
+        }
+        else {
+            finishOperation(operationId, Optional.of(Views.executionResponse(settings.name(), execution, replicationStatus(execution.id())).toString()), Optional.empty(),
+                    execution.state().name().toLowerCase(java.util.Locale.ROOT));
+        }
+    }
+
+    private static Operation.OperationError error(ErrorCode code, String message)
+    {
+        return new Operation.OperationError(code.rpcCode(), code.statusName(), message);
+    }
+
+    /** The Operation error a failure is reported with: the user's problems as FAILED_PRECONDITION/UNAVAILABLE. */
+    static Operation.OperationError errorOf(RuntimeException failure)
+    {
+        if (failure instanceof ReplicationException replicationFailure) {
+            ErrorCode code = switch (replicationFailure.reason()) {
+                case SOURCE_UNREACHABLE, OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE -> ErrorCode.UNAVAILABLE;
+                case SOURCE_ACCESS_DENIED, SOURCE_BINLOG_NOT_READY, SOURCE_PRIVILEGES_MISSING, SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_INCOMPLETE,
+                        SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY, VERIFICATION_FAILED -> ErrorCode.FAILED_PRECONDITION;
+                case INTERNAL -> ErrorCode.INTERNAL;
+            };
+            return error(code, replicationFailure.getMessage());
+        }
+        if (failure instanceof EngineException) {
+            return error(ErrorCode.UNAVAILABLE, "cannot start an engine on the source database: " + failure.getMessage());
+        }
+        if (failure instanceof ControlStoreException) {
+            return error(ErrorCode.UNAVAILABLE, failure.getMessage());
+        }
+        return error(ErrorCode.INTERNAL, failure.getMessage() == null ? failure.toString() : failure.getMessage());
+    }
+
+    private static Thread daemon(Runnable runnable, String name)
+    {
+        Thread thread = new Thread(runnable, name);
+        thread.setDaemon(true);
+        return thread;
+    }
+
+    /** Stops the work under way; a restart resumes it from the control store. Closes the engine the front uses. */
+    @Override
+    public void close()
+    {
+        closed = true;
+        monitor.shutdownNow();
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(30, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        closeReplication();
+        Router current = router;
+        if (current != null) {
+            current.activeEngine().close();
+        }
+    }
+}

@@ -1,0 +1,183 @@
+package dev.ferry.control;
+
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.Optional;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Operation;
+import dev.ferry.control.model.ServiceRecord;
+import dev.ferry.replication.Replication;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.verify.VerificationReport;
+
+/**
+ * The JSON of each resource, field for field as API.md (and the Dataproc Metastore API) has it. Passwords are
+ * never rendered: they are not in the models these views read.
+ */
+public final class Views
+{
+    public static final ObjectMapper JSON = new ObjectMapper();
+    public static final String EXECUTION_TYPE = "type.googleapis.com/google.cloud.metastore.v1.MigrationExecution";
+    public static final String EMPTY_TYPE = "type.googleapis.com/google.protobuf.Empty";
+    public static final String METADATA_TYPE = "type.googleapis.com/google.cloud.metastore.v1.OperationMetadata";
+
+    /** What the service view shows beyond the control store. */
+    public record ServiceFacts(String endpointUri, int port, String databaseType, String hiveVersion) {}
+
+    /** A verification's report and when it finished. */
+    public record Verification(Instant time, VerificationReport report) {}
+
+    private Views() {}
+
+    public static String time(Instant instant)
+    {
+        return DateTimeFormatter.ISO_INSTANT.format(instant);
+    }
+
+    public static ObjectNode service(ServiceName name, ServiceRecord service, ServiceFacts facts)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", name.name());
+        node.put("uid", service.uid());
+        node.put("createTime", time(service.createTime()));
+        node.put("updateTime", time(service.updateTime()));
+        node.put("state", service.state().name());
+        if (!service.stateMessage().isEmpty()) {
+            node.put("stateMessage", service.stateMessage());
+        }
+        node.put("endpointUri", facts.endpointUri());
+        node.put("port", facts.port());
+        node.put("databaseType", facts.databaseType());
+        node.putObject("hiveMetastoreConfig").put("version", facts.hiveVersion());
+        return node;
+    }
+
+    public static ObjectNode execution(ServiceName name, MigrationExecution execution, Optional<Replication.Status> status,
+            Optional<Verification> verification)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", name.executionName(execution.id()));
+        node.put("createTime", time(execution.createTime()));
+        execution.endTime().ifPresent(end -> node.put("endTime", time(end)));
+        node.put("state", execution.state().name());
+        node.put("phase", execution.phase().name());
+        if (!execution.stateMessage().isEmpty()) {
+            node.put("stateMessage", execution.stateMessage());
+        }
+        node.set("cloudSqlMigrationConfig", config(execution.config()));
+        ObjectNode replication = replication(status, verification, execution.writePauseMillis());
+        if (!replication.isEmpty()) {
+            node.set("replication", replication);
+        }
+        return node;
+    }
+
+    /** The execution as an Operation's {@code response}. */
+    public static ObjectNode executionResponse(ServiceName name, MigrationExecution execution, Optional<Replication.Status> status)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("@type", EXECUTION_TYPE);
+        node.setAll(execution(name, execution, status, Optional.empty()));
+        return node;
+    }
+
+    public static ObjectNode emptyResponse()
+    {
+        return JSON.createObjectNode().put("@type", EMPTY_TYPE);
+    }
+
+    private static ObjectNode config(MigrationConfig config)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        ObjectNode connection = node.putObject("cloudSqlConnectionConfig");
+        config.connection().instanceConnectionName().ifPresent(value -> connection.put("instanceConnectionName", value));
+        connection.put("ipAddress", config.connection().ipAddress());
+        connection.put("port", config.connection().port());
+        connection.put("hiveDatabaseName", config.connection().hiveDatabaseName());
+        connection.put("username", config.connection().username());
+        config.connection().proxySubnet().ifPresent(value -> connection.put("proxySubnet", value));
+        config.connection().natSubnet().ifPresent(value -> connection.put("natSubnet", value));
+        ObjectNode cdc = node.putObject("cdcConfig");
+        cdc.put("username", config.cdc().username());
+        config.cdc().vpcNetwork().ifPresent(value -> cdc.put("vpcNetwork", value));
+        config.cdc().subnetIpRange().ifPresent(value -> cdc.put("subnetIpRange", value));
+        config.cdc().reverseProxySubnet().ifPresent(value -> cdc.put("reverseProxySubnet", value));
+        config.cdc().bucket().ifPresent(value -> cdc.put("bucket", value));
+        cdc.put("rootPath", config.cdc().rootPath());
+        return node;
+    }
+
+    private static ObjectNode replication(Optional<Replication.Status> status, Optional<Verification> verification, Optional<Long> writePauseMillis)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        status.ifPresent(current -> {
+            node.put("stage", current.stage() == Replication.Stage.STOPPED ? "DONE" : current.stage().name());
+            ObjectNode backfill = node.putObject("backfill");
+            backfill.put("rowsCopied", current.rowsCopied());
+            backfill.put("rowsTotal", current.rowsTotal());
+            ArrayNode tables = backfill.putArray("tables");
+            for (Backfill.TableStatus table : current.tables()) {
+                ObjectNode entry = tables.addObject();
+                entry.put("table", table.table());
+                entry.put("rowsCopied", table.rowsCopied());
+                table.rowsTotal().ifPresent(total -> entry.put("rowsTotal", total));
+                entry.put("done", table.done());
+            }
+            if (!current.capturedPosition().isEmpty()) {
+                node.put("capturedPosition", current.capturedPosition());
+            }
+            if (!current.appliedPosition().isEmpty()) {
+                node.put("appliedPosition", current.appliedPosition());
+            }
+            current.lagMillis().ifPresent(lag -> node.put("lagMillis", lag));
+            node.put("eventsApplied", current.eventsApplied());
+            current.lastError().ifPresent(error -> node.put("lastError", error));
+        });
+        verification.ifPresent(report -> {
+            ObjectNode last = node.putObject("lastVerification");
+            last.put("time", time(report.time()));
+            last.put("tablesCompared", report.report().tables().size());
+            last.put("differences", report.report().differences().size());
+        });
+        writePauseMillis.ifPresent(pause -> node.put("writePauseMillis", pause));
+        return node;
+    }
+
+    public static ObjectNode operation(ServiceName name, Operation operation, Optional<String> response)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", name.operationName(operation.id()));
+        ObjectNode metadata = node.putObject("metadata");
+        metadata.put("@type", METADATA_TYPE);
+        metadata.put("createTime", time(operation.createTime()));
+        operation.endTime().ifPresent(end -> metadata.put("endTime", time(end)));
+        metadata.put("target", operation.target());
+        metadata.put("verb", operation.verb().wireName());
+        if (!operation.statusMessage().isEmpty()) {
+            metadata.put("statusMessage", operation.statusMessage());
+        }
+        metadata.put("requestedCancellation", operation.requestedCancellation());
+        metadata.put("apiVersion", "v1");
+        node.put("done", operation.done());
+        operation.error().ifPresent(error -> {
+            ObjectNode status = node.putObject("error");
+            status.put("code", error.code());
+            status.put("message", error.message());
+            status.putArray("details");
+        });
+        if (operation.done() && operation.error().isEmpty() && response.isPresent()) {
+            try {
+                node.set("response", JSON.readTree(response.get()));
+            }
+            catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new IllegalStateException("a stored operation response is not JSON: " + e.getOriginalMessage(), e);
+            }
+        }
+        return node;
+    }
+}

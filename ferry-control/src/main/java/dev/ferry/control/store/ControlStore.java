@@ -1,0 +1,576 @@
+package dev.ferry.control.store;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.sql.Types;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.control.model.CdcConfig;
+import dev.ferry.control.model.CloudSqlConnectionConfig;
+import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Operation;
+import dev.ferry.control.model.Phase;
+import dev.ferry.control.model.ServiceRecord;
+import dev.ferry.control.model.ServiceState;
+import dev.ferry.control.model.Verb;
+import org.flywaydb.core.Flyway;
+import org.flywaydb.core.api.output.MigrateResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The control plane's durable state, in the schema {@value #SCHEMA} of the own database, created and upgraded by
+ * Flyway from {@code db/ferry-control}. Every state change is one short transaction; callers write a transition
+ * here before they act on it.
+ */
+public final class ControlStore
+{
+    public static final String SCHEMA = "ferry_control";
+    private static final Logger log = LoggerFactory.getLogger(ControlStore.class);
+    private static final ObjectMapper json = new ObjectMapper();
+
+    private final String jdbcUrl;
+    private final String user;
+    private final String password;
+
+    /** A stored token: its hash only. */
+    public record StoredToken(String id, String principal, String role, String hash, Instant createTime, Optional<Instant> revokeTime)
+    {
+        public StoredToken
+        {
+            requireNonNull(id, "id is null");
+            requireNonNull(principal, "principal is null");
+            requireNonNull(role, "role is null");
+            requireNonNull(hash, "hash is null");
+            requireNonNull(createTime, "createTime is null");
+            requireNonNull(revokeTime, "revokeTime is null");
+        }
+    }
+
+    /** The encrypted passwords of an execution. */
+    public record SealedPasswords(byte[] connection, byte[] cdc) {}
+
+    private ControlStore(String jdbcUrl, String user, String password)
+    {
+        this.jdbcUrl = requireNonNull(jdbcUrl, "jdbcUrl is null");
+        this.user = requireNonNull(user, "user is null");
+        this.password = requireNonNull(password, "password is null");
+    }
+
+    /** Brings the schema to the newest version and makes sure the service row exists. */
+    public static ControlStore open(String jdbcUrl, String user, String password)
+    {
+        MigrateResult result = Flyway.configure()
+                .dataSource(jdbcUrl, user, password)
+                .schemas(SCHEMA)
+                .createSchemas(true)
+                .locations("classpath:db/ferry-control")
+                .loggers("slf4j")
+                .load()
+                .migrate();
+        log.info("Control store: schema {} at version {} ({} migrations applied now)", SCHEMA,
+                result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion, result.migrationsExecuted);
+        ControlStore store = new ControlStore(jdbcUrl, user, password);
+        store.ensureService();
+        return store;
+    }
+
+    private Connection connect()
+            throws SQLException
+    {
+        Connection connection = DriverManager.getConnection(jdbcUrl, user, password);
+        try {
+            connection.setAutoCommit(false);
+            connection.setSchema(SCHEMA);
+            return connection;
+        }
+        catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    @FunctionalInterface
+    public interface Work<T>
+    {
+        T run(Connection connection)
+                throws SQLException;
+    }
+
+    /** Runs {@code work} in one transaction: all of it is written, or none. */
+    public <T> T inTransaction(Work<T> work)
+    {
+        try (Connection connection = connect()) {
+            try {
+                T result = work.run(connection);
+                connection.commit();
+                return result;
+            }
+            catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new ControlStoreException("control store: " + e.getMessage(), e);
+        }
+    }
+
+    private void ensureService()
+    {
+        inTransaction(connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("""
+                    INSERT INTO service (id, uid, create_time, update_time, state, backend, generation)
+                    VALUES (1, ?, now(), now(), 'ACTIVE', 'OWN', 1) ON CONFLICT (id) DO NOTHING""")) {
+                insert.setString(1, UUID.randomUUID().toString());
+                if (insert.executeUpdate() == 1) {
+                    log.info("Control store: service created, ACTIVE, serving from the own database (generation 1)");
+                }
+            }
+            return null;
+        });
+    }
+
+    // ---- service ----
+
+    public ServiceRecord service()
+    {
+        return inTransaction(ControlStore::service);
+    }
+
+    public static ServiceRecord service(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT uid, create_time, update_time, state, state_message, backend, backend_execution, generation FROM service WHERE id = 1");
+                ResultSet rows = select.executeQuery()) {
+            if (!rows.next()) {
+                throw new SQLException("the control store has no service row");
+            }
+            return new ServiceRecord(rows.getString(1), instant(rows, 2), instant(rows, 3), ServiceState.valueOf(rows.getString(4)), rows.getString(5),
+                    ServiceRecord.Backend.valueOf(rows.getString(6)), Optional.ofNullable(rows.getString(7)), rows.getLong(8));
+        }
+    }
+
+    public static void updateServiceState(Connection connection, ServiceState state, String message)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE service SET state = ?, state_message = ?, update_time = now() WHERE id = 1")) {
+            update.setString(1, state.name());
+            update.setString(2, message);
+            update.executeUpdate();
+        }
+    }
+
+    /** Records a switch of the front's backend; returns the new generation. */
+    public static long switchBackend(Connection connection, ServiceRecord.Backend backend, Optional<String> execution)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE service SET backend = ?, backend_execution = ?, generation = generation + 1, update_time = now() WHERE id = 1 RETURNING generation")) {
+            update.setString(1, backend.name());
+            update.setString(2, execution.orElse(null));
+            try (ResultSet rows = update.executeQuery()) {
+                rows.next();
+                return rows.getLong(1);
+            }
+        }
+    }
+
+    // ---- migration executions ----
+
+    public static void insertExecution(Connection connection, MigrationExecution execution, SealedPasswords passwords)
+            throws SQLException
+    {
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO migration_execution (id, create_time, state, phase, state_message, config, connection_password, cdc_password)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, execution.id());
+            insert.setTimestamp(2, Timestamp.from(execution.createTime()));
+            insert.setString(3, execution.state().name());
+            insert.setString(4, execution.phase().name());
+            insert.setString(5, execution.stateMessage());
+            insert.setString(6, configJson(execution.config()));
+            insert.setBytes(7, passwords.connection());
+            insert.setBytes(8, passwords.cdc());
+            insert.executeUpdate();
+        }
+    }
+
+    /**
+     * Moves an execution to {@code next} if it is in one of {@code expected}; false (and nothing written) if it is
+     * not. The compare-and-set that keeps concurrent requests and background work from overwriting each other.
+     */
+    public static boolean transition(Connection connection, String id, Set<ExecutionState> expected, ExecutionState next, Phase phase, String message)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE migration_execution SET state = ?, phase = ?, state_message = ?, end_time = CASE WHEN ? THEN now() ELSE end_time END
+                WHERE id = ? AND state = ANY (?)""")) {
+            update.setString(1, next.name());
+            update.setString(2, phase.name());
+            update.setString(3, message);
+            update.setBoolean(4, next.terminal());
+            update.setString(5, id);
+            update.setArray(6, connection.createArrayOf("text", expected.stream().map(Enum::name).toArray()));
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    public static void updateStateMessage(Connection connection, String id, String message)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE migration_execution SET state_message = ? WHERE id = ?")) {
+            update.setString(1, message);
+            update.setString(2, id);
+            update.executeUpdate();
+        }
+    }
+
+    public static boolean deleteExecution(Connection connection, String id)
+            throws SQLException
+    {
+        try (PreparedStatement delete = connection.prepareStatement("DELETE FROM migration_execution WHERE id = ?")) {
+            delete.setString(1, id);
+            return delete.executeUpdate() == 1;
+        }
+    }
+
+    public Optional<MigrationExecution> execution(String id)
+    {
+        return inTransaction(connection -> execution(connection, id));
+    }
+
+    public static Optional<MigrationExecution> execution(Connection connection, String id)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS + " WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(execution(rows)) : Optional.empty();
+            }
+        }
+    }
+
+    /** Every execution, oldest first. */
+    public List<MigrationExecution> executions()
+    {
+        return inTransaction(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS + " ORDER BY create_time, id");
+                    ResultSet rows = select.executeQuery()) {
+                List<MigrationExecution> executions = new ArrayList<>();
+                while (rows.next()) {
+                    executions.add(execution(rows));
+                }
+                return executions;
+            }
+        });
+    }
+
+    /** The execution that is live (starting, running, awaiting the user or cancelling), if any; at most one is. */
+    public static Optional<MigrationExecution> liveExecution(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS
+                + " WHERE state IN ('STARTING', 'RUNNING', 'CANCELLING', 'AWAITING_USER_ACTION') FOR UPDATE");
+                ResultSet rows = select.executeQuery()) {
+            return rows.next() ? Optional.of(execution(rows)) : Optional.empty();
+        }
+    }
+
+    public static Optional<StoredOperation> operation(Connection connection, String id)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(OPERATION_COLUMNS + " WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(operation(rows)) : Optional.empty();
+            }
+        }
+    }
+
+    /** The execution that is not yet terminal (at most one exists), if any. */
+    public Optional<MigrationExecution> liveExecution()
+    {
+        return executions().stream()
+                .filter(execution -> !execution.state().terminal() && execution.state() != ExecutionState.DELETING)
+                .findFirst();
+    }
+
+    public SealedPasswords passwords(String id)
+    {
+        return inTransaction(connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT connection_password, cdc_password FROM migration_execution WHERE id = ?")) {
+                select.setString(1, id);
+                try (ResultSet rows = select.executeQuery()) {
+                    if (!rows.next()) {
+                        throw new SQLException("no migration execution " + id);
+                    }
+                    return new SealedPasswords(rows.getBytes(1), rows.getBytes(2));
+                }
+            }
+        });
+    }
+
+    private static final String EXECUTION_COLUMNS = "SELECT id, create_time, end_time, state, phase, state_message, config, write_pause_millis FROM migration_execution";
+
+    private static MigrationExecution execution(ResultSet rows)
+            throws SQLException
+    {
+        long pause = rows.getLong(8);
+        Optional<Long> writePause = rows.wasNull() ? Optional.empty() : Optional.of(pause);
+        return new MigrationExecution(rows.getString(1), instant(rows, 2), optionalInstant(rows, 3), ExecutionState.valueOf(rows.getString(4)),
+                Phase.valueOf(rows.getString(5)), rows.getString(6), parseConfig(rows.getString(7)), writePause);
+    }
+
+    static String configJson(MigrationConfig config)
+    {
+        MigrationConfig clear = config.withoutPasswords();
+        ObjectNode root = json.createObjectNode();
+        ObjectNode connection = root.putObject("connection");
+        clear.connection().instanceConnectionName().ifPresent(value -> connection.put("instanceConnectionName", value));
+        connection.put("ipAddress", clear.connection().ipAddress());
+        connection.put("port", clear.connection().port());
+        connection.put("hiveDatabaseName", clear.connection().hiveDatabaseName());
+        connection.put("username", clear.connection().username());
+        clear.connection().proxySubnet().ifPresent(value -> connection.put("proxySubnet", value));
+        clear.connection().natSubnet().ifPresent(value -> connection.put("natSubnet", value));
+        ObjectNode cdc = root.putObject("cdc");
+        cdc.put("username", clear.cdc().username());
+        clear.cdc().vpcNetwork().ifPresent(value -> cdc.put("vpcNetwork", value));
+        clear.cdc().subnetIpRange().ifPresent(value -> cdc.put("subnetIpRange", value));
+        clear.cdc().reverseProxySubnet().ifPresent(value -> cdc.put("reverseProxySubnet", value));
+        clear.cdc().bucket().ifPresent(value -> cdc.put("bucket", value));
+        cdc.put("rootPath", clear.cdc().rootPath());
+        return root.toString();
+    }
+
+    static MigrationConfig parseConfig(String text)
+    {
+        try {
+            JsonNode root = json.readTree(text);
+            JsonNode connection = root.get("connection");
+            JsonNode cdc = root.get("cdc");
+            return new MigrationConfig(
+                    new CloudSqlConnectionConfig(optional(connection, "instanceConnectionName"), connection.get("ipAddress").asText(), connection.get("port").asInt(),
+                            connection.get("hiveDatabaseName").asText(), connection.get("username").asText(), "",
+                            optional(connection, "proxySubnet"), optional(connection, "natSubnet")),
+                    new CdcConfig(cdc.get("username").asText(), "", optional(cdc, "vpcNetwork"), optional(cdc, "subnetIpRange"),
+                            optional(cdc, "reverseProxySubnet"), optional(cdc, "bucket"), cdc.get("rootPath").asText()));
+        }
+        catch (JsonProcessingException e) {
+            throw new ControlStoreException("a stored migration config is not JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private static Optional<String> optional(JsonNode node, String field)
+    {
+        return node.hasNonNull(field) ? Optional.of(node.get(field).asText()) : Optional.empty();
+    }
+
+    // ---- operations ----
+
+    public static void insertOperation(Connection connection, Operation operation)
+            throws SQLException
+    {
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO operation (id, create_time, target, verb, execution, status_message) VALUES (?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, operation.id());
+            insert.setTimestamp(2, Timestamp.from(operation.createTime()));
+            insert.setString(3, operation.target());
+            insert.setString(4, operation.verb().name());
+            insert.setString(5, operation.execution());
+            insert.setString(6, operation.statusMessage());
+            insert.executeUpdate();
+        }
+    }
+
+    /** Marks an operation done with its response (rendered JSON) or its error; a done operation is not changed again. */
+    public static void finishOperation(Connection connection, String id, Optional<String> response, Optional<Operation.OperationError> error, String statusMessage)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE operation SET done = TRUE, end_time = now(), response = ?, error_code = ?, error_status = ?, error_message = ?, status_message = ?
+                WHERE id = ? AND NOT done""")) {
+            update.setString(1, response.orElse(null));
+            if (error.isPresent()) {
+                update.setInt(2, error.get().code());
+                update.setString(3, error.get().status());
+                update.setString(4, error.get().message());
+            }
+            else {
+                update.setNull(2, Types.INTEGER);
+                update.setNull(3, Types.VARCHAR);
+                update.setNull(4, Types.VARCHAR);
+            }
+            update.setString(5, statusMessage);
+            update.setString(6, id);
+            update.executeUpdate();
+        }
+    }
+
+    public static void updateOperationStatus(Connection connection, String id, String statusMessage)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE operation SET status_message = ? WHERE id = ? AND NOT done")) {
+            update.setString(1, statusMessage);
+            update.setString(2, id);
+            update.executeUpdate();
+        }
+    }
+
+    /** An operation and, once done with a result, the response JSON it was finished with. */
+    public record StoredOperation(Operation operation, Optional<String> response) {}
+
+    public Optional<StoredOperation> operation(String id)
+    {
+        return inTransaction(connection -> operation(connection, id));
+    }
+
+    /** Every operation, oldest first. */
+    public List<StoredOperation> operations()
+    {
+        return inTransaction(connection -> {
+            try (PreparedStatement select = connection.prepareStatement(OPERATION_COLUMNS + " ORDER BY create_time, id");
+                    ResultSet rows = select.executeQuery()) {
+                List<StoredOperation> operations = new ArrayList<>();
+                while (rows.next()) {
+                    operations.add(operation(rows));
+                }
+                return operations;
+            }
+        });
+    }
+
+    /** Operations not yet done: work a restart must finish. */
+    public List<Operation> unfinishedOperations()
+    {
+        return operations().stream().map(StoredOperation::operation).filter(operation -> !operation.done()).collect(Collectors.toList());
+    }
+
+    private static final String OPERATION_COLUMNS = """
+            SELECT id, create_time, end_time, target, verb, execution, done, error_code, error_status, error_message, status_message,
+                   requested_cancellation, response FROM operation""";
+
+    private static StoredOperation operation(ResultSet rows)
+            throws SQLException
+    {
+        String errorStatus = rows.getString(9);
+        Optional<Operation.OperationError> error = errorStatus == null ? Optional.empty()
+                : Optional.of(new Operation.OperationError(rows.getInt(8), errorStatus, rows.getString(10)));
+        Operation operation = new Operation(rows.getString(1), instant(rows, 2), optionalInstant(rows, 3), rows.getString(4), Verb.valueOf(rows.getString(5)),
+                rows.getString(6), rows.getBoolean(7), error, rows.getString(11), rows.getBoolean(12));
+        return new StoredOperation(operation, Optional.ofNullable(rows.getString(13)));
+    }
+
+    // ---- request ids ----
+
+    /** The operation a request id started within {@code window}, if any. */
+    public static Optional<String> operationForRequest(Connection connection, UUID requestId, Duration window)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT operation FROM request WHERE request_id = ? AND create_time > ?")) {
+            select.setObject(1, requestId);
+            select.setTimestamp(2, Timestamp.from(Instant.now().minus(window)));
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
+            }
+        }
+    }
+
+    public static void recordRequest(Connection connection, UUID requestId, String method, String operation)
+            throws SQLException
+    {
+        try (PreparedStatement upsert = connection.prepareStatement("""
+                INSERT INTO request (request_id, method, operation, create_time) VALUES (?, ?, ?, now())
+                ON CONFLICT (request_id) DO UPDATE SET method = EXCLUDED.method, operation = EXCLUDED.operation, create_time = EXCLUDED.create_time""")) {
+            upsert.setObject(1, requestId);
+            upsert.setString(2, method);
+            upsert.setString(3, operation);
+            upsert.executeUpdate();
+        }
+    }
+
+    /** Serialises request-id handling across concurrent requests (one Ferry process writes the control store). */
+    public static void lockRequests(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement lock = connection.prepareStatement("LOCK TABLE request IN SHARE ROW EXCLUSIVE MODE")) {
+            lock.execute();
+        }
+    }
+
+    // ---- tokens ----
+
+    public void insertToken(StoredToken token)
+    {
+        inTransaction(connection -> {
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO token (id, principal, role, token_hash, create_time) VALUES (?, ?, ?, ?, ?)")) {
+                insert.setString(1, token.id());
+                insert.setString(2, token.principal());
+                insert.setString(3, token.role());
+                insert.setString(4, token.hash());
+                insert.setTimestamp(5, Timestamp.from(token.createTime()));
+                insert.executeUpdate();
+            }
+            return null;
+        });
+    }
+
+    public boolean revokeToken(String id)
+    {
+        return inTransaction(connection -> {
+            try (PreparedStatement update = connection.prepareStatement("UPDATE token SET revoke_time = now() WHERE id = ? AND revoke_time IS NULL")) {
+                update.setString(1, id);
+                return update.executeUpdate() == 1;
+            }
+        });
+    }
+
+    public List<StoredToken> tokens()
+    {
+        return inTransaction(connection -> {
+            try (PreparedStatement select = connection.prepareStatement("SELECT id, principal, role, token_hash, create_time, revoke_time FROM token ORDER BY create_time, id");
+                    ResultSet rows = select.executeQuery()) {
+                List<StoredToken> tokens = new ArrayList<>();
+                while (rows.next()) {
+                    tokens.add(new StoredToken(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4), instant(rows, 5), optionalInstant(rows, 6)));
+                }
+                return tokens;
+            }
+        });
+    }
+
+    private static Instant instant(ResultSet rows, int column)
+            throws SQLException
+    {
+        // PostgreSQL keeps microseconds; truncating here keeps what was written and what is read back equal.
+        return rows.getTimestamp(column).toInstant().truncatedTo(ChronoUnit.MICROS);
+    }
+
+    private static Optional<Instant> optionalInstant(ResultSet rows, int column)
+            throws SQLException
+    {
+        Timestamp timestamp = rows.getTimestamp(column);
+        return timestamp == null ? Optional.empty() : Optional.of(timestamp.toInstant().truncatedTo(ChronoUnit.MICROS));
+    }
+}
