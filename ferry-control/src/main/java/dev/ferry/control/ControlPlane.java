@@ -19,6 +19,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
 
 import dev.ferry.control.model.ExecutionState;
 import dev.ferry.control.model.MigrationConfig;
@@ -65,12 +66,13 @@ public final class ControlPlane
      * @param stagingRoot where a migration's staging log goes when its cdcConfig names no bucket, and what a
      * relative bucket is resolved against
      * @param upgradeScripts Hive's {@code scripts/metastore/upgrade} of the engine home
+     * @param facts what the service view shows beyond the control store (the Thrift port is known once the front listens)
      * @param startTimeout how long startMigration waits for replication to connect before it fails
      * @param retryInterval how often replication stalled by the user's side is retried
      */
     public record Settings(
             ServiceName name,
-            Views.ServiceFacts facts,
+            Supplier<Views.ServiceFacts> facts,
             Path stagingRoot,
             Path upgradeScripts,
             String schemaVersion,

@@ -1,21 +1,30 @@
 package dev.ferry.server;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
 
+import dev.ferry.control.ControlPlane;
+import dev.ferry.control.ServiceName;
+import dev.ferry.control.Views;
+import dev.ferry.control.rest.RestServer;
+import dev.ferry.control.security.SecretBox;
+import dev.ferry.control.security.Tokens;
+import dev.ferry.control.store.ControlStore;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.EngineHome;
 import dev.ferry.engine.EngineHost;
 import dev.ferry.engine.spi.EngineException;
-import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.front.Router;
 import dev.ferry.front.ThriftFront;
 import dev.ferry.front.WriteGate;
 import dev.ferry.server.config.ServerConfig;
-import dev.ferry.server.http.HealthServer;
+import dev.ferry.server.config.ServerConfig.ControlConfig;
 import dev.ferry.server.owndb.EmbeddedOwnDatabase;
 import dev.ferry.server.owndb.ExternalOwnDatabase;
 import dev.ferry.server.owndb.OwnDatabase;
@@ -25,8 +34,8 @@ import org.slf4j.LoggerFactory;
 import static java.util.Objects.requireNonNull;
 
 /**
- * One Ferry process: the data directory lock, the own database, the engine bound to it, the router and gate, the
- * Thrift front and HTTP. Starts in that order and stops in the reverse one; a failed start undoes what it did.
+ * One Ferry process: the data directory lock, the own database, the control plane (which picks the engine the front
+ * serves from, as its control store says), the router and gate, the Thrift front and HTTP. Starts in that order and stops in the reverse one; a failed start undoes what it did.
  */
 public final class FerryServer
         implements AutoCloseable
@@ -49,7 +58,8 @@ public final class FerryServer
     private OwnDatabase ownDatabase;
     private Router router;
     private ThriftFront front;
-    private HealthServer http;
+    private RestServer http;
+    private ControlPlane controlPlane;
 
     private record Step(String name, Runnable stop) {}
 
@@ -71,26 +81,34 @@ public final class FerryServer
             started.push(step("own database", ownDatabase::close));
 
             EngineHost host = new EngineHost(EngineHome.of(config.engine().home()));
-            EngineSettings settings = new EngineSettings("own", ownDatabase.jdbcUrl(), ownDatabase.user(),
-                    ownDatabase.password(), config.warehouseDirectory().toAbsolutePath(),
-                    config.engine().backgroundTasks() ? EngineSettings.BackgroundTasks.ON : EngineSettings.BackgroundTasks.OFF,
-                    config.engine().notificationLog() ? EngineSettings.NotificationLog.ON : EngineSettings.NotificationLog.OFF, Map.of());
-            ensureSchema(host, settings);
-            Engine engine = host.start(settings);
-            started.push(step("engine " + engine.name(), engine::close));
-            // The first call after a start takes a few hundred milliseconds; pay it before clients arrive.
-            engine.client().get_all_databases();
+            ServerEngines engines = new ServerEngines(host, config, ownDatabase);
+            engines.ensureOwnSchema();
 
-            router = new Router(engine, new WriteGate(config.writeHoldBound()));
+            ControlConfig control = config.control();
+            ControlStore store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
+            SecretBox secrets = SecretBox.load(control.encryptionKey(), Optional.ofNullable(System.getenv(SecretBox.KEY_ENVIRONMENT_VARIABLE)), control.keyFile());
+            Tokens tokens = new Tokens(store);
+            tokens.bootstrapAdmin(control.adminTokenFile());
+
+            ServiceName name = ServiceName.parse(control.serviceName());
+            controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
+                    host.home().path().resolve("scripts/metastore/upgrade"), host.schemaVersion(), Duration.ofMinutes(60), control.startTimeout(),
+                    control.retryInterval(), 64L << 20));
+            Engine initial = controlPlane.recover();
+            router = new Router(initial, new WriteGate(config.writeHoldBound()));
+            controlPlane.attach(router);
+            started.push(step("control plane", controlPlane::close));
+
             front = ThriftFront.start(config.thrift(), router);
             started.push(step("Thrift front", front::close));
 
-            http = HealthServer.start(config.http(), this::readiness);
+            http = RestServer.start(config.http().host(), config.http().port(), controlPlane, tokens, this::readiness);
             started.push(step("HTTP", http::close));
 
             transition(State.STARTING, State.SERVING);
-            log.info("Ferry serving HMS clients on thrift://{}:{} from {} (started in {} ms)", config.thrift().host(),
-                    front.port(), ownDatabase.describe(), (System.nanoTime() - begin) / 1_000_000);
+            log.info("Ferry serving HMS clients on thrift://{}:{} from {} (service {} {}; started in {} ms)", config.thrift().host(), front.port(),
+                    router.activeEngine().name().startsWith("own") ? ownDatabase.describe() : "the migration's source database", name, controlPlane.service().state(),
+                    (System.nanoTime() - begin) / 1_000_000);
         }
         catch (EngineException e) {
             stopStarted();
@@ -106,6 +124,24 @@ public final class FerryServer
         }
     }
 
+    private Views.ServiceFacts serviceFacts()
+    {
+        String host = config.control().advertisedHost();
+        if (host.isEmpty()) {
+            host = config.thrift().host();
+            if (host.equals("0.0.0.0") || host.equals("::")) {
+                try {
+                    host = InetAddress.getLocalHost().getHostName();
+                }
+                catch (UnknownHostException e) {
+                    host = "localhost";
+                }
+            }
+        }
+        int port = front == null ? config.thrift().port() : front.port();
+        return new Views.ServiceFacts("thrift://%s:%s".formatted(host, port), port, "POSTGRESQL", "4.0.1");
+    }
+
     private OwnDatabase openOwnDatabase()
     {
         if (config.ownDatabase().embedded()) {
@@ -117,25 +153,13 @@ public final class FerryServer
         return external;
     }
 
-    private static void ensureSchema(EngineHost host, EngineSettings settings)
-    {
-        var version = host.databaseSchemaVersion(settings);
-        if (version.isEmpty()) {
-            log.info("Own database has no metastore schema; initialising it with Hive's schema tool");
-            host.initializeSchema(settings);
-        }
-        else {
-            log.info("Own database has metastore schema {}", version.get());
-        }
-    }
-
-    private HealthServer.Readiness readiness()
+    private RestServer.Readiness readiness()
     {
         State current = state.get();
         if (current != State.SERVING) {
-            return new HealthServer.Readiness(false, "Ferry is " + current);
+            return new RestServer.Readiness(false, "Ferry is " + current);
         }
-        return new HealthServer.Readiness(true, "serving from " + router.activeEngine().name() + " engine on " + ownDatabase.describe());
+        return new RestServer.Readiness(true, "serving from the %s engine (service %s)".formatted(router.activeEngine().name(), controlPlane.service().state()));
     }
 
     public State state()

@@ -419,7 +419,7 @@ public final class RestServer
 
     private ObjectNode serviceView()
     {
-        return Views.service(serviceName, controlPlane.service(), controlPlane.settings().facts());
+        return Views.service(serviceName, controlPlane.service(), controlPlane.settings().facts().get());
     }
 
     private ObjectNode executionView(MigrationExecution execution)

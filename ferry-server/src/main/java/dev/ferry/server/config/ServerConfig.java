@@ -5,6 +5,7 @@ import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -13,6 +14,7 @@ import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import dev.ferry.control.ServiceName;
 import dev.ferry.front.ThriftFrontConfig;
 
 import static java.util.Objects.requireNonNull;
@@ -28,10 +30,12 @@ public record ServerConfig(
         OwnDatabaseConfig ownDatabase,
         ThriftFrontConfig thrift,
         HttpConfig http,
-        Duration writeHoldBound)
+        Duration writeHoldBound,
+        ControlConfig control)
 {
     /** The system property Ferry's launcher sets to the engine home inside the distribution. */
     public static final String ENGINE_HOME_PROPERTY = "ferry.engine.home";
+    public static final String DEFAULT_SERVICE_NAME = "projects/ferry/locations/local/services/metastore";
 
     public ServerConfig
     {
@@ -42,6 +46,46 @@ public record ServerConfig(
         requireNonNull(thrift, "thrift is null");
         requireNonNull(http, "http is null");
         requireNonNull(writeHoldBound, "writeHoldBound is null");
+        requireNonNull(control, "control is null");
+    }
+
+    /**
+     * The control plane's keys.
+     *
+     * @param serviceName the one service this Ferry runs, {@code projects/P/locations/L/services/S}
+     * @param advertisedHost the host in the service's endpointUri
+     * @param encryptionKey base64 AES-256 key for stored passwords; empty: the environment, else a key file
+     * @param keyFile where a generated key is kept
+     * @param adminTokenFile where the first start writes the admin token
+     * @param stagingDirectory where staging logs go when a migration names no bucket
+     */
+    public record ControlConfig(
+            String serviceName,
+            String advertisedHost,
+            Optional<String> encryptionKey,
+            Path keyFile,
+            Path adminTokenFile,
+            Path stagingDirectory,
+            Duration startTimeout,
+            Duration retryInterval)
+    {
+        public ControlConfig
+        {
+            requireNonNull(serviceName, "serviceName is null");
+            requireNonNull(advertisedHost, "advertisedHost is null");
+            requireNonNull(encryptionKey, "encryptionKey is null");
+            requireNonNull(keyFile, "keyFile is null");
+            requireNonNull(adminTokenFile, "adminTokenFile is null");
+            requireNonNull(stagingDirectory, "stagingDirectory is null");
+            requireNonNull(startTimeout, "startTimeout is null");
+            requireNonNull(retryInterval, "retryInterval is null");
+        }
+
+        @Override
+        public String toString()
+        {
+            return "ControlConfig[service=%s, keyFile=%s, adminTokenFile=%s, stagingDirectory=%s]".formatted(serviceName, keyFile, adminTokenFile, stagingDirectory);
+        }
     }
 
     /**
@@ -179,8 +223,38 @@ public record ServerConfig(
 
         Duration holdBound = reader.duration("cutover.write-hold-bound", Duration.ofSeconds(30), Duration.ofMillis(100), Duration.ofMinutes(10));
 
+        String serviceName = reader.string("service.name", DEFAULT_SERVICE_NAME);
+        try {
+            ServiceName.parse(serviceName);
+        }
+        catch (IllegalArgumentException e) {
+            reader.problem("service.name", e.getMessage());
+        }
+        String advertisedHost = reader.string("service.advertised-host", "").trim();
+        if (!advertisedHost.isEmpty() && !advertisedHost.matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
+            reader.problem("service.advertised-host", "must be a host name or address, got " + advertisedHost);
+        }
+        String encryptionKey = reader.string("security.encryption-key", "").trim();
+        if (!encryptionKey.isEmpty()) {
+            try {
+                if (Base64.getDecoder().decode(encryptionKey).length != 32) {
+                    reader.problem("security.encryption-key", "must be base64 of 32 bytes (openssl rand -base64 32)");
+                }
+            }
+            catch (IllegalArgumentException e) {
+                reader.problem("security.encryption-key", "must be base64 of 32 bytes (openssl rand -base64 32)");
+            }
+        }
+        Path keyFile = reader.path("security.encryption-key-file", dataDirectory.resolve("encryption.key"));
+        Path adminTokenFile = reader.path("security.admin-token-file", dataDirectory.resolve("admin-token"));
+        Path staging = reader.path("migration.staging-directory", dataDirectory.resolve("staging"));
+        Duration startTimeout = reader.duration("migration.start-timeout", Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofHours(24));
+        Duration retryInterval = reader.duration("migration.retry-interval", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(1));
+
         return new ServerConfig(dataDirectory, warehouse, new EngineConfig(engineHome, backgroundTasks, notificationLog),
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
-                thrift, http, holdBound);
+                thrift, http, holdBound,
+                new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging,
+                        startTimeout, retryInterval));
     }
 }
