@@ -172,6 +172,12 @@ public final class FerryServer
         return front.port();
     }
 
+    /** The own database Ferry runs on; for tests and tools that inspect it. */
+    public OwnDatabase ownDatabase()
+    {
+        return ownDatabase;
+    }
+
     public int httpPort()
     {
         return http.port();

@@ -1,0 +1,82 @@
+package dev.ferry.server.control;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import dev.ferry.server.FerryServer;
+import dev.ferry.server.config.ServerConfig;
+
+/** A Ferry server in this JVM on embedded defaults, on free ports, with its data in a directory of the test's. */
+public final class FerryFixture
+        implements AutoCloseable
+{
+    private final Path dataDirectory;
+    private final FerryServer server;
+    private final RestClient rest;
+
+    private FerryFixture(Path dataDirectory, FerryServer server)
+    {
+        this.dataDirectory = dataDirectory;
+        this.server = server;
+        this.rest = new RestClient(server.httpPort());
+    }
+
+    public static FerryFixture start(Path dataDirectory, String extraYaml)
+    {
+        String yaml = """
+                data-directory: %s
+                thrift:
+                  port: 0
+                http:
+                  port: 0
+                migration:
+                  retry-interval: 2s
+                %s
+                """.formatted(dataDirectory.toAbsolutePath(), extraYaml);
+        FerryServer server = new FerryServer(ServerConfig.parse("test", yaml));
+        server.start();
+        return new FerryFixture(dataDirectory, server);
+    }
+
+    public static FerryFixture start(Path dataDirectory)
+    {
+        return start(dataDirectory, "");
+    }
+
+    public String adminToken()
+    {
+        try {
+            return Files.readString(dataDirectory.resolve("admin-token")).trim();
+        }
+        catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    public RestClient rest()
+    {
+        return rest;
+    }
+
+    public FerryServer server()
+    {
+        return server;
+    }
+
+    public Path dataDirectory()
+    {
+        return dataDirectory;
+    }
+
+    public int thriftPort()
+    {
+        return server.thriftPort();
+    }
+
+    @Override
+    public void close()
+    {
+        server.close();
+    }
+}

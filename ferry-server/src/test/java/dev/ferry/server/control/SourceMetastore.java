@@ -1,0 +1,158 @@
+package dev.ferry.server.control;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.engine.EngineHome;
+import dev.ferry.engine.EngineHost;
+import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.hive.metastore.api.Partition;
+import org.apache.hadoop.hive.metastore.api.Table;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+
+/**
+ * A customer's metastore to migrate: embedded MariaDB with the binlog and grant tables on, Hive's schema made by
+ * its schema tool, filled through a real HMS engine, and two users with passwords: {@value #USER} (the metastore's
+ * own login) and {@value #CDC_USER} (replication privileges only).
+ */
+public final class SourceMetastore
+        implements AutoCloseable
+{
+    public static final String DATABASE = "hms";
+    public static final String USER = "hive";
+    public static final String PASSWORD = "Hive-Pa55word-7f3a9c";
+    public static final String CDC_USER = "ferry_cdc";
+    public static final String CDC_PASSWORD = "Cdc-Pa55word-b81e44";
+
+    private final EmbeddedMariaDb mariaDb;
+
+    private SourceMetastore(EmbeddedMariaDb mariaDb)
+    {
+        this.mariaDb = mariaDb;
+    }
+
+    /** A source with {@code databases} databases of two tables with {@code partitions} partitions each. */
+    public static SourceMetastore start(int databases, int partitions)
+            throws Exception
+    {
+        EmbeddedMariaDb mariaDb = EmbeddedMariaDb.builder().withGrantTables().start();
+        try {
+            String url = mariaDb.createDatabase(DATABASE);
+            try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+                statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(USER, PASSWORD));
+                statement.execute("GRANT ALL ON %s.* TO %s@'%%'".formatted(DATABASE, USER));
+                statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(CDC_USER, CDC_PASSWORD));
+                statement.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO %s@'%%'".formatted(CDC_USER));
+                statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, CDC_USER));
+            }
+            EngineHost host = host();
+            EngineSettings settings = settings(url);
+            host.initializeSchema(settings);
+            try (Engine engine = host.start(settings)) {
+                fill(engine.client(), databases, partitions);
+            }
+            return new SourceMetastore(mariaDb);
+        }
+        catch (Exception | Error e) {
+            mariaDb.close();
+            throw e;
+        }
+    }
+
+    static EngineHost host()
+    {
+        return new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home"))));
+    }
+
+    private static EngineSettings settings(String url)
+            throws Exception
+    {
+        return new EngineSettings("customer-hms", url, USER, PASSWORD, Files.createTempDirectory("ferry-warehouse-"), EngineSettings.BackgroundTasks.OFF,
+                EngineSettings.NotificationLog.ON, Map.of());
+    }
+
+    private static void fill(ThriftHiveMetastore.Iface hms, int databases, int partitions)
+            throws Exception
+    {
+        for (int d = 0; d < databases; d++) {
+            String database = "sales_" + d;
+            hms.create_database(HmsObjects.database(database));
+            for (int t = 0; t < 2; t++) {
+                Table table = HmsObjects.partitionedTable(database, "orders_" + t, List.of("day"));
+                hms.create_table(table);
+                List<Partition> list = new ArrayList<>();
+                for (int p = 0; p < partitions; p++) {
+                    list.add(HmsObjects.partition(table, List.of("2026-01-%04d".formatted(p))));
+                }
+                if (!list.isEmpty()) {
+                    hms.add_partitions(list);
+                }
+            }
+        }
+    }
+
+    public int port()
+    {
+        return mariaDb.port();
+    }
+
+    /** Runs SQL on the source as root. */
+    public void execute(String sql)
+            throws SQLException
+    {
+        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    /**
+     * The startMigration body as the Dataproc Metastore documentation writes it (snake_case field names), every
+     * field set, pointing at this source.
+     */
+    public String startMigrationBody(String requestId, Path bucket)
+    {
+        return """
+                {
+                  "request_id": "%s",
+                  "migration_execution": {
+                    "cloud_sql_migration_config": {
+                      "cloud_sql_connection_config": {
+                        "instance_connection_name": "my-project/us-central1/hms-mysql",
+                        "hive_database_name": "%s",
+                        "ip_address": "127.0.0.1",
+                        "port": %s,
+                        "username": "%s",
+                        "password": "%s",
+                        "proxy_subnet": "proxy-subnet",
+                        "nat_subnet": "10.20.0.0/29"
+                      },
+                      "cdc_config": {
+                        "vpc_network": "projects/my-project/global/networks/default",
+                        "subnet_ip_range": "10.30.0.0/29",
+                        "username": "%s",
+                        "password": "%s",
+                        "reverse_proxy_subnet": "reverse-proxy-subnet",
+                        "bucket": "file://%s",
+                        "root_path": "/migration"
+                      }
+                    }
+                  }
+                }
+                """.formatted(requestId, DATABASE, port(), USER, PASSWORD, CDC_USER, CDC_PASSWORD, bucket.toAbsolutePath());
+    }
+
+    @Override
+    public void close()
+    {
+        mariaDb.close();
+    }
+}
