@@ -190,8 +190,8 @@ class MigrationApiTest
             throws Exception
     {
         try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
-            assertThat(client.get_all_databases()).containsExactlyInAnyOrder("default", "sales_0", "sales_1", "sales_2");
-            assertThat(client.get_partition_names("sales_1", "orders_0", (short) -1)).hasSize(40);
+            assertThat(client.api().get_all_databases()).containsExactlyInAnyOrder("default", "sales_0", "sales_1", "sales_2");
+            assertThat(client.api().get_partition_names("sales_1", "orders_0", (short) -1)).hasSize(40);
         }
     }
 
@@ -276,7 +276,7 @@ class MigrationApiTest
         assertThat(serviceState()).isEqualTo("ACTIVE");
 
         try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
-            assertThat(client.get_all_databases()).containsExactly("default");
+            assertThat(client.api().get_all_databases()).containsExactly("default");
         }
         assertThat(ownCount("PARTITIONS")).isZero();
         assertThat(ownCount("TBLS")).isZero();
