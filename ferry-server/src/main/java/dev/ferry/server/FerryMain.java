@@ -23,6 +23,7 @@ public final class FerryMain
 
     private static final String USAGE = """
             usage: ferry serve [--config FILE]
+                   ferry tokens create|list|revoke ...
                    ferry staging print SEGMENT-FILE
                    ferry version
                    ferry help
@@ -30,6 +31,8 @@ public final class FerryMain
             serve    run the Hive Metastore service (Thrift, default port 9083) and its HTTP endpoint (default
                      port 8080); without --config every key has its default: an embedded PostgreSQL under ./data
                      is the metastore database. Keys: docs/CONFIGURATION.md.
+            tokens   manage the REST API's bearer tokens of a running Ferry (admin only); 'ferry tokens' for
+                     its options. API: docs/API.md.
             staging print
                      print a staging-log segment (segment-NNNNNNNNNNNN.log) of a migration as text, one source
                      transaction after another. Format: docs/REPLICATION.md.
@@ -56,6 +59,7 @@ public final class FerryMain
         return switch (arguments.get(0)) {
             case "serve" -> serve(arguments.subList(1, arguments.size()), out, err);
             case "staging" -> StagingCommand.run(arguments.subList(1, arguments.size()), out, err, USAGE);
+            case "tokens" -> TokensCommand.run(arguments.subList(1, arguments.size()), out, err, System.getenv());
             case "version", "--version" -> {
                 out.println("ferry " + version());
                 yield EXIT_OK;
