@@ -66,7 +66,7 @@ final class LeftoverPostmaster
                 && workingDirectory.isPresent() && workingDirectory.equals(directory)) {
             return Optional.of(new LeftoverPostmaster(process.get(), executable.get(), dataDirectory));
         }
-        log.info("{} in {} names pid {}, which is not a PostgreSQL on this directory (it runs {}); leaving it alone",
+        log.info("{} in {} names pid {}, which is not certainly a PostgreSQL on this directory (it runs {}); leaving it alone",
                 PID_FILE, dataDirectory, pid.get(), process.get().info().command().orElse("an unknown command"));
         return Optional.empty();
     }
