@@ -100,6 +100,26 @@ final class FerryProcess
         return process.exitValue();
     }
 
+    /** The Ferry JVM itself: the launcher replaces its shell with {@code java}, so no wrapper stands in between. */
+    ProcessHandle jvm()
+    {
+        String command = process.info().command().orElseThrow(() -> new IllegalStateException("no command for pid " + process.pid()));
+        if (!Path.of(command).getFileName().toString().equals("java")) {
+            throw new IllegalStateException("pid %s runs %s, not the Ferry JVM".formatted(process.pid(), command));
+        }
+        return process.toHandle();
+    }
+
+    /** Sends SIGKILL to the Ferry JVM, and nothing else, and waits until it is gone. */
+    void killJvm(Duration timeout)
+            throws InterruptedException
+    {
+        jvm().destroyForcibly();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException("ferry pid %s did not die within %s of SIGKILL".formatted(process.pid(), timeout));
+        }
+    }
+
     int awaitExit(Duration timeout)
             throws InterruptedException
     {

@@ -7,6 +7,7 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
@@ -17,13 +18,15 @@ import static java.util.Objects.requireNonNull;
 /**
  * PostgreSQL run by Ferry in a child process, its files under {@code {data-directory}/postgres}, listening on the
  * loopback interface only. Unlike a test database it is durable: fsync, synchronous commit and full-page writes
- * are on, and start-up fails if the server does not confirm it.
+ * are on, and start-up fails if the server does not confirm it. A PostgreSQL left running on the directory by a
+ * Ferry process that was killed is stopped first (see {@link LeftoverPostmaster}).
  */
 public final class EmbeddedOwnDatabase
         implements OwnDatabase
 {
     public static final String DATABASE = "ferry";
     private static final String USER = "postgres";
+    private static final Duration LEFTOVER_STOP_TIMEOUT = Duration.ofSeconds(60);
     private static final Logger log = LoggerFactory.getLogger(EmbeddedOwnDatabase.class);
 
     private final EmbeddedPostgres postgres;
@@ -38,6 +41,7 @@ public final class EmbeddedOwnDatabase
     public static EmbeddedOwnDatabase start(Path directory, int port)
     {
         long started = System.nanoTime();
+        LeftoverPostmaster.find(directory).ifPresent(leftover -> leftover.stop(LEFTOVER_STOP_TIMEOUT));
         EmbeddedPostgres postgres;
         try {
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
