@@ -334,6 +334,33 @@ class MigrationApiTest
         }
     }
 
+    @Test
+    @Order(13)
+    void aStartTheSourceRefusesEndsFailedWithTheErrorAndTheServiceActive()
+            throws Exception
+    {
+        String body = source.startMigrationBody(UUID.randomUUID().toString(), bucket).replace(SourceMetastore.PASSWORD, "not-the-password");
+        RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, body);
+        assertThat(start.status()).as(start.text()).isEqualTo(200);
+
+        JsonNode done = awaitDone(start.body().get("name").asText());
+        assertThat(done.has("response")).isFalse();
+        assertThat(done.get("error").get("code").asInt()).isEqualTo(9);
+        assertThat(done.get("error").get("message").asText()).contains(SourceMetastore.USER).containsIgnoringCase("denied");
+
+        JsonNode failed = rest.get("/v1/" + SERVICE + "/migrationExecutions", token).body().get("migrationExecutions").get(0);
+        assertThat(failed.get("state").asText()).isEqualTo("FAILED");
+        assertThat(failed.get("phase").asText()).isEqualTo("REPLICATION");
+        assertThat(failed.get("stateMessage").asText()).isEqualTo(done.get("error").get("message").asText());
+        assertRfc3339(failed.get("endTime"));
+        assertThat(serviceState()).isEqualTo("ACTIVE");
+        try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
+            assertThat(client.api().get_all_databases()).containsExactly("default");
+        }
+        assertThat(ownCount("DBS")).isEqualTo(1);
+        assertThat(rest.delete("/v1/" + failed.get("name").asText(), token).status()).isEqualTo(200);
+    }
+
     private static List<String> controlStoreRows()
             throws SQLException
     {
