@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.SortedSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -36,6 +37,7 @@ import dev.ferry.control.store.ControlStoreException;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
+import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
@@ -43,6 +45,7 @@ import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.cleanup.TransferredDataDeletion;
 import dev.ferry.replication.preconditions.Preconditions;
+import dev.ferry.replication.verify.VerificationReport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +159,7 @@ public final class ControlPlane
                 case START -> worker.submit(() -> runStart(operation.execution(), operation.id()));
                 case CANCEL -> worker.submit(() -> runCancel(operation.execution(), operation.id()));
                 case DELETE -> worker.submit(() -> finishDelete(operation.execution(), operation.id()));
-                case COMPLETE -> finishOperation(operation.id(), Optional.empty(), Optional.of(error(ErrorCode.UNIMPLEMENTED, "completeMigration is not implemented yet")), "");
+                case COMPLETE -> resumeComplete(operation);
             }
         }
         ServiceRecord service = store.service();
@@ -173,6 +176,32 @@ public final class ControlPlane
             }
         }
         monitor.scheduleWithFixedDelay(this::watchReplication, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * A cutover a restart interrupted: past the switch record it finishes (SUCCEEDED); before it, the execution
+     * goes back to REPLICATION, serving from the source, and the operation ends with the error.
+     */
+    private void resumeComplete(Operation operation)
+    {
+        ServiceRecord service = store.service();
+        MigrationExecution execution = store.execution(operation.execution()).orElseThrow();
+        if (execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER && service.backend() == ServiceRecord.Backend.OWN) {
+            log.info("Migration execution {}: the switch to the own database was recorded before the restart; finishing the cutover", execution.id());
+            worker.submit(() -> finishCutover(execution.id(), operation.id(), -1, null));
+            return;
+        }
+        if (execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER) {
+            String message = "cutover interrupted by a restart before the switch; serving from the source again: call completeMigration again";
+            store.inTransaction(connection -> {
+                ControlStore.changePhase(connection, execution.id(), ExecutionState.RUNNING, Phase.CUTOVER, Phase.REPLICATION, message);
+                ControlStore.finishOperation(connection, operation.id(), Optional.empty(), Optional.of(error(ErrorCode.ABORTED, message)), "aborted");
+                return null;
+            });
+            log.warn("Migration execution {}: {}", execution.id(), message);
+            return;
+        }
+        finishAsItStands(operation.id(), execution);
     }
 
     // ---- reads ----
@@ -457,7 +486,162 @@ public final class ControlPlane
 
     public Accepted completeMigration(Optional<UUID> requestId)
     {
-        throw new ControlException(ErrorCode.UNIMPLEMENTED, "completeMigration is not implemented in this version of Ferry; cancelMigration is available");
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        Accepted accepted = store.inTransaction(connection -> {
+            Optional<Accepted> repeated = repeated(connection, requestId);
+            if (repeated.isPresent()) {
+                return repeated.get();
+            }
+            MigrationExecution live = ControlStore.liveExecution(connection)
+                    .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to complete".formatted(settings.name())));
+            String name = settings.name().executionName(live.id());
+            if (live.state() != ExecutionState.RUNNING || live.phase() != Phase.REPLICATION) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s in phase %s; completeMigration needs it RUNNING in phase REPLICATION"
+                        .formatted(name, live.state(), live.phase()));
+            }
+            Replication.Status status = replicationStatus(live.id())
+                    .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running yet; try again shortly".formatted(name)));
+            if (status.stage() != Replication.Stage.STREAMING) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is still in %s: %s of %s rows copied (%s%%); complete it once the backfill is done"
+                        .formatted(name, status.stage(), status.rowsCopied(), status.rowsTotal(), status.rowsTotal() == 0 ? 0 : status.rowsCopied() * 100 / status.rowsTotal()));
+            }
+            ControlStore.changePhase(connection, live.id(), ExecutionState.RUNNING, Phase.REPLICATION, Phase.CUTOVER, "cutover: switching to the own database");
+            Operation operation = newOperation(now, settings.name().name(), Verb.COMPLETE, live.id(), "cutover starting");
+            ControlStore.insertOperation(connection, operation);
+            if (requestId.isPresent()) {
+                ControlStore.recordRequest(connection, requestId.get(), "completeMigration", operation.id());
+            }
+            return new Accepted(new StoredOperation(operation, Optional.empty()), false);
+        });
+        if (!accepted.repeated()) {
+            Operation operation = accepted.operation().operation();
+            log.info("Migration execution {} RUNNING, phase CUTOVER (operation {})", operation.execution(), operation.id());
+            worker.submit(() -> runComplete(operation.execution(), operation.id()));
+        }
+        return accepted;
+    }
+
+    /** Why a cutover went back to REPLICATION: the message for the user, with the code. */
+    private static final class CutoverAborted
+            extends RuntimeException
+    {
+        private final ErrorCode code;
+
+        CutoverAborted(ErrorCode code, String message)
+        {
+            super(message);
+            this.code = code;
+        }
+    }
+
+    /**
+     * DESIGN.md "Cutover": engine B warmed, writes held and drained, fence, drain, verify, finalize, check for other
+     * writers, the switch recorded, the front on B, writes released, capture stopped. Anything failing before the
+     * switch record goes back to REPLICATION serving from the source; after it, only forward.
+     */
+    private void runComplete(String id, String operationId)
+    {
+        if (closed) {
+            return;
+        }
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() != ExecutionState.RUNNING || execution.phase() != Phase.CUTOVER) {
+            finishAsItStands(operationId, execution);
+            return;
+        }
+        Replication current = replication;
+        Engine own = null;
+        boolean held = false;
+        long heldAt = 0;
+        try {
+            if (current == null || !id.equals(replicating)) {
+                throw new CutoverAborted(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running".formatted(id));
+            }
+            progress(operationId, "starting and warming an engine on the own database");
+            own = engines.startOwn();
+            Duration bound = router.gate().holdBound();
+            progress(operationId, "holding writes");
+            router.gate().holdWrites();
+            held = true;
+            heldAt = System.nanoTime();
+            if (!router.gate().awaitWritesDrained(bound.dividedBy(4))) {
+                throw new CutoverAborted(ErrorCode.ABORTED, "writes in flight did not finish within %s ms".formatted(bound.dividedBy(4).toMillis()));
+            }
+            GtidPosition fence = current.sourcePosition();
+            log.info("Migration execution {}: writes held, fence {}", id, fence);
+            Duration left = bound.minus(Duration.ofNanos(System.nanoTime() - heldAt)).minus(bound.dividedBy(4));
+            if (!current.drainTo(fence, left.isNegative() ? Duration.ZERO : left)) {
+                throw new CutoverAborted(ErrorCode.ABORTED, "replication did not apply up to the fence %s within the write hold bound %s ms; lag %s ms"
+                        .formatted(fence, bound.toMillis(), current.status().lagMillis().map(String::valueOf).orElse("unknown")));
+            }
+            VerificationReport report = current.verify();
+            verifications.put(id, new Views.Verification(Instant.now(), report));
+            if (!report.identical()) {
+                throw new CutoverAborted(ErrorCode.ABORTED, "verification found differences: " + report.summary());
+            }
+            current.finalizeOwnDatabase();
+            SortedSet<String> foreign = current.tablesWrittenAfter(fence, Duration.ofSeconds(2));
+            if (!foreign.isEmpty()) {
+                throw new CutoverAborted(ErrorCode.ABORTED, "something else wrote the source after writes were held (another metastore still running against it?): tables %s. Stop it, then complete again"
+                        .formatted(String.join(", ", foreign)));
+            }
+            // The switch: from here on only forward.
+            long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            Engine previous = router.switchTo(own);
+            own = null;
+            router.gate().release();
+            held = false;
+            long pause = (System.nanoTime() - heldAt) / 1_000_000;
+            log.info("Migration execution {}: the front serves from the own database now (generation {}); writes were held for {} ms", id, generation, pause);
+            finishCutover(id, operationId, pause, previous);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        catch (RuntimeException e) {
+            if (held) {
+                router.gate().release();
+            }
+            if (own != null) {
+                own.close();
+            }
+            ErrorCode code = e instanceof CutoverAborted aborted ? aborted.code : ControlPlane.errorCodeOf(e);
+            String message = "cutover aborted, serving from the source again: " + e.getMessage();
+            log.warn("Migration execution {}: {}", id, message);
+            store.inTransaction(connection -> {
+                ControlStore.changePhase(connection, id, ExecutionState.RUNNING, Phase.CUTOVER, Phase.REPLICATION, message);
+                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error(code, message)), "aborted");
+                return null;
+            });
+        }
+    }
+
+    /** After the switch record: stop capture, close the source's engine, SUCCEEDED, service ACTIVE. */
+    private void finishCutover(String id, String operationId, long pauseMillis, Engine previous)
+    {
+        closeReplication();
+        if (previous != null) {
+            try {
+                previous.awaitIdle(Duration.ofSeconds(30));
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            previous.close();
+        }
+        store.inTransaction(connection -> {
+            if (pauseMillis >= 0) {
+                ControlStore.recordWritePause(connection, id, pauseMillis);
+            }
+            ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.SUCCEEDED, Phase.CUTOVER,
+                    "migration complete: the own database is the source of truth");
+            ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
+            MigrationExecution now = ControlStore.execution(connection, id).orElseThrow();
+            ControlStore.finishOperation(connection, operationId, Optional.of(Views.executionResponse(settings.name(), now, Optional.empty()).toString()), Optional.empty(),
+                    "succeeded");
+            return null;
+        });
+        log.info("Migration execution {} SUCCEEDED; service {} ACTIVE, serving from the own database", id, settings.name());
     }
 
     // ---- delete ----
@@ -683,6 +867,11 @@ public final class ControlPlane
     private static Operation.OperationError error(ErrorCode code, String message)
     {
         return new Operation.OperationError(code.rpcCode(), code.statusName(), message);
+    }
+
+    static ErrorCode errorCodeOf(RuntimeException failure)
+    {
+        return ErrorCode.valueOf(errorOf(failure).status());
     }
 
     /** The Operation error a failure is reported with: the user's problems as FAILED_PRECONDITION/UNAVAILABLE. */

@@ -9,6 +9,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.SortedSet;
+import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 
 import dev.ferry.replication.apply.Apply;
@@ -23,6 +25,7 @@ import dev.ferry.replication.preconditions.Preconditions;
 import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.staging.StagingLog;
+import dev.ferry.replication.staging.StagingPosition;
 import dev.ferry.replication.verify.VerificationReport;
 import dev.ferry.replication.verify.Verifier;
 import dev.ferry.replication.verify.VerifyOptions;
@@ -265,6 +268,43 @@ public final class Replication
         finally {
             stage.compareAndSet(Stage.DRAINING, Stage.STREAMING);
         }
+    }
+
+    /**
+     * The HMS tables written on the source after {@code fence}, as capture staged them: what another writer (a
+     * metastore still running against the source) changed while Ferry held writes. Waits up to {@code timeout}
+     * for capture to stage up to the source's current position; empty when nothing was written after the fence.
+     */
+    public SortedSet<String> tablesWrittenAfter(GtidPosition fence, Duration timeout)
+            throws InterruptedException
+    {
+        GtidPosition now = sourcePosition();
+        if (fence.includesAll(now)) {
+            return new TreeSet<>();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!capture.stagedPosition().includesAll(now) && System.nanoTime() < deadline) {
+            Thread.sleep(5);
+        }
+        SortedSet<String> tables = new TreeSet<>();
+        StagingPosition position = StagingPosition.START;
+        while (true) {
+            List<StagingLog.Entry> entries = staging.read(position, 1000);
+            if (entries.isEmpty()) {
+                break;
+            }
+            for (StagingLog.Entry entry : entries) {
+                if (!fence.includes(entry.transaction().gtid())) {
+                    entry.transaction().changes().forEach(change -> tables.add(change.table()));
+                }
+                position = entry.next();
+            }
+        }
+        if (tables.isEmpty()) {
+            // Written, but not (yet) staged: say so rather than name nothing.
+            tables.add("(source position moved from %s to %s)".formatted(fence, now));
+        }
+        return tables;
     }
 
     /**

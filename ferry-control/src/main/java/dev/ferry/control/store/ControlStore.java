@@ -246,6 +246,30 @@ public final class ControlStore
         }
     }
 
+    /** Moves an execution between phases while it stays in {@code state}; false if it is not there. */
+    public static boolean changePhase(Connection connection, String id, ExecutionState state, Phase from, Phase to, String message)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE migration_execution SET phase = ?, state_message = ? WHERE id = ? AND state = ? AND phase = ?")) {
+            update.setString(1, to.name());
+            update.setString(2, message);
+            update.setString(3, id);
+            update.setString(4, state.name());
+            update.setString(5, from.name());
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    public static void recordWritePause(Connection connection, String id, long millis)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE migration_execution SET write_pause_millis = ? WHERE id = ?")) {
+            update.setLong(1, millis);
+            update.setString(2, id);
+            update.executeUpdate();
+        }
+    }
+
     public static boolean deleteExecution(Connection connection, String id)
             throws SQLException
     {

@@ -221,16 +221,6 @@ class MigrationApiTest
     }
 
     @Test
-    @Order(8)
-    void completeMigrationIsNotImplementedYet()
-    {
-        RestClient.Response complete = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}");
-
-        assertThat(complete.status()).isEqualTo(501);
-        assertThat(complete.errorStatus()).isEqualTo("UNIMPLEMENTED");
-    }
-
-    @Test
     @Order(9)
     void listFiltersOrdersAndPages()
     {
@@ -304,6 +294,19 @@ class MigrationApiTest
 
     @Test
     @Order(12)
+    void completingOrCancellingWithNothingRunningIsAFailedPrecondition()
+    {
+        RestClient.Response complete = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}");
+        assertThat(complete.status()).isEqualTo(400);
+        assertThat(complete.errorStatus()).isEqualTo("FAILED_PRECONDITION");
+        assertThat(complete.body().get("error").get("message").asText()).contains("runs no migration");
+        RestClient.Response cancel = rest.post("/v1/" + SERVICE + ":cancelMigration", token, "");
+        assertThat(cancel.status()).isEqualTo(400);
+        assertThat(cancel.errorStatus()).isEqualTo("FAILED_PRECONDITION");
+    }
+
+    @Test
+    @Order(14)
     void noPasswordInAnyResponseLogLineOrControlStoreColumn()
             throws Exception
     {
@@ -335,7 +338,7 @@ class MigrationApiTest
     }
 
     @Test
-    @Order(13)
+    @Order(15)
     void aStartTheSourceRefusesEndsFailedWithTheErrorAndTheServiceActive()
             throws Exception
     {
