@@ -1,0 +1,169 @@
+package dev.ferry.server.control;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.ferry.server.owndb.OwnDatabase;
+import dev.ferry.testkit.HmsClient;
+import dev.ferry.testkit.HmsObjects;
+import dev.ferry.testkit.HmsWorkload;
+import org.apache.hadoop.hive.metastore.api.LockComponent;
+import org.apache.hadoop.hive.metastore.api.LockLevel;
+import org.apache.hadoop.hive.metastore.api.LockRequest;
+import org.apache.hadoop.hive.metastore.api.LockResponse;
+import org.apache.hadoop.hive.metastore.api.LockState;
+import org.apache.hadoop.hive.metastore.api.LockType;
+import org.apache.hadoop.hive.metastore.api.Table;
+import org.apache.hadoop.hive.metastore.api.UnlockRequest;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+/**
+ * completeMigration under load: eight HMS clients, connected before startMigration, keep calling through the
+ * cutover; none of their calls fails, every write the metastore acknowledged is in the own database afterwards,
+ * and an Iceberg-style lock, alter_table, unlock that spans the switch succeeds.
+ */
+class CompleteMigrationTest
+{
+    private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
+
+    @TempDir
+    static Path directory;
+
+    private static SourceMetastore source;
+    private static FerryFixture ferry;
+
+    @BeforeAll
+    static void start()
+            throws Exception
+    {
+        source = SourceMetastore.start(2, 50);
+        ferry = FerryFixture.start(directory.resolve("data"));
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (ferry != null) {
+            ferry.close();
+        }
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    @Test
+    void completeHoldsWritesAndLosesNone()
+            throws Exception
+    {
+        RestClient rest = ferry.rest();
+        String token = ferry.adminToken();
+        List<HmsClient> connections = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            connections.add(HmsClient.connect("localhost", ferry.thriftPort()));
+        }
+        RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
+        assertThat(start.status()).as(start.text()).isEqualTo(200);
+        JsonNode started = awaitDone(rest, token, start.body().get("name").asText());
+        assertThat(started.has("error")).as(started.toString()).isFalse();
+        String execution = started.get("response").get("name").asText();
+
+        try (HmsWorkload workload = HmsWorkload.start(connections::get, 8, "load");
+                HmsClient iceberg = HmsClient.connect("localhost", ferry.thriftPort())) {
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
+            Thread.sleep(2_000);
+
+            // What Iceberg does on commit: lock the table, alter it, unlock; the switch happens in between.
+            Table table = iceberg.api().get_table_req(new org.apache.hadoop.hive.metastore.api.GetTableRequest("sales_0", "orders_0")).getTable();
+            LockComponent component = new LockComponent(LockType.EXCLUSIVE, LockLevel.TABLE, "sales_0");
+            component.setTablename("orders_0");
+            LockResponse lock = iceberg.api().lock(new LockRequest(List.of(component), "iceberg", "localhost"));
+            assertThat(lock.getState()).isEqualTo(LockState.ACQUIRED);
+
+            RestClient.Response complete = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()));
+            assertThat(complete.status()).as(complete.text()).isEqualTo(200);
+            JsonNode done = awaitDone(rest, token, complete.body().get("name").asText());
+            assertThat(done.has("error")).as(done.toString()).isFalse();
+            assertThat(done.get("metadata").get("verb").asText()).isEqualTo("complete");
+            assertThat(done.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+
+            table.getParameters().put("metadata_location", "s3://warehouse/orders_0/metadata/00001.json");
+            iceberg.api().alter_table("sales_0", "orders_0", table);
+            iceberg.api().unlock(new UnlockRequest(lock.getLockid()));
+
+            Thread.sleep(2_000);
+            HmsWorkload.Result result = workload.stop();
+            assertThat(result.failures()).as("failed calls").isEmpty();
+            assertThat(result.totalCalls()).isGreaterThan(100);
+
+            JsonNode succeeded = rest.get("/v1/" + execution, token).body();
+            assertThat(succeeded.get("state").asText()).isEqualTo("SUCCEEDED");
+            assertThat(succeeded.get("phase").asText()).isEqualTo("CUTOVER");
+            assertThat(succeeded.has("endTime")).isTrue();
+            long pause = succeeded.get("replication").get("writePauseMillis").asLong();
+            System.out.printf("completeMigration under 8 clients: %s calls, 0 failed, write pause %s ms%n", result.totalCalls(), pause);
+            assertThat(rest.get("/v1/" + SERVICE, token).body().get("state").asText()).isEqualTo("ACTIVE");
+
+            // Every acknowledged write is in the own database, read with SQL, not through Ferry.
+            OwnDatabase own = ferry.server().ownDatabase();
+            try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
+                for (Map.Entry<String, Set<String>> entry : result.partitions().entrySet()) {
+                    String[] name = entry.getKey().split("\\.");
+                    assertThat(ownPartitions(connection, name[0], name[1])).as(entry.getKey())
+                            .containsAll(entry.getValue().stream().map(value -> "part=" + value).toList());
+                }
+                try (PreparedStatement select = connection.prepareStatement("""
+                        SELECT p."PARAM_VALUE" FROM "TABLE_PARAMS" p JOIN "TBLS" t ON t."TBL_ID" = p."TBL_ID" JOIN "DBS" d ON d."DB_ID" = t."DB_ID"
+                        WHERE d."NAME" = 'sales_0' AND t."TBL_NAME" = 'orders_0' AND p."PARAM_KEY" = 'metadata_location'""");
+                        ResultSet rows = select.executeQuery()) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getString(1)).isEqualTo("s3://warehouse/orders_0/metadata/00001.json");
+                }
+            }
+            // New objects go to the own database and get ids of their own.
+            iceberg.api().create_database(HmsObjects.database("after_cutover"));
+            assertThat(iceberg.api().get_all_databases()).contains("after_cutover", "sales_0", "sales_1");
+        }
+    }
+
+    private static Set<String> ownPartitions(Connection connection, String database, String table)
+            throws Exception
+    {
+        Set<String> names = new HashSet<>();
+        try (PreparedStatement select = connection.prepareStatement("""
+                SELECT p."PART_NAME" FROM "PARTITIONS" p JOIN "TBLS" t ON t."TBL_ID" = p."TBL_ID" JOIN "DBS" d ON d."DB_ID" = t."DB_ID"
+                WHERE d."NAME" = ? AND t."TBL_NAME" = ?""")) {
+            select.setString(1, database);
+            select.setString(2, table);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    names.add(rows.getString(1));
+                }
+            }
+        }
+        return names;
+    }
+
+    private static JsonNode awaitDone(RestClient rest, String token, String operation)
+    {
+        return await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
+                .until(() -> rest.get("/v1/" + operation, token).body(), body -> body.path("done").asBoolean());
+    }
+}
