@@ -27,7 +27,9 @@ import org.apache.hadoop.hive.metastore.api.LockType;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.UnlockRequest;
 import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -47,24 +49,35 @@ class CompleteMigrationTest
     static Path directory;
 
     private static SourceMetastore source;
-    private static FerryFixture ferry;
+    private FerryFixture ferry;
 
     @BeforeAll
-    static void start()
+    static void startSource()
             throws Exception
     {
         source = SourceMetastore.start(2, 50);
-        ferry = FerryFixture.start(directory.resolve("data"));
     }
 
     @AfterAll
-    static void stop()
+    static void stopSource()
+    {
+        if (source != null) {
+            source.close();
+        }
+    }
+
+    /** A Ferry of its own per test: a migrated own database cannot be migrated into again. */
+    @BeforeEach
+    void startFerry(@TempDir Path data)
+    {
+        ferry = FerryFixture.start(data);
+    }
+
+    @AfterEach
+    void stopFerry()
     {
         if (ferry != null) {
             ferry.close();
-        }
-        if (source != null) {
-            source.close();
         }
     }
 
@@ -140,6 +153,67 @@ class CompleteMigrationTest
             // New objects go to the own database and get ids of their own.
             iceberg.api().create_database(HmsObjects.database("after_cutover"));
             assertThat(iceberg.api().get_all_databases()).contains("after_cutover", "sales_0", "sales_1");
+        }
+    }
+
+    @Test
+    void anotherMetastoreWritingTheSourceMakesCompleteAbortNamingTheTablesThenCompleteSucceeds()
+            throws Exception
+    {
+        RestClient rest = ferry.rest();
+        String token = ferry.adminToken();
+        RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
+        assertThat(start.status()).as(start.text()).isEqualTo(200);
+        JsonNode started = awaitDone(rest, token, start.body().get("name").asText());
+        assertThat(started.has("error")).as(started.toString()).isFalse();
+        String execution = started.get("response").get("name").asText();
+        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                .until(() -> rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
+
+        java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
+        java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        try (dev.ferry.engine.Engine other = source.engine()) {
+            Table table = other.client().get_table_req(new org.apache.hadoop.hive.metastore.api.GetTableRequest("sales_1", "orders_1")).getTable();
+            Thread writer = new Thread(() -> {
+                for (int i = 0; writing.get(); i++) {
+                    try {
+                        other.client().add_partition(HmsObjects.partition(table, List.of("other-%05d".formatted(i))));
+                        written.incrementAndGet();
+                        Thread.sleep(5);
+                    }
+                    catch (Exception e) {
+                        return;
+                    }
+                }
+            }, "other-metastore");
+            writer.start();
+            await().atMost(Duration.ofSeconds(30)).until(() -> written.get() > 10);
+
+            RestClient.Response complete = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}");
+            assertThat(complete.status()).as(complete.text()).isEqualTo(200);
+            JsonNode aborted = awaitDone(rest, token, complete.body().get("name").asText());
+            writing.set(false);
+            writer.join(10_000);
+
+            assertThat(aborted.has("error")).as(aborted.toString()).isTrue();
+            assertThat(aborted.get("error").get("message").asText()).startsWith("cutover aborted, serving from the source again").contains("PARTITIONS");
+            JsonNode running = rest.get("/v1/" + execution, token).body();
+            assertThat(running.get("state").asText()).isEqualTo("RUNNING");
+            assertThat(running.get("phase").asText()).isEqualTo("REPLICATION");
+            assertThat(running.get("stateMessage").asText()).isEqualTo(aborted.get("error").get("message").asText());
+            assertThat(rest.get("/v1/" + SERVICE, token).body().get("state").asText()).isEqualTo("MIGRATING");
+        }
+
+        // The other metastore stopped: now the cutover goes through.
+        await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(300))
+                .until(() -> rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
+        RestClient.Response again = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}");
+        assertThat(again.status()).as(again.text()).isEqualTo(200);
+        JsonNode done = awaitDone(rest, token, again.body().get("name").asText());
+        assertThat(done.has("error")).as(done.toString()).isFalse();
+        assertThat(rest.get("/v1/" + execution, token).body().get("state").asText()).isEqualTo("SUCCEEDED");
+        try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
+            assertThat(client.api().get_partition_names("sales_1", "orders_1", (short) -1)).hasSize(50 + (int) written.get());
         }
     }
 

@@ -34,10 +34,19 @@ public final class SourceMetastore
     public static final String CDC_PASSWORD = "Cdc-Pa55word-b81e44";
 
     private final EmbeddedMariaDb mariaDb;
+    private final String url;
 
-    private SourceMetastore(EmbeddedMariaDb mariaDb)
+    private SourceMetastore(EmbeddedMariaDb mariaDb, String url)
     {
         this.mariaDb = mariaDb;
+        this.url = url;
+    }
+
+    /** Another HMS engine on the source database: the customer's own metastore, still running. */
+    public Engine engine()
+            throws Exception
+    {
+        return host().start(settings(url));
     }
 
     /** A source with {@code databases} databases of two tables with {@code partitions} partitions each. */
@@ -60,7 +69,7 @@ public final class SourceMetastore
             try (Engine engine = host.start(settings)) {
                 fill(engine.client(), databases, partitions);
             }
-            return new SourceMetastore(mariaDb);
+            return new SourceMetastore(mariaDb, url);
         }
         catch (Exception | Error e) {
             mariaDb.close();
