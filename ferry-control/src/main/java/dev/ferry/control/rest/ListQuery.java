@@ -31,6 +31,10 @@ public final class ListQuery<T>
     public static final int DEFAULT_PAGE_SIZE = 500;
     public static final int MAX_PAGE_SIZE = 1000;
     private static final Set<String> PARAMETERS = Set.of("pageSize", "pageToken", "filter", "orderBy", "page_size", "page_token", "order_by");
+    /** Longer filters are refused: evaluating one builds a chain of predicates as long as the filter. */
+    static final int MAX_FILTER_LENGTH = 4096;
+    /** Deeper nesting (parentheses, NOT, -) is refused: the parser recurses once per level. */
+    static final int MAX_FILTER_DEPTH = 32;
 
     /** A field that can be filtered and ordered on. */
     public record Field<T>(String name, Kind kind, Function<T, Object> value, Set<String> enumValues)
@@ -91,13 +95,15 @@ public final class ListQuery<T>
     }
 
     /**
+     * @param collection the collection listed, such as its path: a page token is valid only for the collection it came from
      * @param defaultOrder the order when orderBy is absent; ties are always broken by {@code name}
      */
-    public static <T> ListQuery<T> parse(Map<String, String> parameters, Map<String, Field<T>> fields, Comparator<T> defaultOrder, Field<T> nameField)
+    public static <T> ListQuery<T> parse(String collection, Map<String, String> parameters, Map<String, Field<T>> fields, Comparator<T> defaultOrder, Field<T> nameField)
     {
+        requireNonNull(collection, "collection is null");
         List<FieldViolation> violations = new ArrayList<>();
         for (String parameter : parameters.keySet()) {
-            if (!PARAMETERS.contains(parameter) && !parameter.equals("$alt") && !parameter.equals("alt")) {
+            if (!PARAMETERS.contains(parameter)) {
                 violations.add(new FieldViolation(parameter, "unknown query parameter; this list takes pageSize, pageToken, filter and orderBy"));
             }
         }
@@ -105,7 +111,10 @@ public final class ListQuery<T>
         String filterText = parameter(parameters, "filter", "filter").orElse("").trim();
         String orderText = parameter(parameters, "orderBy", "order_by").orElse("").trim();
         Predicate<T> filter = item -> true;
-        if (!filterText.isEmpty()) {
+        if (filterText.length() > MAX_FILTER_LENGTH) {
+            violations.add(new FieldViolation("filter", "must be at most %s characters, got %s".formatted(MAX_FILTER_LENGTH, filterText.length())));
+        }
+        else if (!filterText.isEmpty()) {
             try {
                 filter = new FilterParser<>(filterText, fields).parse();
             }
@@ -123,7 +132,7 @@ public final class ListQuery<T>
             }
         }
         order = order.thenComparing(item -> (String) nameField.value().apply(item));
-        String fingerprint = fingerprint(filterText, orderText);
+        String fingerprint = fingerprint(collection, filterText, orderText);
         int offset = 0;
         Optional<String> token = parameter(parameters, "pageToken", "page_token").filter(text -> !text.isEmpty());
         if (token.isPresent()) {
@@ -169,10 +178,10 @@ public final class ListQuery<T>
         return size == 0 ? DEFAULT_PAGE_SIZE : (int) Math.min(size, MAX_PAGE_SIZE);
     }
 
-    private static String fingerprint(String filter, String orderBy)
+    private static String fingerprint(String collection, String filter, String orderBy)
     {
         CRC32 crc = new CRC32();
-        crc.update((filter + "\u0000" + orderBy).getBytes(StandardCharsets.UTF_8));
+        crc.update((collection + "\u0000" + filter + "\u0000" + orderBy).getBytes(StandardCharsets.UTF_8));
         return Long.toHexString(crc.getValue());
     }
 
@@ -248,6 +257,7 @@ public final class ListQuery<T>
         private final String text;
         private final Map<String, Field<T>> fields;
         private int position;
+        private int depth;
 
         FilterParser(String text, Map<String, Field<T>> fields)
         {
@@ -294,25 +304,33 @@ public final class ListQuery<T>
 
         private Predicate<T> unary()
         {
-            if (keyword("NOT")) {
-                return unary().negate();
+            if (++depth > MAX_FILTER_DEPTH) {
+                throw new IllegalArgumentException("nested more than %s deep (parentheses, NOT and -) at position %s".formatted(MAX_FILTER_DEPTH, position + 1));
             }
-            skipSpaces();
-            if (position < text.length() && text.charAt(position) == '-') {
-                position++;
-                return unary().negate();
-            }
-            if (position < text.length() && text.charAt(position) == '(') {
-                position++;
-                Predicate<T> inner = or();
-                skipSpaces();
-                if (position >= text.length() || text.charAt(position) != ')') {
-                    throw new IllegalArgumentException("missing \")\"");
+            try {
+                if (keyword("NOT")) {
+                    return unary().negate();
                 }
-                position++;
-                return inner;
+                skipSpaces();
+                if (position < text.length() && text.charAt(position) == '-') {
+                    position++;
+                    return unary().negate();
+                }
+                if (position < text.length() && text.charAt(position) == '(') {
+                    position++;
+                    Predicate<T> inner = or();
+                    skipSpaces();
+                    if (position >= text.length() || text.charAt(position) != ')') {
+                        throw new IllegalArgumentException("missing \")\"");
+                    }
+                    position++;
+                    return inner;
+                }
+                return comparison();
             }
-            return comparison();
+            finally {
+                depth--;
+            }
         }
 
         private Predicate<T> comparison()

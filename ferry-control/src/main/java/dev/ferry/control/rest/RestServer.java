@@ -65,6 +65,13 @@ public final class RestServer
     public record Readiness(boolean ready, String detail) {}
 
     public static final int MAX_BODY_BYTES = 64 * 1024;
+    /** The field a violation names when the body as a whole is wrong: every INVALID_ARGUMENT carries a BadRequest. */
+    private static final String BODY = "(body)";
+    /**
+     * Google's system parameters, which its client libraries and gcloud add to every call ({@code alt=json}): taken
+     * with the values that mean JSON, and not passed to the call.
+     */
+    private static final Map<String, Set<String>> SYSTEM_PARAMETERS = Map.of("alt", Set.of("json"), "$alt", Set.of("json"), "prettyPrint", Set.of("true", "false"));
     private static final Logger log = LoggerFactory.getLogger(RestServer.class);
     private static final Logger requestLog = LoggerFactory.getLogger("ferry.http");
     private static final Logger audit = LoggerFactory.getLogger("ferry.audit");
@@ -213,13 +220,18 @@ public final class RestServer
         if (!path.startsWith("/v1/")) {
             throw new ControlException(ErrorCode.NOT_FOUND, "no resource at %s; the API is under /v1".formatted(abbreviate(path)));
         }
+        if (path.chars().anyMatch(Character::isISOControl)) {
+            // No name holds a control character, and the control store could not even look up one with NUL.
+            authenticate(call);
+            throw new ControlException(ErrorCode.NOT_FOUND, "no resource at %s: a name has no control characters".formatted(abbreviate(path).replaceAll("\\p{Cntrl}", "?")));
+        }
         Matcher matcher;
         if ((matcher = SERVICES.matcher(path)).matches()) {
             call.route = "/v1/projects/*/locations/*/services";
             authorize(call, Permission.SERVICES_LIST, "GET");
             checkParent(matcher.group(1), matcher.group(2));
             Map<String, String> parameters = parameters(call);
-            ListQuery<ServiceName> query = ListQuery.parse(parameters, Map.of("name", ListQuery.Field.string("name", ServiceName::name)),
+            ListQuery<ServiceName> query = ListQuery.parse(path, parameters, Map.of("name", ListQuery.Field.string("name", ServiceName::name)),
                     Comparator.comparing(ServiceName::name), ListQuery.Field.string("name", ServiceName::name));
             ListQuery.Page<ServiceName> page = query.apply(List.of(serviceName));
             ObjectNode body = json.createObjectNode();
@@ -232,7 +244,7 @@ public final class RestServer
             call.route = "/v1/{service}/migrationExecutions";
             authorize(call, Permission.MIGRATIONS_LIST, "GET");
             checkService(matcher.group(1));
-            ListQuery<MigrationExecution> query = ListQuery.parse(parameters(call), executionFields(), Comparator.comparing(MigrationExecution::createTime), EXECUTION_NAME);
+            ListQuery<MigrationExecution> query = ListQuery.parse(path, parameters(call), executionFields(), Comparator.comparing(MigrationExecution::createTime), EXECUTION_NAME);
             ListQuery.Page<MigrationExecution> page = query.apply(controlPlane.executions().stream()
                     .filter(execution -> execution.state() != ExecutionState.DELETING).toList());
             ObjectNode body = json.createObjectNode();
@@ -307,7 +319,7 @@ public final class RestServer
             call.route = "/v1/projects/*/locations/*/operations";
             authorize(call, Permission.OPERATIONS_LIST, "GET");
             checkParent(matcher.group(1), matcher.group(2));
-            ListQuery<StoredOperation> query = ListQuery.parse(parameters(call), operationFields(), Comparator.comparing(stored -> stored.operation().createTime()), OPERATION_NAME);
+            ListQuery<StoredOperation> query = ListQuery.parse(path, parameters(call), operationFields(), Comparator.comparing(stored -> stored.operation().createTime()), OPERATION_NAME);
             ListQuery.Page<StoredOperation> page = query.apply(controlPlane.operations());
             ObjectNode body = json.createObjectNode();
             ArrayNode operations = body.putArray("operations");
@@ -467,7 +479,7 @@ public final class RestServer
     {
         List<FieldViolation> violations = new ArrayList<>();
         if (body == null || !body.isObject()) {
-            throw ControlException.invalid("(body)", "must be a JSON object with principal and role");
+            throw ControlException.invalid(BODY, "must be a JSON object with principal and role");
         }
         body.fieldNames().forEachRemaining(name -> {
             if (!name.equals("principal") && !name.equals("role")) {
@@ -532,6 +544,12 @@ public final class RestServer
                 violations.add(new FieldViolation(abbreviate(name), "given more than once"));
             }
         }
+        for (Map.Entry<String, Set<String>> system : SYSTEM_PARAMETERS.entrySet()) {
+            String value = parameters.remove(system.getKey());
+            if (value != null && !system.getValue().contains(value)) {
+                violations.add(new FieldViolation(system.getKey(), "must be one of %s, got \"%s\"".formatted(String.join(", ", system.getValue().stream().sorted().toList()), abbreviate(value))));
+            }
+        }
         if (!violations.isEmpty()) {
             throw ControlException.invalid(violations);
         }
@@ -573,7 +591,7 @@ public final class RestServer
             return Optional.empty();
         }
         if (!body.isObject()) {
-            throw ControlException.invalid("(body)", "must be a JSON object: {} or {\"requestId\": UUID}");
+            throw ControlException.invalid(BODY, "must be a JSON object: {} or {\"requestId\": UUID}");
         }
         List<FieldViolation> violations = new ArrayList<>();
         Optional<UUID> requestId = Optional.empty();
@@ -583,6 +601,10 @@ public final class RestServer
             String name = StartMigrationRequest.camelCase(field.getKey());
             if (!name.equals("requestId")) {
                 violations.add(new FieldViolation(abbreviate(field.getKey()), "unknown field; this body takes only requestId"));
+            }
+            else if (field.getValue().isNull()) {
+                // proto3 JSON: null is the default value, as the startMigration body takes it.
+                continue;
             }
             else if (!field.getValue().isTextual()) {
                 violations.add(new FieldViolation("requestId", "must be a string holding a UUID, got " + StartMigrationRequest.kind(field.getValue())));
@@ -607,19 +629,20 @@ public final class RestServer
             bytes = in.readNBytes(MAX_BODY_BYTES + 1);
         }
         if (bytes.length > MAX_BODY_BYTES) {
-            throw new ControlException(ErrorCode.REQUEST_TOO_LARGE, "the request body is larger than %s bytes".formatted(MAX_BODY_BYTES));
+            String message = "the request body is larger than %s bytes".formatted(MAX_BODY_BYTES);
+            throw new ControlException(ErrorCode.REQUEST_TOO_LARGE, message, List.of(new FieldViolation(BODY, message)), null);
         }
         String text = new String(bytes, StandardCharsets.UTF_8);
         if (text.isBlank()) {
             if (emptyAllowed) {
                 return null;
             }
-            throw ControlException.invalid("(body)", "required: a JSON object");
+            throw ControlException.invalid(BODY, "required: a JSON object");
         }
         String contentType = Optional.ofNullable(exchange.getRequestHeaders().getFirst("Content-Type")).orElse("");
         String mediaType = contentType.split(";")[0].trim().toLowerCase(Locale.ROOT);
         if (!mediaType.equals("application/json")) {
-            throw new ControlException(ErrorCode.INVALID_ARGUMENT, "the body must be JSON with Content-Type: application/json, got %s".formatted(
+            throw ControlException.invalid(BODY, "must be JSON with Content-Type: application/json, got %s".formatted(
                     contentType.isEmpty() ? "no Content-Type" : "\"" + abbreviate(contentType) + "\""));
         }
         try (JsonParser parser = json.createParser(bytes)) {
@@ -628,7 +651,7 @@ public final class RestServer
         catch (JacksonException e) {
             // The parser's own message can quote the body, which may hold a password: give only the place.
             String where = e.getLocation() == null ? "" : " (line %s, column %s)".formatted(e.getLocation().getLineNr(), e.getLocation().getColumnNr());
-            throw new ControlException(ErrorCode.INVALID_ARGUMENT, "the body is not valid JSON" + where);
+            throw ControlException.invalid(BODY, "not valid JSON" + where);
         }
     }
 

@@ -1,6 +1,8 @@
 package dev.ferry.control.rest;
 
 import java.net.URI;
+import java.net.URISyntaxException;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -222,21 +224,25 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
                 return;
             }
             int colon = value.indexOf("://");
-            if (colon < 0) {
-                return;
-            }
-            String scheme = value.substring(0, colon).toLowerCase(Locale.ROOT);
-            if (!scheme.equals("file")) {
+            String scheme = colon < 0 ? "" : value.substring(0, colon).toLowerCase(Locale.ROOT);
+            if (colon >= 0 && !scheme.equals("file")) {
                 violations.add(new FieldViolation(path, "Ferry stages to a local directory or a file:// URI; %s:// is not supported".formatted(scheme)));
                 return;
             }
+            if (!value.regionMatches(true, 0, "file:", 0, 5)) {
+                return;
+            }
+            // The control plane makes the staging directory with Path.of(URI) when the value starts with "file:"; a URI
+            // it cannot turn into a path fails the start, and then the return to the own database, so refuse it here.
+            boolean usable;
             try {
-                URI uri = URI.create(value);
-                check(uri.getPath() != null && uri.getPath().startsWith("/"), path, "a file:// URI needs an absolute path, such as file:///var/lib/ferry/staging");
+                usable = value.startsWith("file:") && Path.of(new URI(value)).isAbsolute();
             }
-            catch (IllegalArgumentException e) {
-                violations.add(new FieldViolation(path, "not a valid URI: " + e.getMessage()));
+            catch (URISyntaxException | IllegalArgumentException e) {
+                usable = false;
             }
+            check(usable, path, "a file URI must be file:///absolute/path, with the scheme in lower case and no host, query or fragment, such as file:///var/lib/ferry/staging; got \"%s\""
+                    .formatted(abbreviate(value)));
         }
 
         private Optional<String> subnet(JsonNode node, String path)
@@ -346,7 +352,9 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
 
     private static boolean looksLikeAddress(String text)
     {
-        return !text.isEmpty() && Character.isDigit(text.charAt(0)) && text.contains("/") && text.chars().allMatch(c -> Character.isDigit(c) || c == '.' || c == '/');
+        // Digits, dots and slashes only: an address, so a CIDR range or wrong ("10.0.0.0" lacks its prefix length);
+        // subnetwork names start with a letter.
+        return !text.isEmpty() && Character.isDigit(text.charAt(0)) && text.chars().allMatch(c -> Character.isDigit(c) || c == '.' || c == '/');
     }
 
     private static boolean validHost(String text)
