@@ -264,7 +264,7 @@ public final class ControlPlane
         ControlStore.SealedPasswords passwords = new ControlStore.SealedPasswords(secrets.encrypt(config.connection().password()), secrets.encrypt(config.cdc().password()));
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId);
+            Optional<Accepted> repeated = repeated(connection, requestId, "startMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -403,7 +403,7 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId);
+            Optional<Accepted> repeated = repeated(connection, requestId, "cancelMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -488,7 +488,7 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId);
+            Optional<Accepted> repeated = repeated(connection, requestId, "completeMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -574,17 +574,18 @@ public final class ControlPlane
                 throw new CutoverAborted(ErrorCode.ABORTED, "replication did not apply up to the fence %s within the write hold bound %s ms; lag %s ms"
                         .formatted(fence, bound.toMillis(), current.status().lagMillis().map(String::valueOf).orElse("unknown")));
             }
+            abortIfWrittenAfter(current, fence);
             VerificationReport report = current.verify();
             verifications.put(id, new Views.Verification(Instant.now(), report));
             if (!report.identical()) {
+                // Another writer is the likelier cause, and the more useful one to name.
+                abortIfWrittenAfter(current, fence);
                 throw new CutoverAborted(ErrorCode.ABORTED, "verification found differences: " + report.summary());
             }
+            // Checked before finalizing, which would otherwise run beside apply applying the other writer's changes.
+            abortIfWrittenAfter(current, fence);
             current.finalizeOwnDatabase();
-            SortedSet<String> foreign = current.tablesWrittenAfter(fence, Duration.ofSeconds(2));
-            if (!foreign.isEmpty()) {
-                throw new CutoverAborted(ErrorCode.ABORTED, "something else wrote the source after writes were held (another metastore still running against it?): tables %s. Stop it, then complete again"
-                        .formatted(String.join(", ", foreign)));
-            }
+            abortIfWrittenAfter(current, fence);
             // The switch: from here on only forward.
             long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
             Engine previous = router.switchTo(own);
@@ -613,6 +614,16 @@ public final class ControlPlane
                 ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error(code, message)), "aborted");
                 return null;
             });
+        }
+    }
+
+    private static void abortIfWrittenAfter(Replication current, GtidPosition fence)
+            throws InterruptedException
+    {
+        SortedSet<String> foreign = current.tablesWrittenAfter(fence, Duration.ofSeconds(2));
+        if (!foreign.isEmpty()) {
+            throw new CutoverAborted(ErrorCode.ABORTED, "something else wrote the source after writes were held (another metastore still running against it?): tables %s. Stop it, then complete again"
+                    .formatted(String.join(", ", foreign)));
         }
     }
 
@@ -650,7 +661,7 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId);
+            Optional<Accepted> repeated = repeated(connection, requestId, "delete");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -815,19 +826,25 @@ public final class ControlPlane
 
     // ---- helpers ----
 
-    private Optional<Accepted> repeated(Connection connection, Optional<UUID> requestId)
+    /**
+     * The Operation a repeated requestId started, if it was used before for the same method; a requestId reused
+     * for another method is refused, rather than answered with an operation of another kind.
+     */
+    private Optional<Accepted> repeated(Connection connection, Optional<UUID> requestId, String method)
             throws SQLException
     {
         if (requestId.isEmpty()) {
             return Optional.empty();
         }
         ControlStore.lockRequests(connection);
-        Optional<String> operation = ControlStore.operationForRequest(connection, requestId.get(), settings.requestIdWindow());
-        if (operation.isEmpty()) {
+        Optional<ControlStore.SeenRequest> seen = ControlStore.seenRequest(connection, requestId.get(), settings.requestIdWindow());
+        if (seen.isEmpty()) {
             return Optional.empty();
         }
-        Optional<StoredOperation> stored = ControlStore.operation(connection, operation.get());
-        return stored.map(found -> new Accepted(found, true));
+        if (!seen.get().method().equals(method)) {
+            throw new ControlException(ErrorCode.ALREADY_EXISTS, "requestId %s was already used for %s; use a new UUID for each request".formatted(requestId.get(), seen.get().method()));
+        }
+        return ControlStore.operation(connection, seen.get().operation()).map(found -> new Accepted(found, true));
     }
 
     private static Operation newOperation(Instant now, String target, Verb verb, String execution, String statusMessage)

@@ -230,6 +230,8 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
                 return;
             }
             if (!value.regionMatches(true, 0, "file:", 0, 5)) {
+                // A relative directory is resolved under migration.staging-directory and must stay there.
+                check(!List.of(value.split("/")).contains(".."), path, "must not contain \"..\"; use an absolute path to stage elsewhere");
                 return;
             }
             // The control plane makes the staging directory with Path.of(URI) when the value starts with "file:"; a URI

@@ -508,15 +508,18 @@ public final class ControlStore
 
     // ---- request ids ----
 
-    /** The operation a request id started within {@code window}, if any. */
-    public static Optional<String> operationForRequest(Connection connection, UUID requestId, Duration window)
+    /** A request id seen before: the method it was sent with and the operation it started. */
+    public record SeenRequest(String method, String operation) {}
+
+    /** What a request id was used for within {@code window}, if anything. */
+    public static Optional<SeenRequest> seenRequest(Connection connection, UUID requestId, Duration window)
             throws SQLException
     {
-        try (PreparedStatement select = connection.prepareStatement("SELECT operation FROM request WHERE request_id = ? AND create_time > ?")) {
+        try (PreparedStatement select = connection.prepareStatement("SELECT method, operation FROM request WHERE request_id = ? AND create_time > ?")) {
             select.setObject(1, requestId);
             select.setTimestamp(2, Timestamp.from(Instant.now().minus(window)));
             try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? Optional.of(rows.getString(1)) : Optional.empty();
+                return rows.next() ? Optional.of(new SeenRequest(rows.getString(1), rows.getString(2))) : Optional.empty();
             }
         }
     }

@@ -141,6 +141,12 @@ class MigrationApiTest
         assertThat(repeat.status()).as(repeat.text()).isEqualTo(200);
         assertThat(repeat.body().get("name").asText()).isEqualTo(startOperation);
         assertThat(rest.get("/v1/" + SERVICE + "/migrationExecutions", token).body().get("migrationExecutions")).hasSize(1);
+
+        RestClient.Response reused = rest.post("/v1/" + SERVICE + ":cancelMigration", token, "{\"requestId\": \"%s\"}".formatted(startRequestId));
+        assertThat(reused.status()).as(reused.text()).isEqualTo(409);
+        assertThat(reused.errorStatus()).isEqualTo("ALREADY_EXISTS");
+        assertThat(reused.body().get("error").get("message").asText()).contains("already used for startMigration");
+        assertThat(rest.get("/v1/" + execution, token).body().get("state").asText()).isIn("STARTING", "RUNNING");
     }
 
     @Test

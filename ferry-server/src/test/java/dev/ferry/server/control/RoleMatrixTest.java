@@ -118,7 +118,7 @@ class RoleMatrixTest
             new Endpoint("services.get", "GET", "/v1/" + SERVICE, null, "services.get", 200, null),
             new Endpoint("startMigration", "POST", "/v1/" + SERVICE + ":startMigration", "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()), "migrations.start", 400,
                     "INVALID_ARGUMENT"),
-            new Endpoint("completeMigration", "POST", "/v1/" + SERVICE + ":completeMigration", "{}", "migrations.complete", 501, "UNIMPLEMENTED"),
+            new Endpoint("completeMigration", "POST", "/v1/" + SERVICE + ":completeMigration", "{}", "migrations.complete", 400, "FAILED_PRECONDITION"),
             new Endpoint("cancelMigration", "POST", "/v1/" + SERVICE + ":cancelMigration", "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()), "migrations.cancel", 400,
                     "FAILED_PRECONDITION"),
             new Endpoint("migrationExecutions.list", "GET", EXECUTIONS, null, "migrations.list", 200, null),
