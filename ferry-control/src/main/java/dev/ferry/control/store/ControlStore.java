@@ -287,25 +287,42 @@ public final class ControlStore
     public static Optional<MigrationExecution> execution(Connection connection, String id)
             throws SQLException
     {
-        try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS + " WHERE id = ?")) {
-            select.setString(1, id);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? Optional.of(execution(rows)) : Optional.empty();
-            }
-        }
+        return byId(connection, EXECUTION_COLUMNS, id, ControlStore::execution);
     }
 
     /** Every execution, oldest first. */
     public List<MigrationExecution> executions()
     {
+        return all(EXECUTION_COLUMNS + " ORDER BY create_time, id", ControlStore::execution);
+    }
+
+    @FunctionalInterface
+    private interface RowReader<T>
+    {
+        T read(ResultSet rows)
+                throws SQLException;
+    }
+
+    private static <T> Optional<T> byId(Connection connection, String columns, String id, RowReader<T> reader)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(columns + " WHERE id = ?")) {
+            select.setString(1, id);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next() ? Optional.of(reader.read(rows)) : Optional.empty();
+            }
+        }
+    }
+
+    private <T> List<T> all(String query, RowReader<T> reader)
+    {
         return inTransaction(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS + " ORDER BY create_time, id");
-                    ResultSet rows = select.executeQuery()) {
-                List<MigrationExecution> executions = new ArrayList<>();
+            try (PreparedStatement select = connection.prepareStatement(query); ResultSet rows = select.executeQuery()) {
+                List<T> items = new ArrayList<>();
                 while (rows.next()) {
-                    executions.add(execution(rows));
+                    items.add(reader.read(rows));
                 }
-                return executions;
+                return items;
             }
         });
     }
@@ -324,12 +341,7 @@ public final class ControlStore
     public static Optional<StoredOperation> operation(Connection connection, String id)
             throws SQLException
     {
-        try (PreparedStatement select = connection.prepareStatement(OPERATION_COLUMNS + " WHERE id = ?")) {
-            select.setString(1, id);
-            try (ResultSet rows = select.executeQuery()) {
-                return rows.next() ? Optional.of(operation(rows)) : Optional.empty();
-            }
-        }
+        return byId(connection, OPERATION_COLUMNS, id, ControlStore::operation);
     }
 
     /** The execution that is not yet terminal (at most one exists), if any. */
@@ -473,16 +485,7 @@ public final class ControlStore
     /** Every operation, oldest first. */
     public List<StoredOperation> operations()
     {
-        return inTransaction(connection -> {
-            try (PreparedStatement select = connection.prepareStatement(OPERATION_COLUMNS + " ORDER BY create_time, id");
-                    ResultSet rows = select.executeQuery()) {
-                List<StoredOperation> operations = new ArrayList<>();
-                while (rows.next()) {
-                    operations.add(operation(rows));
-                }
-                return operations;
-            }
-        });
+        return all(OPERATION_COLUMNS + " ORDER BY create_time, id", ControlStore::operation);
     }
 
     /** Operations not yet done: work a restart must finish. */
@@ -575,16 +578,8 @@ public final class ControlStore
 
     public List<StoredToken> tokens()
     {
-        return inTransaction(connection -> {
-            try (PreparedStatement select = connection.prepareStatement("SELECT id, principal, role, token_hash, create_time, revoke_time FROM token ORDER BY create_time, id");
-                    ResultSet rows = select.executeQuery()) {
-                List<StoredToken> tokens = new ArrayList<>();
-                while (rows.next()) {
-                    tokens.add(new StoredToken(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4), instant(rows, 5), optionalInstant(rows, 6)));
-                }
-                return tokens;
-            }
-        });
+        return all("SELECT id, principal, role, token_hash, create_time, revoke_time FROM token ORDER BY create_time, id",
+                rows -> new StoredToken(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4), instant(rows, 5), optionalInstant(rows, 6)));
     }
 
     private static Instant instant(ResultSet rows, int column)
