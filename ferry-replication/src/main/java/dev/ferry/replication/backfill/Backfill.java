@@ -85,6 +85,11 @@ public final class Backfill
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
     private final Map<String, Boolean> done = new ConcurrentHashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
+    /**
+     * GTIDs by binlog file and position: BINLOG_GTID_POS reads the binlog from the start of the file, and the
+     * snapshots of a quiet source, one per table, all share one position.
+     */
+    private final Map<String, String> snapshotGtids = new ConcurrentHashMap<>();
 
     public Backfill(String migration, SourceDatabase source, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
     {
@@ -330,7 +335,13 @@ public final class Backfill
                 throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY,
                         "the source gave no binlog position for a consistent snapshot: is the binary log on?");
             }
-            return gtidAt(reader, file, position);
+            String key = file + ":" + position;
+            String gtid = snapshotGtids.get(key);
+            if (gtid == null) {
+                gtid = gtidAt(reader, file, position);
+                snapshotGtids.put(key, gtid);
+            }
+            return gtid;
         }
     }
 
