@@ -266,7 +266,7 @@ public final class Backfill
     }
 
     /**
-     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as COPY text while this
+     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as binary COPY data while this
      * thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on chunk N. Its total for progress is
      * the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact number of
      * rows copied: counting first would read every table twice.
@@ -396,7 +396,7 @@ public final class Backfill
             throws SQLException, InterruptedException
     {
         boolean keyed = !table.rowKey().isEmpty();
-        CopyTextEncoder encoder = new CopyTextEncoder(table, COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES);
+        CopyBinaryEncoder encoder = new CopyBinaryEncoder(table, COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES);
         boolean more = results.next();
         if (!more) {
             pipe.put(new ChunkPipe.ChunkEnd(0, Optional.empty(), true));
@@ -408,6 +408,7 @@ public final class Backfill
                 return;
             }
             long rows = 0;
+            encoder.startCopy();
             do {
                 encoder.append(results);
                 rows++;
@@ -418,6 +419,7 @@ public final class Backfill
                 more = results.next();
             }
             while (more && rows < chunkRows);
+            encoder.endCopy();
             if (encoder.length() > 0) {
                 int length = encoder.length();
                 pipe.put(new ChunkPipe.Data(encoder.take(COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES), length));
@@ -435,8 +437,8 @@ public final class Backfill
             throws SQLException, IOException, InterruptedException
     {
         boolean keyed = !table.rowKey().isEmpty();
-        String copySql = "COPY %s (%s) FROM STDIN".formatted(table.targetIdentifier(),
-                String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList()));
+        String copySql = "COPY %s (%s) FROM STDIN %s".formatted(table.targetIdentifier(),
+                String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList()), CopyBinaryEncoder.COPY_OPTIONS);
         int chunk = keyed ? progress.chunks() : 0;
         CopyIn copyIn = null;
         try {

@@ -19,7 +19,7 @@ final class ChunkPipe
     /** One item of the pipe. */
     sealed interface Segment {}
 
-    /** COPY text of whole rows. */
+    /** COPY data of whole rows; a chunk's first block starts with the format's header, its last ends with the trailer. */
     record Data(byte[] bytes, int length)
             implements Segment
     {
