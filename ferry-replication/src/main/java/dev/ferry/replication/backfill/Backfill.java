@@ -176,8 +176,7 @@ public final class Backfill
             throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot read backfill progress: " + e.getMessage(), e);
         }
         LinkedBlockingQueue<ReplicationStore.TableProgress> work = new LinkedBlockingQueue<>();
-        Map<String, TableEstimate> estimates = estimates();
-        TableEstimate unknown = new TableEstimate(0, 0);
+        Map<String, Long> estimates = estimatedRows();
         progress.values().stream()
                 .peek(table -> {
                     copied.put(table.table(), new AtomicLong(table.rowsCopied()));
@@ -185,9 +184,7 @@ public final class Backfill
                     done.put(table.table(), table.done());
                 })
                 .filter(table -> !table.done())
-                // Largest first, by bytes rather than rows: wide rows and many indexes take longer, and the last
-                // table to finish decides when the backfill does.
-                .sorted(Comparator.comparingLong((ReplicationStore.TableProgress table) -> estimates.getOrDefault(table.table(), unknown).bytes()).reversed())
+                .sorted(Comparator.comparingLong((ReplicationStore.TableProgress table) -> estimates.getOrDefault(table.table(), 0L)).reversed())
                 .forEach(work::add);
         log.info("Backfill of migration {}: {} of {} tables to copy with {} workers", migration, work.size(), progress.size(), options.workers());
         ExecutorService workers = Executors.newFixedThreadPool(options.workers(), runnable -> {
@@ -208,7 +205,7 @@ public final class Backfill
                     // One connection to each database per worker, for every table it copies.
                     try (Connection reader = connectSource(); Connection own = store.connect()) {
                         for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
-                            copyTable(reader, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), unknown).rows());
+                            copyTable(reader, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
                         }
                     }
                     return null;
@@ -249,19 +246,16 @@ public final class Backfill
         stopping.set(true);
     }
 
-    /** The source's estimates of a table: InnoDB's row count, and bytes of data and indexes. */
-    private record TableEstimate(long rows, long bytes) {}
-
-    private Map<String, TableEstimate> estimates()
+    private Map<String, Long> estimatedRows()
     {
-        Map<String, TableEstimate> estimates = new LinkedHashMap<>();
+        Map<String, Long> estimates = new LinkedHashMap<>();
         try (Connection connection = connectSource();
                 PreparedStatement statement = connection.prepareStatement(
-                        "SELECT TABLE_NAME, TABLE_ROWS, DATA_LENGTH + INDEX_LENGTH FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?")) {
+                        "SELECT TABLE_NAME, TABLE_ROWS FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?")) {
             statement.setString(1, source.database());
             try (ResultSet rows = statement.executeQuery()) {
                 while (rows.next()) {
-                    estimates.put(rows.getString(1), new TableEstimate(rows.getLong(2), rows.getLong(3)));
+                    estimates.put(rows.getString(1), rows.getLong(2));
                 }
             }
         }
