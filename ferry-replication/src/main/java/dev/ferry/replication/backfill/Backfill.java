@@ -266,10 +266,10 @@ public final class Backfill
     }
 
     /**
-     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as binary COPY data while this
-     * thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on chunk N. Its total for progress is
-     * the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact number of
-     * rows copied: counting first would read every table twice.
+     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as binary COPY data
+     * while this thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on chunk N. Its total for
+     * progress is the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact
+     * number of rows copied: counting first would read every table twice.
      */
     private void copyTable(Connection reader, Connection own, ExecutorService readers, TableMapping table, ReplicationStore.TableProgress progress, long estimate)
             throws SQLException, IOException, InterruptedException

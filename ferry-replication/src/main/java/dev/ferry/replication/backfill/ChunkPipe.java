@@ -76,6 +76,7 @@ final class ChunkPipe
             throws InterruptedException
     {
         requireNonNull(segment, "segment is null");
+        throwIfCancelled();
         while (!segments.offer(segment, POLL_MILLIS, TimeUnit.MILLISECONDS)) {
             throwIfCancelled();
         }
