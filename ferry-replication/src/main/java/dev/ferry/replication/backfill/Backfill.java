@@ -1,10 +1,6 @@
 package dev.ferry.replication.backfill;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.sql.Blob;
-import java.sql.Clob;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.PreparedStatement;
@@ -12,13 +8,13 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -33,7 +29,6 @@ import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.ReplicationStore;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.ColumnMapping;
-import dev.ferry.replication.schema.Conversion;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
 import org.postgresql.PGConnection;
@@ -56,6 +51,10 @@ public final class Backfill
 {
     private static final Logger log = LoggerFactory.getLogger(Backfill.class);
     private static final int COPY_BUFFER_BYTES = 256 * 1024;
+    /** Room for the row that crosses {@link #COPY_BUFFER_BYTES}, so that most blocks never grow. */
+    private static final int BUFFER_SLACK_BYTES = 16 * 1024;
+    /** Segments a reader may be ahead of its writer: about 2 MB of COPY data. */
+    private static final int PIPE_SEGMENTS = 8;
 
     /** @param workers tables copied at once; @param chunkRows rows per chunk and PostgreSQL transaction */
     public record Options(int workers, int chunkRows)
@@ -86,6 +85,11 @@ public final class Backfill
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
     private final Map<String, Boolean> done = new ConcurrentHashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
+    /**
+     * GTIDs by binlog file and position: BINLOG_GTID_POS reads the binlog from the start of the file, and the
+     * snapshots of a quiet source, one per table, all share one position.
+     */
+    private final Map<String, String> snapshotGtids = new ConcurrentHashMap<>();
 
     public Backfill(String migration, SourceDatabase source, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
     {
@@ -188,6 +192,12 @@ public final class Backfill
             thread.setDaemon(true);
             return thread;
         });
+        // One reader per worker: it scans the table its worker copies, while the worker writes.
+        ExecutorService readers = Executors.newFixedThreadPool(options.workers(), runnable -> {
+            Thread thread = new Thread(runnable, "backfill-read-" + migration);
+            thread.setDaemon(true);
+            return thread;
+        });
         try {
             List<Future<?>> results = new ArrayList<>();
             for (int i = 0; i < options.workers(); i++) {
@@ -195,7 +205,7 @@ public final class Backfill
                     // One connection to each database per worker, for every table it copies.
                     try (Connection reader = connectSource(); Connection own = store.connect()) {
                         for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
-                            copyTable(reader, own, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
+                            copyTable(reader, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
                         }
                     }
                     return null;
@@ -219,6 +229,7 @@ public final class Backfill
         }
         finally {
             workers.shutdownNow();
+            readers.shutdownNow();
         }
         long rows = copied.values().stream().mapToLong(AtomicLong::get).sum();
         double seconds = Math.max(1, System.nanoTime() - started) / 1e9;
@@ -255,22 +266,28 @@ public final class Backfill
     }
 
     /**
-     * Copies one table. Its total for progress is the source's estimate (InnoDB's, from information_schema) until
-     * the table is done, then the exact number of rows copied: counting first would read every table twice.
+     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as binary COPY data
+     * while this thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on chunk N. Its total for
+     * progress is the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact
+     * number of rows copied: counting first would read every table twice.
      */
-    private void copyTable(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress, long estimate)
-            throws SQLException, IOException
+    private void copyTable(Connection reader, Connection own, ExecutorService readers, TableMapping table, ReplicationStore.TableProgress progress, long estimate)
+            throws SQLException, IOException, InterruptedException
     {
         long started = System.nanoTime();
         String snapshotGtid = openSnapshot(reader);
         if (progress.rowsTotal().isEmpty()) {
             totals.put(table.name(), Math.max(estimate, copied.get(table.name()).get()));
         }
-        if (table.rowKey().isEmpty()) {
-            copyWhole(reader, own, table, snapshotGtid);
+        ChunkPipe pipe = new ChunkPipe(PIPE_SEGMENTS);
+        Future<?> reading = readers.submit(() -> read(reader, table, progress, pipe));
+        try {
+            write(own, table, progress, snapshotGtid, pipe);
         }
-        else {
-            copyChunks(reader, own, table, progress, snapshotGtid);
+        finally {
+            // Stops the reader if the writer failed or stopped early; otherwise the reader has already finished.
+            pipe.cancel();
+            awaitReader(reading);
         }
         try (Statement statement = reader.createStatement()) {
             statement.execute("COMMIT");
@@ -280,6 +297,18 @@ public final class Backfill
             long rows = copied.get(table.name()).get();
             totals.put(table.name(), rows);
             log.info("Backfill of {}: {} rows in {} ms", table.name(), rows, (System.nanoTime() - started) / 1_000_000);
+        }
+    }
+
+    private static void awaitReader(Future<?> reading)
+            throws InterruptedException
+    {
+        try {
+            reading.get();
+        }
+        catch (ExecutionException e) {
+            // The reader hands its failures to the writer through the pipe; nothing is left to report here.
+            log.debug("Backfill reader ended with {}", e.getCause().toString());
         }
     }
 
@@ -306,163 +335,159 @@ public final class Backfill
                 throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY,
                         "the source gave no binlog position for a consistent snapshot: is the binary log on?");
             }
-            return gtidAt(reader, file, position);
+            String key = file + ":" + position;
+            String gtid = snapshotGtids.get(key);
+            if (gtid == null) {
+                gtid = gtidAt(reader, file, position);
+                snapshotGtids.put(key, gtid);
+            }
+            return gtid;
         }
     }
 
     /**
-     * One key-ordered, streamed scan of the table (from after the last committed chunk), cut into chunks as it
-     * goes: one index walk per table instead of one query per chunk, which composite-key predicates would turn into
-     * repeated scans.
+     * The reader's side of one table: one key-ordered, streamed scan (from after the last committed chunk), cut into
+     * chunks as it goes: one index walk per table instead of one query per chunk, which composite-key predicates
+     * would turn into repeated scans. A table without a row key is one chunk, read unordered. Hands every outcome,
+     * failures included, to the writer through the pipe.
      */
-    private void copyChunks(Connection reader, Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotGtid)
-            throws SQLException, IOException
+    private Void read(Connection reader, TableMapping table, ReplicationStore.TableProgress progress, ChunkPipe pipe)
+            throws InterruptedException
     {
-        List<String> key = table.rowKey();
-        Optional<List<Object>> after = progress.lastKey().map(RowKeys::decode);
-        int chunk = progress.chunks();
-        String sql = "SELECT %s FROM %s%s ORDER BY %s".formatted(sourceColumns(table), table.sourceIdentifier(),
-                after.isPresent() ? " WHERE " + keyAfter(table) : "",
-                String.join(", ", key.stream().map(name -> table.column(name).sourceIdentifier()).toList()));
-        try (PreparedStatement statement = reader.prepareStatement(sql)) {
-            statement.setFetchSize(options.chunkRows());
-            if (after.isPresent()) {
-                bindKeyAfter(statement, after.get());
+        try {
+            boolean keyed = !table.rowKey().isEmpty();
+            Optional<List<Object>> after = keyed ? progress.lastKey().map(RowKeys::decode) : Optional.empty();
+            String sql = keyed
+                    ? "SELECT %s FROM %s%s ORDER BY %s".formatted(sourceColumns(table), table.sourceIdentifier(),
+                            after.isPresent() ? " WHERE " + keyAfter(table) : "",
+                            String.join(", ", table.rowKey().stream().map(name -> table.column(name).sourceIdentifier()).toList()))
+                    : "SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier());
+            try (PreparedStatement statement = reader.prepareStatement(sql)) {
+                statement.setFetchSize(options.chunkRows());
+                if (after.isPresent()) {
+                    bindKeyAfter(statement, after.get());
+                }
+                try (ResultSet results = statement.executeQuery()) {
+                    render(results, table, keyed ? options.chunkRows() : Long.MAX_VALUE, pipe);
+                }
             }
-            try (ResultSet results = statement.executeQuery()) {
-                boolean more = true;
-                while (more && !stopping.get()) {
-                    CopyResult copy = copy(own, table, results, options.chunkRows());
-                    more = copy.rows() == options.chunkRows();
-                    if (copy.rows() > 0) {
-                        chunk++;
-                        store.insertChunk(own, migration, table.name(), chunk, Optional.of(RowKeys.encode(copy.lastKey())), copy.rows(), snapshotGtid);
+        }
+        catch (CancellationException e) {
+            // The writer stopped or failed, and says why itself.
+        }
+        catch (SQLException | RuntimeException e) {
+            try {
+                pipe.put(new ChunkPipe.Failed(e));
+            }
+            catch (CancellationException cancelled) {
+                log.debug("Backfill reader of {} failed after its writer stopped", table.name(), e);
+            }
+        }
+        catch (InterruptedException | Error e) {
+            // Nothing more will come: the writer must not wait for it.
+            pipe.cancel();
+            throw e;
+        }
+        return null;
+    }
+
+    /** Renders the rows of a scan into the pipe, in blocks of about {@value #COPY_BUFFER_BYTES} bytes, chunk by chunk. */
+    private void render(ResultSet results, TableMapping table, long chunkRows, ChunkPipe pipe)
+            throws SQLException, InterruptedException
+    {
+        boolean keyed = !table.rowKey().isEmpty();
+        CopyBinaryEncoder encoder = new CopyBinaryEncoder(table, COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES);
+        boolean more = results.next();
+        if (!more) {
+            pipe.put(new ChunkPipe.ChunkEnd(0, Optional.empty(), true));
+            return;
+        }
+        while (more) {
+            if (stopping.get()) {
+                pipe.put(new ChunkPipe.Stopped());
+                return;
+            }
+            long rows = 0;
+            encoder.startCopy();
+            do {
+                encoder.append(results);
+                rows++;
+                if (encoder.length() >= COPY_BUFFER_BYTES) {
+                    int length = encoder.length();
+                    pipe.put(new ChunkPipe.Data(encoder.take(COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES), length));
+                }
+                more = results.next();
+            }
+            while (more && rows < chunkRows);
+            encoder.endCopy();
+            if (encoder.length() > 0) {
+                int length = encoder.length();
+                pipe.put(new ChunkPipe.Data(encoder.take(COPY_BUFFER_BYTES + BUFFER_SLACK_BYTES), length));
+            }
+            pipe.put(new ChunkPipe.ChunkEnd(rows, keyed ? Optional.of(encoder.lastKey()) : Optional.empty(), !more));
+        }
+    }
+
+    /**
+     * The writer's side of one table: COPY of each chunk's data, then, in the same PostgreSQL transaction, the
+     * chunk's record (and, for the last chunk, the table's completion), so that a restart resumes at the first chunk
+     * not committed. A table without a row key has one chunk record, even when empty.
+     */
+    private void write(Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotGtid, ChunkPipe pipe)
+            throws SQLException, IOException, InterruptedException
+    {
+        boolean keyed = !table.rowKey().isEmpty();
+        String copySql = "COPY %s (%s) FROM STDIN %s".formatted(table.targetIdentifier(),
+                String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList()), CopyBinaryEncoder.COPY_OPTIONS);
+        int chunk = keyed ? progress.chunks() : 0;
+        CopyIn copyIn = null;
+        try {
+            while (true) {
+                ChunkPipe.Segment segment = pipe.take();
+                if (segment instanceof ChunkPipe.Data data) {
+                    if (copyIn == null) {
+                        copyIn = own.unwrap(PGConnection.class).getCopyAPI().copyIn(copySql);
                     }
-                    if (!more) {
+                    copyIn.writeToCopy(data.bytes(), 0, data.length());
+                }
+                else if (segment instanceof ChunkPipe.ChunkEnd end) {
+                    if (copyIn != null) {
+                        copyIn.endCopy();
+                        copyIn = null;
+                    }
+                    if (end.rows() > 0 || !keyed) {
+                        chunk++;
+                        store.insertChunk(own, migration, table.name(), chunk, end.lastKey().map(RowKeys::encode), end.rows(), snapshotGtid);
+                    }
+                    if (end.last()) {
                         store.markTableDone(own, migration, table.name(), snapshotGtid);
                     }
                     own.commit();
-                    copied.get(table.name()).addAndGet(copy.rows());
-                }
-                if (!more) {
-                    done.put(table.name(), true);
-                }
-            }
-        }
-    }
-
-    private void copyWhole(Connection reader, Connection own, TableMapping table, String snapshotGtid)
-            throws SQLException, IOException
-    {
-        try (Statement statement = reader.createStatement()) {
-            statement.setFetchSize(options.chunkRows());
-            try (ResultSet results = statement.executeQuery("SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier()))) {
-                long rows = copy(own, table, results, Long.MAX_VALUE).rows();
-                store.insertChunk(own, migration, table.name(), 1, Optional.empty(), rows, snapshotGtid);
-                store.markTableDone(own, migration, table.name(), snapshotGtid);
-                own.commit();
-                copied.get(table.name()).addAndGet(rows);
-                done.put(table.name(), true);
-            }
-        }
-    }
-
-    private record CopyResult(long rows, List<Object> lastKey) {}
-
-    /**
-     * Streams up to {@code limit} rows of a result set into the table with COPY, in the caller's open PostgreSQL
-     * transaction, buffering the COPY data in 256 KB messages.
-     */
-    private static CopyResult copy(Connection own, TableMapping table, ResultSet results, long limit)
-            throws SQLException, IOException
-    {
-        List<ColumnMapping> columns = table.columns();
-        int[] keyIndexes = table.rowKey().stream().mapToInt(table::columnIndex).toArray();
-        int[] keyPositions = new int[columns.size()];
-        Arrays.fill(keyPositions, -1);
-        for (int k = 0; k < keyIndexes.length; k++) {
-            keyPositions[keyIndexes[k]] = k;
-        }
-        CopyIn copyIn = own.unwrap(PGConnection.class).getCopyAPI().copyIn("COPY %s (%s) FROM STDIN".formatted(table.targetIdentifier(),
-                String.join(", ", columns.stream().map(ColumnMapping::targetIdentifier).toList())));
-        long rows = 0;
-        Object[] key = new Object[keyIndexes.length];
-        StringBuilder line = new StringBuilder(512);
-        ByteArrayOutputStream buffer = new ByteArrayOutputStream(COPY_BUFFER_BYTES + 4096);
-        try {
-            while (rows < limit && results.next()) {
-                line.setLength(0);
-                for (int i = 0; i < columns.size(); i++) {
-                    if (i > 0) {
-                        line.append('\t');
+                    copied.get(table.name()).addAndGet(end.rows());
+                    if (end.last()) {
+                        done.put(table.name(), true);
+                        return;
                     }
-                    Conversion conversion = columns.get(i).conversion();
-                    int keyPosition = keyPositions[i];
-                    if (keyPosition < 0 && (conversion == Conversion.INTEGER || conversion == Conversion.STRING)) {
-                        // The driver's text is already what COPY wants (for strings, once escaped): no detour
-                        // through a canonical value.
-                        String text = results.getString(i + 1);
-                        line.append(text == null ? "\\N" : conversion == Conversion.STRING ? conversion.copyText(text) : text);
-                        continue;
-                    }
-                    Object canonical = conversion.canonical(jdbcValue(results, i + 1, conversion));
-                    line.append(conversion.copyText(canonical));
-                    if (keyPosition >= 0) {
-                        key[keyPosition] = canonical;
+                    if (stopping.get()) {
+                        return;
                     }
                 }
-                line.append('\n');
-                buffer.writeBytes(line.toString().getBytes(StandardCharsets.UTF_8));
-                if (buffer.size() >= COPY_BUFFER_BYTES) {
-                    copyIn.writeToCopy(buffer.toByteArray(), 0, buffer.size());
-                    buffer.reset();
+                else if (segment instanceof ChunkPipe.Stopped) {
+                    return;
                 }
-                rows++;
+                else if (segment instanceof ChunkPipe.Failed failed) {
+                    if (failed.cause() instanceof SQLException sql) {
+                        throw sql;
+                    }
+                    throw (RuntimeException) failed.cause();
+                }
             }
-            if (buffer.size() > 0) {
-                copyIn.writeToCopy(buffer.toByteArray(), 0, buffer.size());
-            }
-            copyIn.endCopy();
         }
         finally {
-            if (copyIn.isActive()) {
+            if (copyIn != null && copyIn.isActive()) {
                 copyIn.cancelCopy();
             }
         }
-        return new CopyResult(rows, Arrays.asList(key.clone()));
-    }
-
-    /** The column's value with the cheapest getter for its conversion; {@code getObject} only where needed. */
-    private static Object jdbcValue(ResultSet results, int column, Conversion conversion)
-            throws SQLException
-    {
-        switch (conversion) {
-            case INTEGER, BIT_TO_INTEGER -> {
-                long number = results.getLong(column);
-                return results.wasNull() ? null : number;
-            }
-            case STRING -> {
-                return results.getString(column);
-            }
-            case BYTES -> {
-                return results.getBytes(column);
-            }
-            case FLOAT -> {
-                double number = results.getDouble(column);
-                return results.wasNull() ? null : number;
-            }
-            case BIT_TO_BOOLEAN, BOOLEAN, TIMESTAMP -> {
-                // getObject below.
-            }
-        }
-        Object value = results.getObject(column);
-        if (value instanceof Blob blob) {
-            return blob.getBytes(1, (int) blob.length());
-        }
-        if (value instanceof Clob clob) {
-            return clob.getSubString(1, (int) clob.length());
-        }
-        return value;
     }
 
     private static String sourceColumns(TableMapping table)

@@ -1,6 +1,10 @@
 package dev.ferry.replication.backfill;
 
 import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
@@ -107,5 +111,71 @@ class BackfillTest
             connection.commit();
         }
         System.out.printf("Resumed backfill: %s rows before the stop, %s tables unfinished%n", copiedBefore, unfinished.size());
+    }
+
+    /**
+     * Values of every conversion, and those that text formats would have to escape, come out exactly as the source
+     * holds them; chunks of 2 rows put row keys with tabs, newlines and backslashes at chunk bounds.
+     */
+    @Test
+    void copiesEveryKindOfValueExactly()
+            throws Exception
+    {
+        SourceDatabase values = HmsFixture.source(mariaDb, "hms_values");
+        String awkward = "tab\there, newline\nhere, return\rhere, backslash\\here, \\N, caf\u00e9 \u00a3";
+        try (Connection connection = DriverManager.getConnection(values.jdbcUrl(), values.user(), values.password());
+                Statement statement = connection.createStatement()) {
+            statement.execute("SET FOREIGN_KEY_CHECKS = 0");
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO TABLE_PARAMS (TBL_ID, PARAM_KEY, PARAM_VALUE) VALUES (?, ?, ?)")) {
+                for (String key : List.of("", "a\tb", "a\nb", "a\\b", "a\\", "\\N", "caf\u00e9", "z")) {
+                    insert.setLong(1, 7);
+                    insert.setString(2, key);
+                    insert.setString(3, key.equals("z") ? null : awkward + key);
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            statement.execute("""
+                    INSERT INTO TAB_COL_STATS (CS_ID, CAT_NAME, DB_NAME, TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, TBL_ID, LONG_LOW_VALUE, LONG_HIGH_VALUE,
+                      DOUBLE_HIGH_VALUE, DOUBLE_LOW_VALUE, NUM_NULLS, BIT_VECTOR, AVG_COL_LEN, LAST_ANALYZED, ENGINE, HISTOGRAM)
+                    VALUES (1, 'hive', 'db', 't', 'c', 'bigint', 7, -9223372036854775808, 9223372036854775807,
+                      1234567.8901, -0.0001, 0, X'00090A5C0DFF', 0, -1, 'hive', X'')""");
+            statement.execute("INSERT INTO SDS (SD_ID, IS_COMPRESSED, NUM_BUCKETS, IS_STOREDASSUBDIRECTORIES) VALUES (1, 1, -2147483648, 0), (2, 0, 2147483647, 1)");
+            statement.execute("INSERT INTO DB_PRIVS (DB_GRANT_ID, CREATE_TIME, DB_ID, GRANT_OPTION, GRANTOR, GRANTOR_TYPE, PRINCIPAL_NAME, PRINCIPAL_TYPE, DB_PRIV, AUTHORIZER) "
+                    + "VALUES (1, 0, 7, -32768, 'g', 'USER', 'p', 'USER', 'ALL', 'a')");
+            statement.execute("INSERT INTO COMPLETED_TXN_COMPONENTS (CTC_TXNID, CTC_DATABASE, CTC_TABLE, CTC_PARTITION, CTC_TIMESTAMP, CTC_WRITEID, CTC_UPDATE_DELETE) "
+                    + "VALUES (5, 'db', NULL, 'p\\t', '2026-02-03 04:05:06', NULL, 'N'), (6, 'db', 't', NULL, '1999-12-31 23:59:59', 9, 'Y')");
+        }
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_values");
+        ReplicationStore store = new ReplicationStore(own);
+        store.ensureSchema();
+        new Backfill("m-values", values, own, mapping, store, new Backfill.Options(2, 2)).run();
+
+        HmsFixture.assertEveryTableEqual(values, own, mapping);
+        try (Connection connection = store.connect(); Statement statement = connection.createStatement()) {
+            try (ResultSet rows = statement.executeQuery("SELECT \"PARAM_VALUE\" FROM \"TABLE_PARAMS\" WHERE \"PARAM_KEY\" = E'a\\tb'")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).isEqualTo(awkward + "a\tb");
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT \"LONG_LOW_VALUE\", \"LONG_HIGH_VALUE\", \"DOUBLE_HIGH_VALUE\", \"DOUBLE_LOW_VALUE\", \"BIT_VECTOR\", \"HISTOGRAM\" FROM \"TAB_COL_STATS\"")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getLong(1)).isEqualTo(Long.MIN_VALUE);
+                assertThat(rows.getLong(2)).isEqualTo(Long.MAX_VALUE);
+                assertThat(rows.getDouble(3)).isEqualTo(1234567.8901);
+                assertThat(rows.getDouble(4)).isEqualTo(-0.0001);
+                assertThat(rows.getBytes(5)).containsExactly(0x00, 0x09, 0x0a, 0x5c, 0x0d, 0xff);
+                assertThat(rows.getBytes(6)).isEmpty();
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM \"SDS\" WHERE \"IS_COMPRESSED\" AND NOT \"IS_STOREDASSUBDIRECTORIES\" AND \"NUM_BUCKETS\" = -2147483648")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getLong(1)).isEqualTo(1);
+            }
+            try (ResultSet rows = statement.executeQuery("SELECT \"CTC_TIMESTAMP\"::text FROM \"COMPLETED_TXN_COMPONENTS\" ORDER BY \"CTC_TXNID\"")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).isEqualTo("2026-02-03 04:05:06");
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).isEqualTo("1999-12-31 23:59:59");
+            }
+        }
     }
 }
