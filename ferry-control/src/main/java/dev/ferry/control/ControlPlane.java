@@ -72,6 +72,8 @@ public final class ControlPlane
      * @param facts what the service view shows beyond the control store (the Thrift port is known once the front listens)
      * @param startTimeout how long startMigration waits for replication to connect before it fails
      * @param retryInterval how often replication stalled by the user's side is retried
+     * @param pauseAt for crash tests only: a cutover stops at this step and waits, so that the test can kill the
+     * process exactly there
      */
     public record Settings(
             ServiceName name,
@@ -82,7 +84,8 @@ public final class ControlPlane
             Duration requestIdWindow,
             Duration startTimeout,
             Duration retryInterval,
-            long segmentBytes)
+            long segmentBytes,
+            Optional<CutoverStep> pauseAt)
     {
         public Settings
         {
@@ -94,7 +97,16 @@ public final class ControlPlane
             requireNonNull(requestIdWindow, "requestIdWindow is null");
             requireNonNull(startTimeout, "startTimeout is null");
             requireNonNull(retryInterval, "retryInterval is null");
+            requireNonNull(pauseAt, "pauseAt is null");
         }
+    }
+
+    /** The steps of a cutover around the switch record, where a crash must leave exactly one consistent state. */
+    public enum CutoverStep
+    {
+        BEFORE_SWITCH_RECORD,
+        AFTER_SWITCH_RECORD,
+        DURING_RELEASE,
     }
 
     /** What a mutating call got: the operation, and whether it is the one a repeated requestId started earlier. */
@@ -586,10 +598,13 @@ public final class ControlPlane
             abortIfWrittenAfter(current, fence);
             current.finalizeOwnDatabase();
             abortIfWrittenAfter(current, fence);
+            reached(CutoverStep.BEFORE_SWITCH_RECORD);
             // The switch: from here on only forward.
             long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            reached(CutoverStep.AFTER_SWITCH_RECORD);
             Engine previous = router.switchTo(own);
             own = null;
+            reached(CutoverStep.DURING_RELEASE);
             router.gate().release();
             held = false;
             long pause = (System.nanoTime() - heldAt) / 1_000_000;
@@ -614,6 +629,15 @@ public final class ControlPlane
                 ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error(code, message)), "aborted");
                 return null;
             });
+        }
+    }
+
+    private void reached(CutoverStep step)
+            throws InterruptedException
+    {
+        if (settings.pauseAt().equals(Optional.of(step))) {
+            log.warn("Cutover paused at {} (crash-test setting); it waits here until the process is killed", step);
+            Thread.sleep(Long.MAX_VALUE);
         }
     }
 

@@ -42,6 +42,12 @@ final class FerryProcess
     /** Starts {@code ferry ARGS} with its output in files under the given folder. */
     static FerryProcess start(Path workDirectory, String... arguments)
     {
+        return start(workDirectory, java.util.Map.of(), arguments);
+    }
+
+    /** Like {@link #start(Path, String...)}, with more environment variables (such as FERRY_JAVA_OPTS). */
+    static FerryProcess start(Path workDirectory, java.util.Map<String, String> environment, String... arguments)
+    {
         try {
             Files.createDirectories(workDirectory);
             Path stdout = Files.createTempFile(workDirectory, "ferry-", ".out");
@@ -49,7 +55,9 @@ final class FerryProcess
             List<String> command = new java.util.ArrayList<>();
             command.add(launcher().toString());
             command.addAll(List.of(arguments));
-            Process process = new ProcessBuilder(command)
+            ProcessBuilder builder = new ProcessBuilder(command);
+            builder.environment().putAll(environment);
+            Process process = builder
                     .directory(workDirectory.toFile())
                     .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
                     .redirectOutput(stdout.toFile())

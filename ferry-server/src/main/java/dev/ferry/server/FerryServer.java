@@ -50,6 +50,7 @@ public final class FerryServer
     }
 
     private static final Logger log = LoggerFactory.getLogger(FerryServer.class);
+    public static final String CUTOVER_PAUSE_PROPERTY = "ferry.test.cutover-pause-at";
 
     private final ServerConfig config;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -93,7 +94,7 @@ public final class FerryServer
             ServiceName name = ServiceName.parse(control.serviceName());
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
                     host.home().path().resolve("scripts/metastore/upgrade"), host.schemaVersion(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20));
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests()));
             Engine initial = controlPlane.recover();
             router = new Router(initial, new WriteGate(config.writeHoldBound()));
             controlPlane.attach(router);
@@ -122,6 +123,17 @@ public final class FerryServer
             stopStarted();
             throw new FerryStartupException(e.getMessage() != null ? e.getMessage() : e.toString(), e);
         }
+    }
+
+    /** The system property {@value #CUTOVER_PAUSE_PROPERTY}: for crash tests, the cutover step to stop at. */
+    private static Optional<ControlPlane.CutoverStep> cutoverPauseForCrashTests()
+    {
+        String step = System.getProperty(CUTOVER_PAUSE_PROPERTY);
+        if (step == null || step.isBlank()) {
+            return Optional.empty();
+        }
+        log.warn("Crash-test setting {}={}: a cutover will stop at that step", CUTOVER_PAUSE_PROPERTY, step);
+        return Optional.of(ControlPlane.CutoverStep.valueOf(step));
     }
 
     private Views.ServiceFacts serviceFacts()

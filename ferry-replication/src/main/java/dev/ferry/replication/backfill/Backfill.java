@@ -66,9 +66,14 @@ public final class Backfill
             }
         }
 
+        /**
+         * Three workers: each is a reader and a writer thread, and three keep PostgreSQL's COPY busy while the
+         * source reads (measured on 2 cores: 78% of raw COPY with three, 64% with two; docs/BENCHMARKS.md). Each
+         * holds one snapshot transaction open on the source while it copies a table.
+         */
         public static Options defaults()
         {
-            return new Options(2, 10_000);
+            return new Options(3, 10_000);
         }
     }
 

@@ -123,6 +123,19 @@ public final class SourceMetastore
         }
     }
 
+    /** Whether the metastore database on the source has a Hive database of this name (read with SQL). */
+    public boolean hasDatabase(String name)
+            throws SQLException
+    {
+        try (Connection connection = mariaDb.connect(DATABASE);
+                java.sql.PreparedStatement select = connection.prepareStatement("SELECT 1 FROM DBS WHERE NAME = ?")) {
+            select.setString(1, name);
+            try (java.sql.ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
+    }
+
     /**
      * The startMigration body as the Dataproc Metastore documentation writes it (snake_case field names), every
      * field set, pointing at this source.
