@@ -150,9 +150,40 @@ class CompleteMigrationTest
                     assertThat(rows.getString(1)).isEqualTo("s3://warehouse/orders_0/metadata/00001.json");
                 }
             }
-            // New objects go to the own database and get ids of their own.
+            // New objects go to the own database and get ids above every copied one.
+            long sourceDatabaseId = source.queryLong("SELECT MAX(DB_ID) FROM DBS");
+            long sourceTableId = source.queryLong("SELECT MAX(TBL_ID) FROM TBLS");
+            long sourcePartitionId = source.queryLong("SELECT MAX(PART_ID) FROM PARTITIONS");
+            long sourceTransactionId = source.queryLong("SELECT MAX(TXN_ID) FROM TXNS");
+            long sourceLockId = source.queryLong("SELECT NL_NEXT FROM NEXT_LOCK_ID") - 1;
+            long sourceEventId = source.queryLong("SELECT MAX(EVENT_ID) FROM NOTIFICATION_LOG");
+            assertThat(iceberg.api().get_current_notificationEventId().getEventId()).isGreaterThanOrEqualTo(sourceEventId);
             iceberg.api().create_database(HmsObjects.database("after_cutover"));
+            Table created = HmsObjects.partitionedTable("after_cutover", "t", List.of("day"));
+            iceberg.api().create_table(created);
+            created = iceberg.api().get_table_req(new org.apache.hadoop.hive.metastore.api.GetTableRequest("after_cutover", "t")).getTable();
+            iceberg.api().add_partition(HmsObjects.partition(created, List.of("2027-01-01")));
+            long transaction = iceberg.api().open_txns(new org.apache.hadoop.hive.metastore.api.OpenTxnRequest(1, "after", "localhost")).getTxn_ids().get(0);
+            iceberg.api().commit_txn(new org.apache.hadoop.hive.metastore.api.CommitTxnRequest(transaction));
+            LockComponent afterComponent = new LockComponent(LockType.SHARED_READ, LockLevel.DB, "after_cutover");
+            LockResponse afterLock = iceberg.api().lock(new LockRequest(List.of(afterComponent), "after", "localhost"));
+            iceberg.api().unlock(new UnlockRequest(afterLock.getLockid()));
             assertThat(iceberg.api().get_all_databases()).contains("after_cutover", "sales_0", "sales_1");
+            assertThat(transaction).isGreaterThan(sourceTransactionId);
+            assertThat(afterLock.getLockid()).isGreaterThan(sourceLockId);
+            try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
+                assertThat(ownLong(connection, "SELECT \"DB_ID\" FROM \"DBS\" WHERE \"NAME\" = 'after_cutover'")).isGreaterThan(sourceDatabaseId);
+                assertThat(ownLong(connection, "SELECT \"TBL_ID\" FROM \"TBLS\" WHERE \"TBL_NAME\" = 't'")).isGreaterThan(sourceTableId);
+                assertThat(ownLong(connection, "SELECT MAX(\"PART_ID\") FROM \"PARTITIONS\"")).isGreaterThan(sourcePartitionId);
+                // Event ids continue from the source's: every copied id is there, then one after another, no gap, no repeat.
+                long first = ownLong(connection, "SELECT MIN(\"EVENT_ID\") FROM \"NOTIFICATION_LOG\"");
+                long last = ownLong(connection, "SELECT MAX(\"EVENT_ID\") FROM \"NOTIFICATION_LOG\"");
+                long events = ownLong(connection, "SELECT COUNT(DISTINCT \"EVENT_ID\") FROM \"NOTIFICATION_LOG\"");
+                assertThat(first).isEqualTo(source.queryLong("SELECT MIN(EVENT_ID) FROM NOTIFICATION_LOG"));
+                assertThat(last).isGreaterThan(sourceEventId);
+                assertThat(events).isEqualTo(last - first + 1);
+                assertThat(ownLong(connection, "SELECT COUNT(*) FROM \"NOTIFICATION_LOG\"")).isEqualTo(events);
+            }
         }
     }
 
@@ -218,6 +249,15 @@ class CompleteMigrationTest
         assertThat(rest.get("/v1/" + execution, token).body().get("state").asText()).isEqualTo("SUCCEEDED");
         try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
             assertThat(client.api().get_partition_names("sales_1", "orders_1", (short) -1)).hasSize(50 + (int) written.get());
+        }
+    }
+
+    private static long ownLong(Connection connection, String sql)
+            throws Exception
+    {
+        try (PreparedStatement select = connection.prepareStatement(sql); ResultSet rows = select.executeQuery()) {
+            assertThat(rows.next()).as(sql).isTrue();
+            return rows.getLong(1);
         }
     }
 

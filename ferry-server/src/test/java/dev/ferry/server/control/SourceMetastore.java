@@ -123,6 +123,17 @@ public final class SourceMetastore
         }
     }
 
+    /** A single number the query returns on the source (read with SQL). */
+    public long queryLong(String sql)
+            throws SQLException
+    {
+        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement();
+                java.sql.ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+
     /** Whether the metastore database on the source has a Hive database of this name (read with SQL). */
     public boolean hasDatabase(String name)
             throws SQLException
