@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
 
 import dev.ferry.engine.Engine;
@@ -34,6 +35,8 @@ import org.apache.hadoop.hive.metastore.api.SetPartitionsStatsRequest;
 import org.apache.hadoop.hive.metastore.api.StringColumnStatsData;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import static java.util.Objects.requireNonNull;
 
@@ -53,6 +56,11 @@ final class DemoSource
 
     private static final LocalDate FIRST_DAY = LocalDate.of(2024, 1, 1);
 
+    private static final Logger log = LoggerFactory.getLogger(DemoSource.class);
+
+    private final LongAdder createTableNanos = new LongAdder();
+    private final LongAdder addPartitionsNanos = new LongAdder();
+    private final LongAdder statisticsNanos = new LongAdder();
     private final EmbeddedMariaDb mariaDb;
     private final String url;
     private final String password;
@@ -161,14 +169,19 @@ final class DemoSource
         finally {
             threads.shutdownNow();
         }
+        log.info("Source filled in {} ms; time in HMS summed over {} threads: create_table {} ms, add_partitions {} ms, set_aggr_stats_for {} ms",
+                (System.nanoTime() - started) / 1_000_000, options.fillThreads(), createTableNanos.sum() / 1_000_000, addPartitionsNanos.sum() / 1_000_000,
+                statisticsNanos.sum() / 1_000_000);
         return new Filled(made.get(), Duration.ofNanos(System.nanoTime() - started));
     }
 
-    private static void fillTable(ThriftHiveMetastore.Iface hms, String database, String name, int partitions)
+    private void fillTable(ThriftHiveMetastore.Iface hms, String database, String name, int partitions)
             throws Exception
     {
+        long begin = System.nanoTime();
         Table table = HmsObjects.partitionedTable(database, name, List.of("day"));
         hms.create_table(table);
+        createTableNanos.add(System.nanoTime() - begin);
         if (partitions == 0) {
             return;
         }
@@ -182,8 +195,12 @@ final class DemoSource
             list.add(partition);
             statistics.add(statistics(database, name, "day=" + day, p));
         }
+        begin = System.nanoTime();
         hms.add_partitions(list);
+        addPartitionsNanos.add(System.nanoTime() - begin);
+        begin = System.nanoTime();
         hms.set_aggr_stats_for(new SetPartitionsStatsRequest(statistics));
+        statisticsNanos.add(System.nanoTime() - begin);
     }
 
     /** Statistics of the three columns of {@link HmsObjects#partitionedTable}, as ANALYZE TABLE writes them. */
