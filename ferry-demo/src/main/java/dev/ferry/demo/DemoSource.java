@@ -1,5 +1,6 @@
 package dev.ferry.demo;
 
+import java.math.BigInteger;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -10,6 +11,8 @@ import java.time.LocalDate;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -83,8 +86,8 @@ final class DemoSource
     {
         EmbeddedMariaDb mariaDb = EmbeddedMariaDb.builder().withGrantTables().start();
         try {
-            String password = "Hive-" + java.util.UUID.randomUUID();
-            String cdcPassword = "Cdc-" + java.util.UUID.randomUUID();
+            String password = "Hive-" + UUID.randomUUID();
+            String cdcPassword = "Cdc-" + UUID.randomUUID();
             String url = mariaDb.createDatabase(DATABASE);
             try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
                 statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(USER, password));
@@ -161,7 +164,7 @@ final class DemoSource
                 try {
                     future.get();
                 }
-                catch (java.util.concurrent.ExecutionException e) {
+                catch (ExecutionException e) {
                     throw e.getCause() instanceof Exception cause ? cause : e;
                 }
             }
@@ -213,8 +216,8 @@ final class DemoSource
         id.setHighValue(10_000L + p);
         StringColumnStatsData customer = new StringColumnStatsData(64, 17.5, 3, 800 + p % 100);
         DecimalColumnStatsData amount = new DecimalColumnStatsData(12, 5_000);
-        amount.setLowValue(new Decimal((short) 2, ByteBuffer.wrap(java.math.BigInteger.valueOf(100).toByteArray())));
-        amount.setHighValue(new Decimal((short) 2, ByteBuffer.wrap(java.math.BigInteger.valueOf(99_999_900L + p).toByteArray())));
+        amount.setLowValue(new Decimal((short) 2, ByteBuffer.wrap(BigInteger.valueOf(100).toByteArray())));
+        amount.setHighValue(new Decimal((short) 2, ByteBuffer.wrap(BigInteger.valueOf(99_999_900L + p).toByteArray())));
         return new ColumnStatistics(description, List.of(
                 new ColumnStatisticsObj("id", "bigint", ColumnStatisticsData.longStats(id)),
                 new ColumnStatisticsObj("name", "string", ColumnStatisticsData.stringStats(customer)),
