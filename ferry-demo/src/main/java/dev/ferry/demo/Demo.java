@@ -100,7 +100,7 @@ final class Demo
         progress.finish("startMigration: %s RUNNING, Ferry serves from the source".formatted(execution));
 
         HmsWorkload workload = HmsWorkload.start("127.0.0.1", server.thriftPort(), options.clients(), "live");
-        resources.add("the HMS workload", workload::close);
+        resources.addInProcess("the HMS workload", workload::close);
         progress.finish("workload: %d HMS clients calling Ferry on its Thrift port".formatted(options.clients()));
 
         Replicated replicated = awaitStreaming(rest, execution, startedAt);

@@ -69,7 +69,7 @@ public final class DemoCommand
         Thread hook = new Thread(() -> {
             interrupted.set(true);
             err.println(System.lineSeparator() + "ferry demo: interrupted; stopping what it started and removing " + directory);
-            resources.closeAll().ifPresent(problem -> err.println("ferry demo: " + problem));
+            resources.closeOnShutdown().ifPresent(problem -> err.println("ferry demo: " + problem));
             LogManager.shutdown();
         }, "ferry-demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);

@@ -18,33 +18,68 @@ final class Resources
                 throws Exception;
     }
 
-    private record Named(String name, Resource resource) {}
+    private record Named(String name, Resource resource, boolean external) {}
 
     private final Deque<Named> open = new ArrayDeque<>();
     private boolean closed;
 
-    /** Registers a resource; when already closed (the JVM is shutting down) closes it at once and refuses. */
+    /**
+     * Registers a resource outside this JVM (a process, a directory); when already closed (the JVM is shutting
+     * down) closes it at once and refuses.
+     */
     void add(String name, Resource resource)
     {
+        register(new Named(name, resource, true));
+    }
+
+    /**
+     * Registers a resource that lives only in this JVM's daemon threads, such as the client workload: closed when
+     * the demo ends, skipped when the JVM shuts down, where waiting for it would only delay stopping the processes
+     * (its calls may hang on a source whose MariaDB is already being stopped).
+     */
+    void addInProcess(String name, Resource resource)
+    {
+        register(new Named(name, resource, false));
+    }
+
+    private void register(Named named)
+    {
+        String name = named.name();
+        Resource resource = named.resource();
         requireNonNull(name, "name is null");
         requireNonNull(resource, "resource is null");
         synchronized (this) {
             if (!closed) {
-                open.push(new Named(name, resource));
+                open.push(named);
                 return;
             }
         }
-        closeQuietly(new Named(name, resource));
+        closeQuietly(named);
         throw new IllegalStateException("the demo is stopping");
     }
 
     /** Closes everything registered, newest first; returns the first failure, described, if any. */
     synchronized Optional<String> closeAll()
     {
+        return close(false);
+    }
+
+    /** Closes what is outside this JVM, newest first, for a shutdown hook; returns the first failure, if any. */
+    synchronized Optional<String> closeOnShutdown()
+    {
+        return close(true);
+    }
+
+    private Optional<String> close(boolean externalOnly)
+    {
         closed = true;
         Optional<String> first = Optional.empty();
         while (!open.isEmpty()) {
-            Optional<String> failure = closeQuietly(open.pop());
+            Named named = open.pop();
+            if (externalOnly && !named.external()) {
+                continue;
+            }
+            Optional<String> failure = closeQuietly(named);
             if (first.isEmpty()) {
                 first = failure;
             }

@@ -77,13 +77,9 @@ class FerryDemoIT
     {
         Thread watcher = new Thread(() -> {
             while (!Thread.currentThread().isInterrupted()) {
+                demo.handle().descendants().forEach(children::add);
                 try {
-                    demo.jvm().descendants().forEach(children::add);
                     Thread.sleep(200);
-                }
-                catch (IllegalStateException ended) {
-                    // The JVM has exited: nothing more to record.
-                    return;
                 }
                 catch (InterruptedException e) {
                     return;
@@ -100,6 +96,10 @@ class FerryDemoIT
     {
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() ->
                 assertThat(children.stream().filter(ProcessHandle::isAlive).map(ProcessHandle::pid).toList()).as("processes left running").isEmpty());
+        // pg_ctl detaches the PostgreSQL server from the JVM's tree: find it, and anything else, by its files.
+        assertThat(ProcessHandle.allProcesses().filter(process -> process.info().commandLine().orElse("").contains(temporary.toString()))
+                .map(process -> process.pid() + " " + process.info().commandLine().orElse("")).toList())
+                .as("processes running from the demo's temporary directory").isEmpty();
         try (Stream<Path> entries = Files.list(temporary)) {
             List<String> left = entries.map(path -> path.getFileName().toString()).filter(name -> !CACHES.contains(name)).toList();
             assertThat(left).as("files left in java.io.tmpdir").isEmpty();
