@@ -118,6 +118,12 @@ final class FerryProcess
         return process.toHandle();
     }
 
+    /** The launched process: the launcher's shell at first, the Ferry JVM once it has replaced it. */
+    ProcessHandle handle()
+    {
+        return process.toHandle();
+    }
+
     /** Sends SIGKILL to the Ferry JVM, and nothing else, and waits until it is gone. */
     void killJvm(Duration timeout)
             throws InterruptedException

@@ -30,6 +30,12 @@ final class ChildFirstClassLoader
             "org.apache.logging.log4j.",
             "org.apache.logging.slf4j.");
 
+    /**
+     * Inside a shared package but not part of the Thrift API: Hive's {@code DecimalUtils}, which only the
+     * metastore server's jar carries and which HMS uses to store decimal column statistics.
+     */
+    static final List<String> ENGINE_PACKAGES = List.of("org.apache.hadoop.hive.metastore.api.utils.");
+
     static {
         registerAsParallelCapable();
     }
@@ -75,6 +81,11 @@ final class ChildFirstClassLoader
 
     static boolean isShared(String className)
     {
+        for (String prefix : ENGINE_PACKAGES) {
+            if (className.startsWith(prefix)) {
+                return false;
+            }
+        }
         for (String prefix : SHARED_PACKAGES) {
             if (className.startsWith(prefix)) {
                 return true;

@@ -1,6 +1,8 @@
 package dev.ferry.server;
 
 import java.io.PrintStream;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.List;
 
@@ -21,8 +23,11 @@ public final class FerryMain
     static final int EXIT_FAILED = 1;
     static final int EXIT_USAGE = 2;
 
+    private static final String DEMO_COMMAND = "dev.ferry.demo.DemoCommand";
+
     private static final String USAGE = """
             usage: ferry serve [--config FILE]
+                   ferry demo [--databases N] [--tables N] [--partitions N] ...
                    ferry tokens create|list|revoke ...
                    ferry staging print SEGMENT-FILE
                    ferry version
@@ -31,6 +36,10 @@ public final class FerryMain
             serve    run the Hive Metastore service (Thrift, default port 9083) and its HTTP endpoint (default
                      port 8080); without --config every key has its default: an embedded PostgreSQL under ./data
                      is the metastore database. Keys: docs/CONFIGURATION.md.
+            demo     migrate a generated metastore (50 databases, 2,000 tables, 50,000 partitions by default) from
+                     an embedded MariaDB into an in-process Ferry's own PostgreSQL under a live client workload,
+                     show its progress, verify it and print a summary; leaves nothing behind. 'ferry demo --help'
+                     for its options.
             tokens   manage the REST API's bearer tokens of a running Ferry (admin only); 'ferry tokens' for
                      its options. API: docs/API.md.
             staging print
@@ -58,6 +67,7 @@ public final class FerryMain
         }
         return switch (arguments.get(0)) {
             case "serve" -> serve(arguments.subList(1, arguments.size()), out, err);
+            case "demo" -> demo(arguments.subList(1, arguments.size()), out, err);
             case "staging" -> StagingCommand.run(arguments.subList(1, arguments.size()), out, err, USAGE);
             case "tokens" -> TokensCommand.run(arguments.subList(1, arguments.size()), out, err, System.getenv());
             case "version", "--version" -> {
@@ -126,6 +136,34 @@ public final class FerryMain
             Thread.currentThread().interrupt();
         }
         return EXIT_OK;
+    }
+
+    /**
+     * Runs {@code dev.ferry.demo.DemoCommand}, found by name: the demo needs the test kit (embedded MariaDB), which
+     * the server must not depend on, and is only in a distribution built with the ferry-demo module.
+     */
+    private static int demo(List<String> arguments, PrintStream out, PrintStream err)
+    {
+        Method run;
+        try {
+            run = Class.forName(DEMO_COMMAND).getMethod("run", List.class, PrintStream.class, PrintStream.class);
+        }
+        catch (ClassNotFoundException | NoSuchMethodException e) {
+            err.printf("ferry: 'demo' is not in this distribution (no %s on the classpath; build it with the ferry-demo module)%n", DEMO_COMMAND);
+            return EXIT_FAILED;
+        }
+        try {
+            return (Integer) run.invoke(null, arguments, out, err);
+        }
+        catch (IllegalAccessException e) {
+            err.println("ferry: cannot run the demo: " + e.getMessage());
+            return EXIT_FAILED;
+        }
+        catch (InvocationTargetException e) {
+            Throwable cause = e.getCause();
+            err.println("ferry: the demo failed: " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
+            return EXIT_FAILED;
+        }
     }
 
     private static void removeQuietly(Thread hook)

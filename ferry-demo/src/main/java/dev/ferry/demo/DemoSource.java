@@ -1,0 +1,271 @@
+package dev.ferry.demo;
+
+import java.math.BigInteger;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongConsumer;
+
+import dev.ferry.engine.Engine;
+import dev.ferry.engine.EngineHome;
+import dev.ferry.engine.EngineHost;
+import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.hive.metastore.api.ColumnStatistics;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsData;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsDesc;
+import org.apache.hadoop.hive.metastore.api.ColumnStatisticsObj;
+import org.apache.hadoop.hive.metastore.api.Decimal;
+import org.apache.hadoop.hive.metastore.api.DecimalColumnStatsData;
+import org.apache.hadoop.hive.metastore.api.LongColumnStatsData;
+import org.apache.hadoop.hive.metastore.api.Partition;
+import org.apache.hadoop.hive.metastore.api.SetPartitionsStatsRequest;
+import org.apache.hadoop.hive.metastore.api.StringColumnStatsData;
+import org.apache.hadoop.hive.metastore.api.Table;
+import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * The customer's metastore: an embedded MariaDB with the binlog and grant tables on, Hive's schema made by its
+ * schema tool, filled through a real HMS engine, with the metastore's login ({@value #USER}) and a replication
+ * user ({@value #CDC_USER}) as docs/REPLICATION.md asks for.
+ */
+final class DemoSource
+        implements AutoCloseable
+{
+    static final String DATABASE = "hms";
+    static final String USER = "hive";
+    static final String CDC_USER = "ferry_cdc";
+    /** The prefix of the source's Hive databases, so that checks can tell them from the workload's. */
+    static final String DATABASE_PREFIX = "sales_";
+
+    private static final LocalDate FIRST_DAY = LocalDate.of(2024, 1, 1);
+
+    private static final Logger log = LoggerFactory.getLogger(DemoSource.class);
+
+    private final LongAdder createTableNanos = new LongAdder();
+    private final LongAdder addPartitionsNanos = new LongAdder();
+    private final LongAdder statisticsNanos = new LongAdder();
+    private final EmbeddedMariaDb mariaDb;
+    private final String url;
+    private final String password;
+    private final String cdcPassword;
+
+    /** What filling took. */
+    record Filled(long partitions, Duration elapsed) {}
+
+    private DemoSource(EmbeddedMariaDb mariaDb, String url, String password, String cdcPassword)
+    {
+        this.mariaDb = requireNonNull(mariaDb, "mariaDb is null");
+        this.url = requireNonNull(url, "url is null");
+        this.password = requireNonNull(password, "password is null");
+        this.cdcPassword = requireNonNull(cdcPassword, "cdcPassword is null");
+    }
+
+    /** Starts MariaDB, creates the metastore database and its users, and makes Hive's schema in it. */
+    static DemoSource start(EngineHost host, Path warehouse)
+            throws Exception
+    {
+        EmbeddedMariaDb mariaDb = EmbeddedMariaDb.builder().withGrantTables().start();
+        try {
+            String password = "Hive-" + UUID.randomUUID();
+            String cdcPassword = "Cdc-" + UUID.randomUUID();
+            String url = mariaDb.createDatabase(DATABASE);
+            try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+                statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(USER, password));
+                statement.execute("GRANT ALL ON %s.* TO %s@'%%'".formatted(DATABASE, USER));
+                statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(CDC_USER, cdcPassword));
+                statement.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO %s@'%%'".formatted(CDC_USER));
+                statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, CDC_USER));
+            }
+            DemoSource source = new DemoSource(mariaDb, url, password, cdcPassword);
+            host.initializeSchema(source.settings(warehouse));
+            return source;
+        }
+        catch (Exception | Error e) {
+            mariaDb.close();
+            throw e;
+        }
+    }
+
+    static EngineHost engineHost()
+    {
+        String home = System.getProperty("ferry.engine.home");
+        if (home == null || home.isBlank()) {
+            throw new IllegalStateException("no engine home: the launcher sets -Dferry.engine.home; run the demo with bin/ferry demo");
+        }
+        return new EngineHost(EngineHome.of(Path.of(home)));
+    }
+
+    EngineSettings settings(Path warehouse)
+    {
+        return new EngineSettings("customer-hms", url, USER, password, warehouse, EngineSettings.BackgroundTasks.OFF, EngineSettings.NotificationLog.ON, Map.of());
+    }
+
+    /**
+     * Fills the metastore through an HMS engine, as the customer's clients did: databases, then per table its
+     * partitions in one {@code add_partitions} and their column statistics in one {@code set_aggr_stats_for},
+     * tables spread over {@code threads} threads. {@code progress} gets the partitions made so far.
+     */
+    Filled fill(Engine engine, DemoOptions options, LongConsumer progress)
+            throws Exception
+    {
+        long started = System.nanoTime();
+        ThriftHiveMetastore.Iface hms = engine.client();
+        List<Runnable> tables = new ArrayList<>();
+        AtomicLong made = new AtomicLong();
+        int table = 0;
+        for (int d = 0; d < options.databases(); d++) {
+            String database = DATABASE_PREFIX + "%02d".formatted(d);
+            hms.create_database(HmsObjects.database(database));
+            for (int t = 0; t < options.tablesIn(d); t++) {
+                String name = "orders_%03d".formatted(t);
+                int partitions = options.partitionsOf(table++);
+                tables.add(() -> {
+                    try {
+                        fillTable(hms, database, name, partitions);
+                    }
+                    catch (Exception e) {
+                        throw new IllegalStateException("cannot fill %s.%s in the source: %s".formatted(database, name, e.getMessage()), e);
+                    }
+                    progress.accept(made.addAndGet(partitions));
+                });
+            }
+        }
+        ExecutorService threads = Executors.newFixedThreadPool(options.fillThreads(), runnable -> {
+            Thread thread = new Thread(runnable, "demo-fill");
+            thread.setDaemon(true);
+            return thread;
+        });
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (Runnable task : tables) {
+                futures.add(threads.submit(task));
+            }
+            for (Future<?> future : futures) {
+                try {
+                    future.get();
+                }
+                catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception cause ? cause : e;
+                }
+            }
+        }
+        finally {
+            threads.shutdownNow();
+        }
+        log.info("Source filled in {} ms; time in HMS summed over {} threads: create_table {} ms, add_partitions {} ms, set_aggr_stats_for {} ms",
+                (System.nanoTime() - started) / 1_000_000, options.fillThreads(), createTableNanos.sum() / 1_000_000, addPartitionsNanos.sum() / 1_000_000,
+                statisticsNanos.sum() / 1_000_000);
+        return new Filled(made.get(), Duration.ofNanos(System.nanoTime() - started));
+    }
+
+    private void fillTable(ThriftHiveMetastore.Iface hms, String database, String name, int partitions)
+            throws Exception
+    {
+        long begin = System.nanoTime();
+        Table table = HmsObjects.partitionedTable(database, name, List.of("day"));
+        hms.create_table(table);
+        createTableNanos.add(System.nanoTime() - begin);
+        if (partitions == 0) {
+            return;
+        }
+        List<Partition> list = new ArrayList<>(partitions);
+        List<ColumnStatistics> statistics = new ArrayList<>(partitions);
+        for (int p = 0; p < partitions; p++) {
+            String day = FIRST_DAY.plusDays(p).toString();
+            Partition partition = HmsObjects.partition(table, List.of(day));
+            partition.putToParameters("numRows", Long.toString(10_000L + p));
+            partition.putToParameters("rawDataSize", Long.toString(1_000_000L + p * 97L));
+            list.add(partition);
+            statistics.add(statistics(database, name, "day=" + day, p));
+        }
+        begin = System.nanoTime();
+        hms.add_partitions(list);
+        addPartitionsNanos.add(System.nanoTime() - begin);
+        begin = System.nanoTime();
+        hms.set_aggr_stats_for(new SetPartitionsStatsRequest(statistics));
+        statisticsNanos.add(System.nanoTime() - begin);
+    }
+
+    /** Statistics of the three columns of {@link HmsObjects#partitionedTable}, as ANALYZE TABLE writes them. */
+    private static ColumnStatistics statistics(String database, String table, String partitionName, int p)
+    {
+        ColumnStatisticsDesc description = new ColumnStatisticsDesc(false, database, table);
+        description.setPartName(partitionName);
+        LongColumnStatsData id = new LongColumnStatsData(0, 10_000L + p);
+        id.setLowValue(1);
+        id.setHighValue(10_000L + p);
+        StringColumnStatsData customer = new StringColumnStatsData(64, 17.5, 3, 800 + p % 100);
+        DecimalColumnStatsData amount = new DecimalColumnStatsData(12, 5_000);
+        amount.setLowValue(new Decimal((short) 2, ByteBuffer.wrap(BigInteger.valueOf(100).toByteArray())));
+        amount.setHighValue(new Decimal((short) 2, ByteBuffer.wrap(BigInteger.valueOf(99_999_900L + p).toByteArray())));
+        return new ColumnStatistics(description, List.of(
+                new ColumnStatisticsObj("id", "bigint", ColumnStatisticsData.longStats(id)),
+                new ColumnStatisticsObj("name", "string", ColumnStatisticsData.stringStats(customer)),
+                new ColumnStatisticsObj("amount", "decimal(18,2)", ColumnStatisticsData.decimalStats(amount))));
+    }
+
+    int port()
+    {
+        return mariaDb.port();
+    }
+
+    Connection connect()
+            throws SQLException
+    {
+        return mariaDb.connect(DATABASE);
+    }
+
+    /** The startMigration body of the Dataproc Metastore API, pointing at this source, staging under {@code bucket}. */
+    String startMigrationBody(String requestId, Path bucket)
+    {
+        return """
+                {
+                  "requestId": "%s",
+                  "migrationExecution": {
+                    "cloudSqlMigrationConfig": {
+                      "cloudSqlConnectionConfig": {
+                        "instanceConnectionName": "demo/local/hms-mariadb",
+                        "hiveDatabaseName": "%s",
+                        "ipAddress": "127.0.0.1",
+                        "port": %d,
+                        "username": "%s",
+                        "password": "%s"
+                      },
+                      "cdcConfig": {
+                        "username": "%s",
+                        "password": "%s",
+                        "bucket": "file://%s",
+                        "rootPath": "/migration"
+                      }
+                    }
+                  }
+                }
+                """.formatted(requestId, DATABASE, port(), USER, password, CDC_USER, cdcPassword, bucket.toAbsolutePath());
+    }
+
+    @Override
+    public void close()
+    {
+        mariaDb.close();
+    }
+}
