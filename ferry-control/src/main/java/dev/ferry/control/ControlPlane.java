@@ -165,7 +165,8 @@ public final class ControlPlane
     public void attach(Router router)
     {
         this.router = requireNonNull(router, "router is null");
-        for (Operation operation : store.unfinishedOperations()) {
+        List<Operation> unfinished = store.unfinishedOperations();
+        for (Operation operation : unfinished) {
             log.info("Resuming unfinished operation {} ({} of migration execution {})", operation.id(), operation.verb().wireName(), operation.execution());
             switch (operation.verb()) {
                 case START -> worker.submit(() -> runStart(operation.execution(), operation.id()));
@@ -176,14 +177,14 @@ public final class ControlPlane
         }
         ServiceRecord service = store.service();
         store.liveExecution().ifPresent(execution -> {
-            boolean pendingStart = store.unfinishedOperations().stream().anyMatch(operation -> operation.verb() == Verb.START && operation.execution().equals(execution.id()));
+            boolean pendingStart = unfinished.stream().anyMatch(operation -> operation.verb() == Verb.START && operation.execution().equals(execution.id()));
             if (!pendingStart && (execution.state() == ExecutionState.RUNNING || execution.state() == ExecutionState.AWAITING_USER_ACTION)
                     && service.backendExecution().equals(Optional.of(execution.id()))) {
                 worker.submit(() -> resumeReplication(execution.id()));
             }
         });
         for (MigrationExecution execution : store.executions()) {
-            if (execution.state() == ExecutionState.DELETING && store.unfinishedOperations().stream().noneMatch(operation -> operation.execution().equals(execution.id()))) {
+            if (execution.state() == ExecutionState.DELETING && unfinished.stream().noneMatch(operation -> operation.execution().equals(execution.id()))) {
                 worker.submit(() -> finishDelete(execution.id(), null));
             }
         }

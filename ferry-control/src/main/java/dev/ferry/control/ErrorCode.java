@@ -12,7 +12,6 @@ public enum ErrorCode
     NOT_FOUND(5, 404),
     ALREADY_EXISTS(6, 409),
     ABORTED(10, 409),
-    UNIMPLEMENTED(12, 501),
     UNAVAILABLE(14, 503),
     INTERNAL(13, 500);
 

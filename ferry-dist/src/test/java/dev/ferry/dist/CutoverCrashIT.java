@@ -72,16 +72,7 @@ class CutoverCrashIT
         work = Files.createTempDirectory("ferry-cutover-crash-");
         int thriftPort = FreePorts.next();
         int httpPort = FreePorts.next();
-        Path config = work.resolve("ferry.yaml");
-        Files.writeString(config, """
-                data-directory: %s
-                thrift:
-                  host: 127.0.0.1
-                  port: %s
-                http:
-                  host: 127.0.0.1
-                  port: %s
-                """.formatted(work.resolve("data"), thriftPort, httpPort));
+        Path config = FerryProcess.writeConfig(work, thriftPort, httpPort);
         RestClient rest = new RestClient(httpPort);
         String table = "orders_" + step.toLowerCase();
         Set<String> acknowledged = ConcurrentHashMap.newKeySet();

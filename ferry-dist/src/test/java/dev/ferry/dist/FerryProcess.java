@@ -39,6 +39,30 @@ final class FerryProcess
         return launcher;
     }
 
+    /**
+     * Writes {@code {work}/ferry.yaml}: data under {@code {work}/data}, Thrift and HTTP on the loopback interface on
+     * the given ports.
+     */
+    static Path writeConfig(Path work, int thriftPort, int httpPort)
+    {
+        Path file = work.resolve("ferry.yaml");
+        try {
+            Files.writeString(file, """
+                    data-directory: %s
+                    thrift:
+                      host: 127.0.0.1
+                      port: %s
+                    http:
+                      host: 127.0.0.1
+                      port: %s
+                    """.formatted(work.resolve("data"), thriftPort, httpPort));
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return file;
+    }
+
     /** Starts {@code ferry ARGS} with its output in files under the given folder. */
     static FerryProcess start(Path workDirectory, String... arguments)
     {

@@ -163,12 +163,12 @@ public final class RestServer
                 dispatch(call);
             }
             catch (ControlException e) {
-                sendError(call, e.code(), e.getMessage(), e.violations(), Optional.empty());
+                sendError(call, e.code(), e.getMessage(), e.violations());
             }
             catch (RuntimeException e) {
                 String incident = UUID.randomUUID().toString().substring(0, 8);
                 log.error("Request {} {} failed (incident {})", exchange.getRequestMethod(), exchange.getRequestURI().getPath(), incident, e);
-                sendError(call, ErrorCode.INTERNAL, "internal error (incident %s); Ferry's log has the details".formatted(incident), List.of(), Optional.empty());
+                sendError(call, ErrorCode.INTERNAL, "internal error (incident %s); Ferry's log has the details".formatted(incident), List.of());
             }
         }
         catch (IOException e) {
@@ -657,7 +657,7 @@ public final class RestServer
 
     // ---- responses ----
 
-    private void sendError(Call call, ErrorCode code, String message, List<FieldViolation> violations, Optional<String> unused)
+    private void sendError(Call call, ErrorCode code, String message, List<FieldViolation> violations)
             throws IOException
     {
         ObjectNode body = json.createObjectNode();

@@ -344,12 +344,10 @@ public final class ControlStore
         return byId(connection, OPERATION_COLUMNS, id, ControlStore::operation);
     }
 
-    /** The execution that is not yet terminal (at most one exists), if any. */
+    /** The live execution, if any: see {@link #liveExecution(Connection)}. */
     public Optional<MigrationExecution> liveExecution()
     {
-        return executions().stream()
-                .filter(execution -> !execution.state().terminal() && execution.state() != ExecutionState.DELETING)
-                .findFirst();
+        return inTransaction(ControlStore::liveExecution);
     }
 
     public SealedPasswords passwords(String id)
