@@ -76,12 +76,20 @@ class ReplicationCrashTest
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-cp", System.getProperty("java.class.path"), ReplicationProcessMain.class.getName()));
             command.addAll(arguments);
-            process = new ProcessBuilder(command).redirectErrorStream(true).start();
+            process = new ProcessBuilder(command).start();
+            read(process.getInputStream(), true);
+            read(process.getErrorStream(), false);
+        }
+
+        /** Status lines come only from standard output, whole; everything else is kept for failure messages. */
+        private void read(java.io.InputStream stream, boolean statusLines)
+        {
             Thread reader = new Thread(() -> {
-                try (BufferedReader lines = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                try (BufferedReader lines = new BufferedReader(new InputStreamReader(stream, StandardCharsets.UTF_8))) {
                     for (String line = lines.readLine(); line != null; line = lines.readLine()) {
-                        if (line.startsWith("STATUS ")) {
-                            status.set(line.split(" "));
+                        String[] fields = line.split(" ");
+                        if (statusLines && fields.length == 9 && fields[0].equals("STATUS") && fields[8].equals("END")) {
+                            status.set(fields);
                         }
                         else {
                             output.add(line);
@@ -91,7 +99,7 @@ class ReplicationCrashTest
                 catch (java.io.IOException ignored) {
                     // The process was killed.
                 }
-            }, "replication-process-output");
+            }, statusLines ? "replication-process-stdout" : "replication-process-stderr");
             reader.setDaemon(true);
             reader.start();
         }
@@ -135,7 +143,7 @@ class ReplicationCrashTest
                     throw new AssertionError("replication process exited (%s) while waiting for %s: %s".formatted(process.exitValue(), what, tail()));
                 }
                 if (!error().equals("-")) {
-                    throw new AssertionError("replication failed while waiting for %s: %s".formatted(what, error()));
+                    throw new AssertionError("replication failed while waiting for %s: %s%n%s".formatted(what, error().replace('_', ' '), tail()));
                 }
                 if (System.nanoTime() > deadline) {
                     throw new AssertionError("timed out waiting for %s; last status %s; %s".formatted(what, String.join(" ", status.get()), tail()));

@@ -1,5 +1,6 @@
 package dev.ferry.replication.crash;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
@@ -12,7 +13,8 @@ import dev.ferry.replication.backfill.Backfill;
 
 /**
  * Runs one migration's replication in a JVM of its own, so a test can kill it with SIGKILL. Prints a status line
- * every 50 ms: {@code STATUS stage copied total applied-gtid captured-gtid transactions error}. Arguments:
+ * every 50 ms on standard output: {@code STATUS stage copied total applied-gtid captured-gtid transactions error END}
+ * (the error with its white space as underscores). Log output goes to standard error. Arguments:
  * migration, source host, port, database, user, password, own JDBC URL, user, password, upgrade scripts folder,
  * staging folder, chunk rows.
  */
@@ -30,9 +32,12 @@ public final class ReplicationProcessMain
         try (Replication replication = Replication.start(config)) {
             while (true) {
                 Replication.Status status = replication.status();
-                System.out.printf("STATUS %s %s %s %s %s %s %s%n", status.stage(), status.rowsCopied(), status.rowsTotal(),
+                // One write per line: PrintStream.printf writes each piece on its own, so a log record on the same
+                // pipe could land inside a status line.
+                String line = "STATUS %s %s %s %s %s %s %s END%n".formatted(status.stage(), status.rowsCopied(), status.rowsTotal(),
                         token(status.appliedPosition()), token(status.capturedPosition()), status.transactionsApplied(),
-                        status.lastError().map(error -> error.replace(' ', '_')).orElse("-"));
+                        status.lastError().map(error -> error.replaceAll("\\s", "_")).orElse("-"));
+                System.out.write(line.getBytes(StandardCharsets.UTF_8));
                 System.out.flush();
                 TimeUnit.MILLISECONDS.sleep(50);
             }
