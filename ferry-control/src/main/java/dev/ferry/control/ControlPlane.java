@@ -573,6 +573,16 @@ public final class ControlPlane
             StepTimer steps = new StepTimer();
             own = engines.startOwn();
             steps.lap("engine");
+            // What can be done while writes flow is done before they are held: the foreign keys (validated over
+            // every row), a verify of every table, and a second verify of what changed during the first. The verify
+            // at the fence then compares only what changed since the second began.
+            progress(operationId, "restoring foreign keys and verifying ahead of the fence");
+            current.restoreForeignKeys();
+            steps.lap("foreign keys");
+            log.info("Migration execution {}: verify ahead of the fence: {}", id, current.verifyAhead().summary());
+            steps.lap("verify ahead");
+            log.info("Migration execution {}: verify ahead of the fence, what changed: {}", id, current.verifyAhead().summary());
+            steps.lap("verify ahead again");
             Duration bound = router.gate().holdBound();
             progress(operationId, "holding writes");
             router.gate().holdWrites();
