@@ -577,7 +577,7 @@ public final class ControlPlane
             // every row), a verify of every table, and a second verify of what changed during the first. The verify
             // at the fence then compares only what changed since the second began.
             progress(operationId, "restoring foreign keys and verifying ahead of the fence");
-            current.restoreForeignKeys();
+            current.restoreForeignKeysWhileStreaming();
             steps.lap("foreign keys");
             log.info("Migration execution {}: verify ahead of the fence: {}", id, current.verifyAhead().summary());
             steps.lap("verify ahead");

@@ -375,11 +375,24 @@ public final class Replication
     }
 
     /**
-     * Re-creates the foreign keys set aside for the migration, validating every reference. Safe while streaming
+     * Re-creates the foreign keys set aside for the migration while apply runs, validating every reference. Safe
      * once the backfill is done: apply then replays the source's transactions in order, and the source enforces the
      * same keys.
      */
-    public int restoreForeignKeys()
+    public int restoreForeignKeysWhileStreaming()
+    {
+        try (Connection connection = store.connect()) {
+            int foreignKeys = store.restoreForeignKeysWhileApplying(connection, config.migration());
+            log.info("Migration {}: {} foreign keys restored and validated while streaming", config.migration(), foreignKeys);
+            return foreignKeys;
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                    "cannot restore the own database's foreign keys for migration %s: %s".formatted(config.migration(), e.getMessage()), e);
+        }
+    }
+
+    private int restoreForeignKeys()
     {
         try (Connection connection = store.connect()) {
             int foreignKeys = store.restoreForeignKeys(connection, config.migration());
