@@ -35,8 +35,8 @@ public final class CutoverBenchmark
     private static final int CUTOVERS = Integer.getInteger("cutovers", 20);
     private static final int RATE = Integer.getInteger("rate", 2_000);
     private static final int STREAMING_SECONDS = Integer.getInteger("streamingSeconds", 10);
-    private static final int WRITERS = Integer.getInteger("writers", 16);
-    private static final int PARTITIONS_PER_CALL = 5;
+    private static final int WRITERS = Integer.getInteger("writers", 4);
+    private static final int PARTITIONS_PER_CALL = Integer.getInteger("partitionsPerCall", 20);
 
     private CutoverBenchmark() {}
 
