@@ -146,6 +146,11 @@ public final class Verifier
         changed.ranges().stream().filter(difference -> difference.range().columns().isEmpty()).forEach(difference -> wholeTables.add(difference.table()));
         Map<String, String> collations = wholeTables.isEmpty() ? Map.of() : sourceCollations();
         AtomicBoolean failed = new AtomicBoolean();
+        ExecutorService sourceSide = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "ferry-verify-source");
+            thread.setDaemon(true);
+            return thread;
+        });
         try (Connection sourceConnection = JdbcConnections.source(source);
                 Connection ownConnection = JdbcConnections.own(own)) {
             ChunkReader sourceReader = reader(sourceConnection, Side.SOURCE);
@@ -156,7 +161,7 @@ public final class Verifier
             }
             for (Map.Entry<String, SortedSet<Long>> entry : changed.keys().entrySet()) {
                 if (!wholeTables.contains(entry.getKey())) {
-                    merge(results, verifyKeys(mapping.table(entry.getKey()), List.copyOf(entry.getValue()), sourceReader, ownReader));
+                    merge(results, verifyKeys(mapping.table(entry.getKey()), List.copyOf(entry.getValue()), sourceReader, ownReader, sourceSide));
                 }
             }
             for (Difference difference : changed.ranges()) {
@@ -176,6 +181,9 @@ public final class Verifier
         catch (SQLException e) {
             log.warn("Could not close a verify connection: {}", e.getMessage());
         }
+        finally {
+            sourceSide.shutdownNow();
+        }
         VerificationReport report = VerificationReport.of(List.copyOf(results.values()), Duration.ofNanos(System.nanoTime() - started));
         log.info("Verify of what changed ({}) of {} against {}: {}", changed.summary(), source, own, report.summary());
         return report;
@@ -194,7 +202,7 @@ public final class Verifier
         });
     }
 
-    private TableVerification verifyKeys(TableMapping table, List<Long> values, ChunkReader sourceReader, ChunkReader ownReader)
+    private TableVerification verifyKeys(TableMapping table, List<Long> values, ChunkReader sourceReader, ChunkReader ownReader, ExecutorService sourceSide)
     {
         ColumnMapping column = table.column(table.rowKey().get(0));
         List<String> keyNames = List.of(column.name());
@@ -204,8 +212,10 @@ public final class Verifier
         int batches = 0;
         for (int from = 0; from < values.size(); from += KEY_BATCH) {
             List<Long> batch = values.subList(from, Math.min(values.size(), from + KEY_BATCH));
-            Checksum sourceBatch = readKeys(table, column, batch, sourceReader, Side.SOURCE);
+            // Both sides at once: under the write hold, this read is the pause.
+            Future<Checksum> sourceRead = sourceSide.submit(() -> readKeys(table, column, batch, sourceReader, Side.SOURCE));
             Checksum ownBatch = readKeys(table, column, batch, ownReader, Side.OWN);
+            Checksum sourceBatch = result(sourceRead);
             batches++;
             sourceTotal = sourceTotal.plus(sourceBatch);
             ownTotal = ownTotal.plus(ownBatch);
@@ -220,6 +230,20 @@ public final class Verifier
             }
         }
         return new TableVerification(table.name(), keyNames, batches, sourceTotal.rows(), ownTotal.rows(), sourceTotal.hex(), ownTotal.hex(), differences);
+    }
+
+    private static Checksum result(Future<Checksum> read)
+    {
+        try {
+            return read.get();
+        }
+        catch (ExecutionException e) {
+            throw e.getCause() instanceof RuntimeException runtime ? runtime : new ReplicationException(INTERNAL, "verify failed: " + e.getCause(), e.getCause());
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReplicationException(INTERNAL, "verify was interrupted", e);
+        }
     }
 
     private Checksum readKeys(TableMapping table, ColumnMapping column, List<Long> values, ChunkReader reader, Side side)
