@@ -534,6 +534,9 @@ public final class ControlPlane
         return accepted;
     }
 
+    /** A verify ahead of the fence this quick leaves too little changed behind it for another pass to pay. */
+    private static final Duration VERIFY_AHEAD_ENOUGH = Duration.ofMillis(100);
+
     /** Why a cutover went back to REPLICATION: the message for the user, with the code. */
     private static final class CutoverAborted
             extends RuntimeException
@@ -571,24 +574,50 @@ public final class ControlPlane
                 throw new CutoverAborted(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running".formatted(id));
             }
             progress(operationId, "starting and warming an engine on the own database");
+            StepTimer steps = new StepTimer();
             own = engines.startOwn();
+            steps.lap("engine");
+            // What can be done while writes flow is done before they are held: the foreign keys (validated over
+            // every row), a verify of every table, and a second verify of what changed during the first. The verify
+            // at the fence then compares only what changed since the second began.
+            progress(operationId, "restoring foreign keys and verifying ahead of the fence");
+            current.restoreForeignKeysWhileStreaming();
+            steps.lap("foreign keys");
+            log.info("Migration execution {}: verify ahead of the fence: {}", id, current.verifyAhead().summary());
+            steps.lap("verify ahead");
+            // Each pass compares what changed while the previous one ran; the verify at the fence compares what
+            // changed during the last, so passes go on while they shrink, a few at most.
+            for (int pass = 2; pass <= 4; pass++) {
+                VerificationReport ahead = current.verifyAhead();
+                log.info("Migration execution {}: verify ahead of the fence, pass {}, what changed: {}", id, pass, ahead.summary());
+                if (ahead.elapsed().compareTo(VERIFY_AHEAD_ENOUGH) <= 0) {
+                    break;
+                }
+            }
+            steps.lap("verify ahead again");
             Duration bound = router.gate().holdBound();
             progress(operationId, "holding writes");
             router.gate().holdWrites();
             held = true;
             heldAt = System.nanoTime();
+            steps.lap("hold");
             if (!router.gate().awaitWritesDrained(bound.dividedBy(4))) {
                 throw new CutoverAborted(ErrorCode.ABORTED, "writes in flight did not finish within %s ms".formatted(bound.dividedBy(4).toMillis()));
             }
+            steps.lap("in-flight");
             GtidPosition fence = current.sourcePosition();
+            steps.lap("fence");
             log.info("Migration execution {}: writes held, fence {}", id, fence);
             Duration left = bound.minus(Duration.ofNanos(System.nanoTime() - heldAt)).minus(bound.dividedBy(4));
             if (!current.drainTo(fence, left.isNegative() ? Duration.ZERO : left)) {
                 throw new CutoverAborted(ErrorCode.ABORTED, "replication did not apply up to the fence %s within the write hold bound %s ms; lag %s ms"
                         .formatted(fence, bound.toMillis(), current.status().lagMillis().map(String::valueOf).orElse("unknown")));
             }
+            steps.lap("drain");
             abortIfWrittenAfter(current, fence);
+            steps.lap("check");
             VerificationReport report = current.verify();
+            steps.lap("verify");
             verifications.put(id, new Views.Verification(Instant.now(), report));
             if (!report.identical()) {
                 // Another writer is the likelier cause, and the more useful one to name.
@@ -597,11 +626,15 @@ public final class ControlPlane
             }
             // Checked before finalizing, which would otherwise run beside apply applying the other writer's changes.
             abortIfWrittenAfter(current, fence);
+            steps.lap("check");
             current.finalizeOwnDatabase();
+            steps.lap("finalize");
             abortIfWrittenAfter(current, fence);
+            steps.lap("check");
             reached(CutoverStep.BEFORE_SWITCH_RECORD);
             // The switch: from here on only forward.
             long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            steps.lap("record");
             reached(CutoverStep.AFTER_SWITCH_RECORD);
             Engine previous = router.switchTo(own);
             own = null;
@@ -609,6 +642,8 @@ public final class ControlPlane
             router.gate().release();
             held = false;
             long pause = (System.nanoTime() - heldAt) / 1_000_000;
+            steps.lap("switch+release");
+            log.info("Migration execution {}: cutover steps: {}", id, steps);
             log.info("Migration execution {}: the front serves from the own database now (generation {}); writes were held for {} ms", id, generation, pause);
             finishCutover(id, operationId, pause, previous);
         }
@@ -630,6 +665,26 @@ public final class ControlPlane
                 ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error(code, message)), "aborted");
                 return null;
             });
+        }
+    }
+
+    /** Milliseconds per cutover step, for the log line the write-pause benchmark reads. */
+    private static final class StepTimer
+    {
+        private final StringBuilder text = new StringBuilder();
+        private long last = System.nanoTime();
+
+        void lap(String step)
+        {
+            long now = System.nanoTime();
+            text.append(text.isEmpty() ? "" : ", ").append(step).append(' ').append((now - last) / 1_000_000).append(" ms");
+            last = now;
+        }
+
+        @Override
+        public String toString()
+        {
+            return text.toString();
         }
     }
 

@@ -26,6 +26,7 @@ import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.staging.StagingLog;
 import dev.ferry.replication.staging.StagingPosition;
+import dev.ferry.replication.verify.ChangedRows;
 import dev.ferry.replication.verify.VerificationReport;
 import dev.ferry.replication.verify.Verifier;
 import dev.ferry.replication.verify.VerifyOptions;
@@ -107,6 +108,7 @@ public final class Replication
     private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.CONNECTING);
     private final AtomicReference<ReplicationException> error = new AtomicReference<>();
     private final AtomicReference<VerificationReport> lastVerification = new AtomicReference<>();
+    private final AtomicReference<Baseline> baseline = new AtomicReference<>();
     private final Backfill backfill;
     private final Thread runner;
     private StagingLog staging;
@@ -308,14 +310,39 @@ public final class Replication
     }
 
     /**
-     * Compares every table of the source and the own database. Meaningful at a fence: writes are held and the
-     * drain is done, so neither side moves while it reads.
+     * A verify that ran while writes still flowed, and where apply stood when it began: everything that can differ
+     * from it on is in the staging log after {@code from}, or among its differences.
+     */
+    private record Baseline(StagingPosition from, VerificationReport report) {}
+
+    /**
+     * Verifies while writes still flow, so that the verify at the fence ({@link #verify()}) compares only what
+     * changed since: the first call compares every table, each later one what changed since the previous one began
+     * and what differed in it. Its differences are expected (both sides move while it reads); they only widen the
+     * next verify. Only in STREAMING.
+     */
+    public VerificationReport verifyAhead()
+    {
+        Apply current = apply;
+        if (stage.get() != Stage.STREAMING || current == null) {
+            throw new IllegalStateException("cannot verify ahead of the fence for migration %s: replication is %s, not STREAMING".formatted(config.migration(), stage.get()));
+        }
+        StagingPosition from = current.checkpoint().position();
+        VerificationReport report = compare();
+        baseline.set(new Baseline(from, report));
+        return report;
+    }
+
+    /**
+     * Compares the source and the own database: every table, or, after {@link #verifyAhead()}, the rows changed
+     * since it began and the ranges that differed in it. Meaningful at a fence: writes are held and the drain is
+     * done, so neither side moves while it reads.
      */
     public VerificationReport verify()
     {
         Stage previous = stage.getAndSet(Stage.VERIFYING);
         try {
-            VerificationReport report = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults()).verifyAll();
+            VerificationReport report = compare();
             lastVerification.set(report);
             log.info("Verification of migration {}: {}", config.migration(), report.summary());
             return report;
@@ -325,21 +352,69 @@ public final class Replication
         }
     }
 
+    private VerificationReport compare()
+    {
+        Verifier verifier = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults());
+        Baseline last = baseline.get();
+        if (last == null) {
+            return verifier.verifyAll();
+        }
+        ChangedRows.Builder changed = ChangedRows.builder(mapping).addAll(last.report().differences());
+        StagingPosition position = last.from();
+        while (true) {
+            List<StagingLog.Entry> entries = staging.read(position, 1000);
+            if (entries.isEmpty()) {
+                break;
+            }
+            for (StagingLog.Entry entry : entries) {
+                entry.transaction().changes().forEach(changed::add);
+                position = entry.next();
+            }
+        }
+        return verifier.verifyChanged(changed.build());
+    }
+
     /**
-     * Makes the own database ready to be the source of truth: re-creates the foreign keys set aside for the
-     * migration (validating every reference) and raises every id generator to at least the source's.
+     * Re-creates the foreign keys set aside for the migration while apply runs, validating every reference. Safe
+     * once the backfill is done: apply then replays the source's transactions in order, and the source enforces the
+     * same keys.
      */
-    public FinalizeReport finalizeOwnDatabase()
+    public int restoreForeignKeysWhileStreaming()
     {
         try (Connection connection = store.connect()) {
-            int foreignKeys = store.restoreForeignKeys(connection, config.migration());
-            connection.commit();
-            log.info("Migration {}: {} foreign keys restored and validated", config.migration(), foreignKeys);
+            int foreignKeys = store.restoreForeignKeysWhileApplying(connection, config.migration());
+            log.info("Migration {}: {} foreign keys restored and validated while streaming", config.migration(), foreignKeys);
+            return foreignKeys;
         }
         catch (SQLException e) {
             throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
                     "cannot restore the own database's foreign keys for migration %s: %s".formatted(config.migration(), e.getMessage()), e);
         }
+    }
+
+    private int restoreForeignKeys()
+    {
+        try (Connection connection = store.connect()) {
+            int foreignKeys = store.restoreForeignKeys(connection, config.migration());
+            connection.commit();
+            log.info("Migration {}: {} foreign keys restored and validated", config.migration(), foreignKeys);
+            return foreignKeys;
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                    "cannot restore the own database's foreign keys for migration %s: %s".formatted(config.migration(), e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Makes the own database ready to be the source of truth: re-creates the foreign keys still set aside for the
+     * migration (validating every reference) and raises every id generator to at least the source's.
+     */
+    public FinalizeReport finalizeOwnDatabase()
+    {
+        restoreForeignKeys();
+        // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
+        baseline.set(null);
         return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators();
     }
 

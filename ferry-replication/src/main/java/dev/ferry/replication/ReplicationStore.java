@@ -263,20 +263,23 @@ public final class ReplicationStore
         }
     }
 
-    /** Re-creates, validating them, the foreign keys set aside for a migration. */
+    /**
+     * Re-creates, validating them, the foreign keys set aside for a migration. A key that
+     * {@link #restoreForeignKeysWhileApplying} added but had not validated yet is validated.
+     */
     public int restoreForeignKeys(Connection connection, String migration)
             throws SQLException
     {
         int restored = 0;
-        try (PreparedStatement select = connection.prepareStatement(
-                "SELECT table_name, constraint_name, definition FROM ferry_replication.foreign_key WHERE migration = ? ORDER BY 1, 2");
-                Statement statement = connection.createStatement()) {
-            select.setString(1, migration);
-            try (ResultSet rows = select.executeQuery()) {
-                while (rows.next()) {
-                    statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s".formatted(rows.getString(1), rows.getString(2), rows.getString(3)));
-                    restored++;
+        try (Statement statement = connection.createStatement()) {
+            for (String[] key : savedForeignKeys(connection, migration)) {
+                if (constraintExists(connection, key[0], key[1])) {
+                    statement.execute("ALTER TABLE %s VALIDATE CONSTRAINT \"%s\"".formatted(key[0], key[1]));
                 }
+                else {
+                    statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s".formatted(key[0], key[1], key[2]));
+                }
+                restored++;
             }
         }
         try (PreparedStatement delete = connection.prepareStatement("DELETE FROM ferry_replication.foreign_key WHERE migration = ?")) {
@@ -284,6 +287,74 @@ public final class ReplicationStore
             delete.executeUpdate();
         }
         return restored;
+    }
+
+    /**
+     * Re-creates the foreign keys set aside for a migration while apply writes the tables: each is added
+     * {@code NOT VALID} in a short transaction (the only step that blocks writers; it gives up a lock wait after
+     * 200 ms, before PostgreSQL's deadlock check (1 s) could pick apply as the victim, and tries again), then validated, which scans the rows without blocking writes, and only then
+     * forgotten. Each step commits; a crash in between leaves a key that {@link #restoreForeignKeys} validates.
+     */
+    public int restoreForeignKeysWhileApplying(Connection connection, String migration)
+            throws SQLException
+    {
+        int restored = 0;
+        for (String[] key : savedForeignKeys(connection, migration)) {
+            for (int attempt = 1; !constraintExists(connection, key[0], key[1]); attempt++) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute("SET LOCAL lock_timeout = '200ms'");
+                    statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s NOT VALID".formatted(key[0], key[1], key[2]));
+                    connection.commit();
+                }
+                catch (SQLException e) {
+                    connection.rollback();
+                    // 40P01 deadlock_detected, 55P03 lock_not_available: apply held a lock the ALTER needed.
+                    if (attempt >= 50 || !("40P01".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) {
+                        throw e;
+                    }
+                }
+            }
+            try (Statement statement = connection.createStatement();
+                    PreparedStatement forget = connection.prepareStatement(
+                            "DELETE FROM ferry_replication.foreign_key WHERE migration = ? AND table_name = ? AND constraint_name = ?")) {
+                statement.execute("ALTER TABLE %s VALIDATE CONSTRAINT \"%s\"".formatted(key[0], key[1]));
+                forget.setString(1, migration);
+                forget.setString(2, key[0]);
+                forget.setString(3, key[1]);
+                forget.executeUpdate();
+                connection.commit();
+            }
+            restored++;
+        }
+        return restored;
+    }
+
+    private static List<String[]> savedForeignKeys(Connection connection, String migration)
+            throws SQLException
+    {
+        List<String[]> keys = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT table_name, constraint_name, definition FROM ferry_replication.foreign_key WHERE migration = ? ORDER BY 1, 2")) {
+            select.setString(1, migration);
+            try (ResultSet rows = select.executeQuery()) {
+                while (rows.next()) {
+                    keys.add(new String[] {rows.getString(1), rows.getString(2), rows.getString(3)});
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static boolean constraintExists(Connection connection, String table, String name)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT 1 FROM pg_constraint WHERE conrelid = ?::regclass AND conname = ?")) {
+            select.setString(1, table);
+            select.setString(2, name);
+            try (ResultSet rows = select.executeQuery()) {
+                return rows.next();
+            }
+        }
     }
 
     /** Removes every record of a migration from the bookkeeping (after cancel, once its data is deleted). */

@@ -88,6 +88,31 @@ final class ChunkReader
         return hasher.checksum();
     }
 
+    /** The rows whose {@code column}, an integer, has one of {@code values}. */
+    Checksum readKeys(TableMapping table, ColumnMapping column, List<Long> values)
+            throws SQLException
+    {
+        List<ColumnMapping> columns = table.columns();
+        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table)
+                + " WHERE " + side.column(column) + " IN (" + values.stream().map(value -> "?").collect(Collectors.joining(", ")) + ")";
+        RowHasher hasher = new RowHasher();
+        try (PreparedStatement statement = prepare(sql, List.copyOf(values));
+                ResultSet result = statement.executeQuery()) {
+            while (result.next()) {
+                for (int i = 0; i < columns.size(); i++) {
+                    Conversion conversion = columns.get(i).conversion();
+                    Object canonical = conversion.canonical(value(result, i + 1, conversion));
+                    hasher.value(canonical == null ? null : conversion.normalText(canonical));
+                }
+                hasher.endRow();
+            }
+        }
+        finally {
+            endTransaction();
+        }
+        return hasher.checksum();
+    }
+
     private PreparedStatement prepare(String sql, List<Object> parameters)
             throws SQLException
     {

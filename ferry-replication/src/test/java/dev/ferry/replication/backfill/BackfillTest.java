@@ -23,6 +23,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 class BackfillTest
@@ -111,6 +112,48 @@ class BackfillTest
             connection.commit();
         }
         System.out.printf("Resumed backfill: %s rows before the stop, %s tables unfinished%n", copiedBefore, unfinished.size());
+    }
+
+    /**
+     * Restoring the foreign keys while apply writes adds each NOT VALID, then validates it: a dangling reference is
+     * found, the key stays saved, and the plain restore at finalize validates the key already added once the
+     * reference is whole again.
+     */
+    @Test
+    void foreignKeysRestoredWhileApplyingAreValidatedAndADanglingReferenceIsFound()
+            throws Exception
+    {
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_online_keys");
+        ReplicationStore store = new ReplicationStore(own);
+        store.ensureSchema();
+        new Backfill("m-online", source, own, mapping, store, new Backfill.Options(2, 500)).run();
+        long partition;
+        try (Connection connection = store.connect(); java.sql.Statement statement = connection.createStatement()) {
+            try (java.sql.ResultSet rows = statement.executeQuery("SELECT min(\"PART_ID\") FROM \"PARTITION_PARAMS\"")) {
+                rows.next();
+                partition = rows.getLong(1);
+            }
+            statement.execute("UPDATE \"PARTITION_PARAMS\" SET \"PART_ID\" = -1 WHERE \"PART_ID\" = " + partition);
+            connection.commit();
+
+            assertThatThrownBy(() -> store.restoreForeignKeysWhileApplying(connection, "m-online"))
+                    .isInstanceOf(java.sql.SQLException.class)
+                    .hasMessageContaining("PARTITION_PARAMS").hasMessageContaining("violates foreign key constraint");
+            connection.rollback();
+
+            statement.execute("UPDATE \"PARTITION_PARAMS\" SET \"PART_ID\" = %s WHERE \"PART_ID\" = -1".formatted(partition));
+            connection.commit();
+            assertThat(store.restoreForeignKeys(connection, "m-online")).isGreaterThan(0);
+            connection.commit();
+            try (java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM pg_constraint WHERE contype = 'f' AND NOT convalidated")) {
+                rows.next();
+                assertThat(rows.getLong(1)).as("foreign keys not validated").isZero();
+            }
+            try (java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM ferry_replication.foreign_key WHERE migration = 'm-online'")) {
+                rows.next();
+                assertThat(rows.getLong(1)).as("foreign keys still saved").isZero();
+            }
+        }
     }
 
     /**

@@ -15,6 +15,7 @@ import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.fixtures.TestMetastores;
 import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.staging.RowChange;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.TempDirectories;
@@ -315,5 +316,66 @@ class VerifierTest
                 .hasMessageStartingWith("cannot read the keys of table DBS in the source database 127.0.0.1:%s/not_a_metastore: ".formatted(mariaDb.port()))
                 .hasMessageContaining("Table 'not_a_metastore.DBS' doesn't exist")
                 .extracting(e -> ((ReplicationException) e).reason()).isEqualTo(SOURCE_SCHEMA_INCOMPLETE);
+    }
+
+    @Test
+    void verifyOfWhatChangedFindsADifferenceInATouchedRowAndLeavesUntouchedRowsToTheFullVerify()
+            throws Exception
+    {
+        OwnDatabaseTarget own = copy();
+        long touched = sourceLong("SELECT min(PART_ID) FROM PARTITIONS");
+        long untouched = sourceLong("SELECT max(PART_ID) FROM PARTITIONS");
+        own(own, "UPDATE \"PARTITIONS\" SET \"LAST_ACCESS_TIME\" = 12345 WHERE \"PART_ID\" = " + touched);
+        own(own, "UPDATE \"PARTITIONS\" SET \"LAST_ACCESS_TIME\" = 12345 WHERE \"PART_ID\" = " + untouched);
+        List<Object> row = new ArrayList<>();
+        mapping.table("PARTITIONS").columns().forEach(column -> row.add(column.name().equals("PART_ID") ? (Object) touched : null));
+        long other = touched + 1;
+        List<Object> otherRow = new ArrayList<>(row);
+        otherRow.set(mapping.table("PARTITIONS").columnIndex("PART_ID"), other);
+
+        ChangedRows changed = ChangedRows.builder(mapping)
+                .add(new RowChange("PARTITIONS", RowChange.Operation.UPDATE, row, row))
+                .add(new RowChange("PARTITIONS", RowChange.Operation.DELETE, otherRow, List.of()))
+                .build();
+        assertThat(changed.keys()).containsEntry("PARTITIONS", new java.util.TreeSet<>(List.of(touched, other)));
+        VerificationReport narrow = verifier(own, CHUNK).verifyChanged(changed);
+
+        assertThat(narrow.differences()).containsExactly(new Difference("PARTITIONS", new KeyRange(List.of("PART_ID"), List.of(touched - 1), List.of(touched)), 1, 1));
+        assertThat(narrow.table("PARTITIONS").sourceRows()).isEqualTo(2);
+        // The untouched row is the full verify's to find, which must have run before the changes were collected.
+        assertThat(verifier(own, CHUNK).verifyAll().differences()).extracting(Difference::table).containsExactly("PARTITIONS", "PARTITIONS");
+    }
+
+    @Test
+    void verifyOfWhatChangedComparesTheRangesAnEarlierVerifyFoundDifferentAgain()
+            throws Exception
+    {
+        OwnDatabaseTarget own = copy();
+        long partition = sourceLong("SELECT max(PART_ID) FROM PARTITIONS");
+        long accessTime = sourceLong("SELECT LAST_ACCESS_TIME FROM PARTITIONS WHERE PART_ID = " + partition);
+        own(own, "UPDATE \"PARTITIONS\" SET \"LAST_ACCESS_TIME\" = 12345 WHERE \"PART_ID\" = " + partition);
+        VerificationReport full = verifier(own, CHUNK).verifyAll();
+        assertThat(full.differences()).hasSize(1);
+        ChangedRows changed = ChangedRows.builder(mapping).addAll(full.differences()).build();
+
+        VerificationReport stillDifferent = verifier(own, CHUNK).verifyChanged(changed);
+        assertThat(stillDifferent.differences()).isEqualTo(full.differences());
+        assertThat(stillDifferent.summary()).startsWith("source and own database differ in 1 key ranges of PARTITIONS: ");
+
+        own(own, "UPDATE \"PARTITIONS\" SET \"LAST_ACCESS_TIME\" = %s WHERE \"PART_ID\" = %s".formatted(accessTime, partition));
+        VerificationReport same = verifier(own, CHUNK).verifyChanged(changed);
+        assertThat(same.identical()).as(same.summary()).isTrue();
+        assertThat(same.tables()).extracting(TableVerification::table).containsExactly("PARTITIONS");
+    }
+
+    @Test
+    void changedRowsOfATableWithoutAnIntegerKeyMakeItCompareWhole()
+    {
+        List<Object> row = new ArrayList<>();
+        mapping.table("SEQUENCE_TABLE").columns().forEach(column -> row.add(column.name().equals("SEQUENCE_NAME") ? (Object) "org.example.MThing" : (Object) 7L));
+        ChangedRows changed = ChangedRows.builder(mapping).add(new RowChange("SEQUENCE_TABLE", RowChange.Operation.INSERT, List.of(), row)).build();
+
+        assertThat(changed.wholeTables()).containsExactly("SEQUENCE_TABLE");
+        assertThat(changed.keys()).isEmpty();
     }
 }

@@ -134,6 +134,17 @@ public final class SourceMetastore
         }
     }
 
+    /** Runs SQL statements on the source as root, in one session. */
+    public void execute(List<String> statements)
+            throws SQLException
+    {
+        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
+        }
+    }
+
     /** Whether the metastore database on the source has a Hive database of this name (read with SQL). */
     public boolean hasDatabase(String name)
             throws SQLException
