@@ -37,6 +37,7 @@ import dev.ferry.control.store.ControlStoreException;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
+import dev.ferry.front.WriteGate;
 import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
@@ -639,12 +640,15 @@ public final class ControlPlane
             Engine previous = router.switchTo(own);
             own = null;
             reached(CutoverStep.DURING_RELEASE);
-            router.gate().release();
+            WriteGate.Hold hold = router.gate().release();
             held = false;
-            long pause = (System.nanoTime() - heldAt) / 1_000_000;
+            // The write pause (the and API.md's measure): from the first write held to the release; the gate was
+            // closed longer when it waited for writes in flight before any write arrived.
+            long pause = hold.writePause().toMillis();
             steps.lap("switch+release");
             log.info("Migration execution {}: cutover steps: {}", id, steps);
-            log.info("Migration execution {}: the front serves from the own database now (generation {}); writes were held for {} ms", id, generation, pause);
+            log.info("Migration execution {}: the front serves from the own database now (generation {}); write pause {} ms ({} writes held; gate closed {} ms)",
+                    id, generation, pause, hold.writesHeld(), hold.closed().toMillis());
             finishCutover(id, operationId, pause, previous);
         }
         catch (InterruptedException e) {

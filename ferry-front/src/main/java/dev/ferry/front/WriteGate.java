@@ -32,6 +32,15 @@ public final class WriteGate
     private State state = State.OPEN;
     private int writesInFlight;
     private int writesWaiting;
+    private long closedAt;
+    private long firstHeldAt;
+    private int writesHeld;
+
+    /**
+     * What one hold did to writes: how long the gate was closed, how many writes it held, and the write pause
+     * (from the moment the first of them was held to the release; zero when it held none).
+     */
+    public record Hold(Duration closed, int writesHeld, Duration writePause) {}
 
     public WriteGate(Duration holdBound)
     {
@@ -87,6 +96,9 @@ public final class WriteGate
     {
         long remaining = holdBound.toNanos();
         writesWaiting++;
+        if (writesHeld++ == 0) {
+            firstHeldAt = System.nanoTime();
+        }
         try {
             while (state == State.HOLD_WRITES) {
                 if (remaining <= 0) {
@@ -127,13 +139,29 @@ public final class WriteGate
     /** OPEN → HOLD_WRITES: writes that arrive from now on wait. Writes already in flight go on. */
     public void holdWrites()
     {
-        transition(State.OPEN, State.HOLD_WRITES);
+        lock.lock();
+        try {
+            transition(State.OPEN, State.HOLD_WRITES);
+            closedAt = System.nanoTime();
+            writesHeld = 0;
+        }
+        finally {
+            lock.unlock();
+        }
     }
 
-    /** HOLD_WRITES → OPEN: held writes go on. */
-    public void release()
+    /** HOLD_WRITES → OPEN: held writes go on. Returns what the hold did. */
+    public Hold release()
     {
-        transition(State.HOLD_WRITES, State.OPEN);
+        lock.lock();
+        try {
+            transition(State.HOLD_WRITES, State.OPEN);
+            long now = System.nanoTime();
+            return new Hold(Duration.ofNanos(now - closedAt), writesHeld, writesHeld == 0 ? Duration.ZERO : Duration.ofNanos(now - firstHeldAt));
+        }
+        finally {
+            lock.unlock();
+        }
     }
 
     private void transition(State expected, State next)

@@ -75,10 +75,34 @@ class WriteGateTest
                 }
             });
             await().atMost(Duration.ofSeconds(5)).until(() -> gate.writesWaiting() == 1);
+            long heldBy = System.nanoTime();
             assertThat(write).isNotDone();
-            gate.release();
+            Thread.sleep(100);
+            long releasing = System.nanoTime();
+            WriteGate.Hold hold = gate.release();
             write.get(10, TimeUnit.SECONDS);
             assertThat(writer.api().get_all_databases()).contains("held_then_released");
+            // The write pause runs from the moment the write was held, which the gate saw before the await did.
+            assertThat(hold.writesHeld()).isEqualTo(1);
+            assertThat(hold.writePause()).isGreaterThanOrEqualTo(Duration.ofNanos(releasing - heldBy)).isLessThanOrEqualTo(hold.closed());
+        }
+    }
+
+    @Test
+    void holdWithoutWritesHeldIsNoWritePause()
+            throws Exception
+    {
+        gate.holdWrites();
+        Thread.sleep(50);
+        WriteGate.Hold hold = gate.release();
+        assertThat(hold.writesHeld()).isZero();
+        assertThat(hold.writePause()).isZero();
+        assertThat(hold.closed()).isGreaterThanOrEqualTo(Duration.ofMillis(50));
+        // Reads pass a closed gate and are never counted as held.
+        try (HmsClient reader = client()) {
+            gate.holdWrites();
+            reader.api().get_all_databases();
+            assertThat(gate.release().writesHeld()).isZero();
         }
     }
 

@@ -79,13 +79,16 @@ public final class CutoverBenchmark
                     int logged = logs.lines().size();
                     try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i)) {
                         Thread.sleep(2_000);
+                        writers.latencies(true);
                         long events = eventsApplied(rest, token, execution);
                         long measured = System.nanoTime();
                         Thread.sleep(STREAMING_SECONDS * 1_000L);
                         double rate = (eventsApplied(rest, token, execution) - events) / ((System.nanoTime() - measured) / 1e9);
+                        List<Long> before = writers.latencies(true);
                         JsonNode done = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}").body().get("name").asText());
                         Thread.sleep(1_000);
                         long failures = writers.stop();
+                        List<Long> during = writers.latencies(false);
                         failedCalls += failures;
                         if (done.has("error")) {
                             failedCutovers++;
@@ -96,9 +99,14 @@ public final class CutoverBenchmark
                         pauses.add(pause);
                         String step = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("cutover steps")).findFirst()
                                 .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
+                        String closed = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("gate closed")).findFirst()
+                                .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
+                        step = closed + "; " + step;
                         steps.add(step);
-                        System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, write pause %d ms, failed calls %d; %s%n",
-                                i + 1, backfillSeconds, rate, pause, failures, step);
+                        System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms (%d calls),"
+                                        + " calls from completeMigration on max %d ms, write pause %d ms, failed calls %d; %s%n",
+                                i + 1, backfillSeconds, rate, before.isEmpty() ? -1 : percentile(before, 50), before.isEmpty() ? -1 : percentile(before, 99), before.size(),
+                                during.isEmpty() ? -1 : during.get(during.size() - 1), pause, failures, step);
                     }
                 }
             }
@@ -165,6 +173,7 @@ public final class CutoverBenchmark
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong failures = new AtomicLong();
         private final List<Thread> threads = new ArrayList<>();
+        private final List<Long> latencies = new ArrayList<>();
 
         static Writers start(int port, double callsPerSecond, String prefix)
                 throws Exception
@@ -194,7 +203,11 @@ public final class CutoverBenchmark
                     }
                     next += intervalNanos;
                     try {
+                        long begin = System.nanoTime();
                         client.api().add_partitions(partitions(table, name + "-" + n));
+                        synchronized (latencies) {
+                            latencies.add((System.nanoTime() - begin) / 1_000_000);
+                        }
                     }
                     catch (Exception e) {
                         failures.incrementAndGet();
@@ -204,6 +217,18 @@ public final class CutoverBenchmark
             }
             catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Call latencies so far, in ms, sorted; with {@code reset}, starts a new sample. */
+        List<Long> latencies(boolean reset)
+        {
+            synchronized (latencies) {
+                List<Long> sorted = latencies.stream().sorted().toList();
+                if (reset) {
+                    latencies.clear();
+                }
+                return sorted;
             }
         }
 
