@@ -330,11 +330,31 @@ public final class ControlPlane
             ServiceRecord service = store.service();
             if (!service.backendExecution().equals(Optional.of(id))) {
                 progress(operationId, "checking the source's preconditions");
-                Preconditions.forSchema(settings.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(settings.schemaVersion())), settings.schemaVersion())
-                        .check(source, engines.ownDatabase());
+                Preconditions preconditions = Preconditions.forSchema(
+                        settings.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(settings.schemaVersion())), settings.schemaVersion());
+                preconditions.check(source, engines.ownDatabase());
                 progress(operationId, "starting an engine on the source database");
                 Engine engine = engines.startSource(source);
-                switchFront(ServiceRecord.Backend.SOURCE, Optional.of(id), engine);
+                // Until the front serves from the source, a write to the own database would be lost under the
+                // backfill: writes are held (they then go to the source), and the own database is checked again.
+                router.gate().holdWrites();
+                try {
+                    try {
+                        if (!router.gate().awaitWritesDrained(router.gate().holdBound().dividedBy(4))) {
+                            throw new ControlException(ErrorCode.ABORTED, "writes to the own database in flight did not finish within %s ms; nothing was started"
+                                    .formatted(router.gate().holdBound().dividedBy(4).toMillis()));
+                        }
+                        preconditions.check(source, engines.ownDatabase());
+                    }
+                    catch (InterruptedException | RuntimeException e) {
+                        engine.close();
+                        throw e;
+                    }
+                    switchFront(ServiceRecord.Backend.SOURCE, Optional.of(id), engine);
+                }
+                finally {
+                    router.gate().release();
+                }
             }
             progress(operationId, "replication connecting");
             Replication started = startReplication(execution);
@@ -628,13 +648,18 @@ public final class ControlPlane
             // Checked before finalizing, which would otherwise run beside apply applying the other writer's changes.
             abortIfWrittenAfter(current, fence);
             steps.lap("check");
-            current.finalizeOwnDatabase();
-            steps.lap("finalize");
-            abortIfWrittenAfter(current, fence);
-            steps.lap("check");
-            reached(CutoverStep.BEFORE_SWITCH_RECORD);
-            // The switch: from here on only forward.
-            long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            // The switch is recorded in finalize's transaction: the raised id generators and the record commit
+            // together, or neither does (an abort here leaves the own database as apply made it, so the next
+            // completeMigration verifies equal). From the commit on only forward.
+            long[] generation = new long[1];
+            current.finalizeOwnDatabase(connection -> {
+                steps.lap("finalize");
+                uninterrupted(() -> abortIfWrittenAfter(current, fence));
+                steps.lap("check");
+                uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
+                connection.setSchema(ControlStore.SCHEMA);
+                generation[0] = ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty());
+            });
             steps.lap("record");
             reached(CutoverStep.AFTER_SWITCH_RECORD);
             Engine previous = router.switchTo(own);
@@ -648,10 +673,10 @@ public final class ControlPlane
             steps.lap("switch+release");
             log.info("Migration execution {}: cutover steps: {}", id, steps);
             log.info("Migration execution {}: the front serves from the own database now (generation {}); write pause {} ms ({} writes held; gate closed {} ms)",
-                    id, generation, pause, hold.writesHeld(), hold.closed().toMillis());
+                    id, generation[0], pause, hold.writesHeld(), hold.closed().toMillis());
             finishCutover(id, operationId, pause, previous);
         }
-        catch (InterruptedException e) {
+        catch (InterruptedException | Interrupted e) {
             Thread.currentThread().interrupt();
         }
         catch (RuntimeException e) {
@@ -698,6 +723,32 @@ public final class ControlPlane
         if (settings.pauseAt().equals(Optional.of(step))) {
             log.warn("Cutover paused at {} (crash-test setting); it waits here until the process is killed", step);
             Thread.sleep(Long.MAX_VALUE);
+        }
+    }
+
+    /** An interrupt inside work that may not throw InterruptedException; runComplete treats it as one. */
+    private static final class Interrupted
+            extends RuntimeException
+    {
+        Interrupted(InterruptedException cause)
+        {
+            super(cause);
+        }
+    }
+
+    private interface InterruptibleStep
+    {
+        void run()
+                throws InterruptedException;
+    }
+
+    private static void uninterrupted(InterruptibleStep step)
+    {
+        try {
+            step.run();
+        }
+        catch (InterruptedException e) {
+            throw new Interrupted(e);
         }
     }
 

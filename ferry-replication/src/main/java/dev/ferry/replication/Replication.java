@@ -412,10 +412,19 @@ public final class Replication
      */
     public FinalizeReport finalizeOwnDatabase()
     {
+        return finalizeOwnDatabase(IdGeneratorFinalizer.BeforeCommit.NOTHING);
+    }
+
+    /**
+     * Like {@link #finalizeOwnDatabase()}, with {@code beforeCommit} run in the transaction that raises the id
+     * generators: if it throws, the generators stay as they were (see {@link IdGeneratorFinalizer#finalizeGenerators(IdGeneratorFinalizer.BeforeCommit)}).
+     */
+    public FinalizeReport finalizeOwnDatabase(IdGeneratorFinalizer.BeforeCommit beforeCommit)
+    {
         restoreForeignKeys();
         // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
         baseline.set(null);
-        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators();
+        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(beforeCommit);
     }
 
     /**

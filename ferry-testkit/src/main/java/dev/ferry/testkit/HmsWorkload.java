@@ -16,6 +16,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BooleanSupplier;
 import java.util.function.IntFunction;
 
 import org.apache.hadoop.hive.metastore.api.AbortTxnRequest;
@@ -29,6 +30,7 @@ import org.apache.hadoop.hive.metastore.api.LockState;
 import org.apache.hadoop.hive.metastore.api.LockType;
 import org.apache.hadoop.hive.metastore.api.OpenTxnRequest;
 import org.apache.hadoop.hive.metastore.api.Partition;
+import org.apache.hadoop.hive.metastore.api.ShowLocksRequest;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.apache.hadoop.hive.metastore.api.UnlockRequest;
@@ -104,6 +106,18 @@ public final class HmsWorkload
     public static HmsWorkload start(IntFunction<HmsConnection> connections, int clients, String prefix)
             throws InterruptedException
     {
+        return start(connections, clients, prefix, () -> true);
+    }
+
+    /**
+     * Like {@link #start(IntFunction, int, String)}, but each client only reads (databases, open transactions,
+     * locks) until {@code writesAllowed} says yes, then sets up its database and table and runs the mixed workload:
+     * for a metastore that must stay empty for a while (Ferry's own database before startMigration). Returns once
+     * every client is connected.
+     */
+    public static HmsWorkload start(IntFunction<HmsConnection> connections, int clients, String prefix, BooleanSupplier writesAllowed)
+            throws InterruptedException
+    {
         HmsWorkload workload = new HmsWorkload();
         for (Operation operation : Operation.values()) {
             workload.calls.put(operation, new LongAdder());
@@ -111,7 +125,7 @@ public final class HmsWorkload
         CountDownLatch ready = new CountDownLatch(clients);
         for (int client = 0; client < clients; client++) {
             int number = client;
-            Thread thread = new Thread(() -> workload.run(connections, number, prefix + "_" + number, ready), "hms-workload-" + client);
+            Thread thread = new Thread(() -> workload.run(connections, number, prefix + "_" + number, ready, writesAllowed), "hms-workload-" + client);
             thread.setDaemon(true);
             workload.threads.add(thread);
             thread.start();
@@ -123,13 +137,31 @@ public final class HmsWorkload
         return workload;
     }
 
-    private void run(IntFunction<HmsConnection> connections, int client, String database, CountDownLatch ready)
+    private void run(IntFunction<HmsConnection> connections, int client, String database, CountDownLatch ready, BooleanSupplier writesAllowed)
     {
         Set<String> live = Collections.newSetFromMap(new ConcurrentHashMap<>());
         String table = "events";
         partitions.put(database + "." + table, live);
         try (HmsConnection connection = connections.apply(client)) {
             ThriftHiveMetastore.Iface api = connection.api();
+            if (!writesAllowed.getAsBoolean()) {
+                ready.countDown();
+                while (running.get() && !writesAllowed.getAsBoolean()) {
+                    call(client, Operation.READ, api::get_all_databases);
+                    call(client, Operation.READ, api::get_open_txns);
+                    call(client, Operation.READ, () -> api.show_locks(new ShowLocksRequest()));
+                    try {
+                        Thread.sleep(10);
+                    }
+                    catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+                if (!running.get()) {
+                    return;
+                }
+            }
             Table created;
             try {
                 api.create_database(HmsObjects.database(database));
@@ -141,6 +173,7 @@ public final class HmsWorkload
                 return;
             }
             finally {
+                // Counted down already when the client waited for writes; an extra count down is harmless.
                 ready.countDown();
             }
             String hostName = hostName();

@@ -73,8 +73,30 @@ public final class IdGeneratorFinalizer
         this.own = requireNonNull(own, "own is null");
     }
 
+    /** Work done in finalize's transaction on the own database after the generators are raised, before it commits. */
+    @FunctionalInterface
+    public interface BeforeCommit
+    {
+        BeforeCommit NOTHING = connection -> {};
+
+        /** Runs in the transaction; a throw rolls back the generators too. */
+        void run(Connection connection)
+                throws SQLException;
+    }
+
     /** Raises the own database's id generators; returns what it changed. */
     public FinalizeReport finalizeGenerators()
+    {
+        return finalizeGenerators(BeforeCommit.NOTHING);
+    }
+
+    /**
+     * Raises the own database's id generators and runs {@code beforeCommit} in the same transaction: both commit, or
+     * neither (a cutover records its switch there, so raised generators never outlive an aborted cutover and make
+     * the next verify find the own database different). The identity sequences of TXNS and MASTER_KEYS are the
+     * exception: PostgreSQL's setval is not rolled back, and they are not rows a verify compares.
+     */
+    public FinalizeReport finalizeGenerators(BeforeCommit beforeCommit)
     {
         SourceGenerators sourceGenerators = readSource();
         try (Connection connection = JdbcConnections.own(own)) {
@@ -94,6 +116,7 @@ public final class IdGeneratorFinalizer
                 database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
                 database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(List.of(new IdColumn("MASTER_KEYS", "KEY_ID"))))
                         .ifPresent(changes::add);
+                beforeCommit.run(connection);
                 connection.commit();
                 FinalizeReport report = new FinalizeReport(changes);
                 log.info("Finalize of {} from {}: {}", own, source, report.summary());

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.Engine;
 import dev.ferry.replication.OwnDatabaseTarget;
@@ -119,6 +120,16 @@ class IdGeneratorFinalizerTest
         }
     }
 
+    private static String ownString(String own, String query)
+            throws SQLException
+    {
+        try (Connection connection = postgres.connect(own); Statement statement = connection.createStatement();
+                ResultSet result = statement.executeQuery(query)) {
+            assertThat(result.next()).as(query).isTrue();
+            return result.getString(1);
+        }
+    }
+
     private static Map<String, Long> sequenceTable(Connection connection, String query)
             throws SQLException
     {
@@ -196,6 +207,36 @@ class IdGeneratorFinalizerTest
         assertThat(report.changes()).hasSize((int) raisedSequences + 6);
 
         assertThat(finalizer(own).finalizeGenerators().changes()).as("a second finalize").isEmpty();
+    }
+
+    @Test
+    void whatRunsBeforeCommitFailingLeavesTheGeneratorRowsAsTheyWere()
+            throws Exception
+    {
+        String own = copy();
+        execute(own,
+                "UPDATE \"SEQUENCE_TABLE\" SET \"NEXT_VAL\" = 1",
+                "DELETE FROM \"SEQUENCE_TABLE\" WHERE \"SEQUENCE_NAME\" = 'org.apache.hadoop.hive.metastore.model.MPartition'",
+                "UPDATE \"NOTIFICATION_SEQUENCE\" SET \"NEXT_EVENT_ID\" = 1",
+                "DELETE FROM \"NEXT_WRITE_ID\"");
+        String rows = "SELECT string_agg(\"SEQUENCE_NAME\" || '=' || \"NEXT_VAL\", ',' ORDER BY \"SEQUENCE_NAME\") FROM \"SEQUENCE_TABLE\"";
+        String before = ownString(own, rows);
+        AtomicBoolean ran = new AtomicBoolean();
+
+        // As a cutover that finds another writer after finalizing: nothing of the finalize may stay.
+        assertThatThrownBy(() -> finalizer(own).finalizeGenerators(connection -> {
+            assertThat(connection.getAutoCommit()).isFalse();
+            ran.set(true);
+            throw new IllegalStateException("aborted before the switch record");
+        })).isInstanceOf(IllegalStateException.class).hasMessage("aborted before the switch record");
+
+        assertThat(ran).isTrue();
+        assertThat(ownString(own, rows)).isEqualTo(before);
+        assertThat(ownLong(own, "SELECT \"NEXT_EVENT_ID\" FROM \"NOTIFICATION_SEQUENCE\"")).isEqualTo(1);
+        assertThat(ownLong(own, "SELECT count(*) FROM \"NEXT_WRITE_ID\"")).isZero();
+        // The same finalize with nothing failing raises them.
+        assertThat(finalizer(own).finalizeGenerators(connection -> {}).changes()).isNotEmpty();
+        assertThat(ownString(own, rows)).isNotEqualTo(before);
     }
 
     @Test

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.server.owndb.OwnDatabase;
@@ -91,14 +92,20 @@ class CompleteMigrationTest
         for (int i = 0; i < 8; i++) {
             connections.add(HmsClient.connect("localhost", ferry.thriftPort()));
         }
-        RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
-        assertThat(start.status()).as(start.text()).isEqualTo(200);
-        JsonNode started = awaitDone(rest, token, start.body().get("name").asText());
-        assertThat(started.has("error")).as(started.toString()).isFalse();
-        String execution = started.get("response").get("name").asText();
-
-        try (HmsWorkload workload = HmsWorkload.start(connections::get, 8, "load");
+        // The clients call from before startMigration on. Until the front serves from the source they only read:
+        // a write would land in the own database, which startMigration requires empty.
+        AtomicBoolean servingFromSource = new AtomicBoolean();
+        try (HmsWorkload workload = HmsWorkload.start(connections::get, 8, "load", servingFromSource::get);
                 HmsClient iceberg = HmsClient.connect("localhost", ferry.thriftPort())) {
+            await().atMost(Duration.ofSeconds(30)).until(() -> workload.calls(HmsWorkload.Operation.READ) > 50);
+            RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
+            assertThat(start.status()).as(start.text()).isEqualTo(200);
+            JsonNode started = awaitDone(rest, token, start.body().get("name").asText());
+            assertThat(started.has("error")).as(started.toString()).isFalse();
+            String execution = started.get("response").get("name").asText();
+            long readsBeforeWrites = workload.calls();
+            servingFromSource.set(true);
+
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
                     .until(() -> rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
             Thread.sleep(2_000);
@@ -131,7 +138,8 @@ class CompleteMigrationTest
             assertThat(succeeded.get("phase").asText()).isEqualTo("CUTOVER");
             assertThat(succeeded.has("endTime")).isTrue();
             long pause = succeeded.get("replication").get("writePauseMillis").asLong();
-            System.out.printf("completeMigration under 8 clients: %s calls, 0 failed, write pause %s ms%n", result.totalCalls(), pause);
+            System.out.printf("completeMigration under 8 clients: %s calls (%s reads before the front served from the source), 0 failed, write pause %s ms%n",
+                    result.totalCalls(), readsBeforeWrites, pause);
             assertThat(rest.get("/v1/" + SERVICE, token).body().get("state").asText()).isEqualTo("ACTIVE");
 
             // Every acknowledged write is in the own database, read with SQL, not through Ferry.
