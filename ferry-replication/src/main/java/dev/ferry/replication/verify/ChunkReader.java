@@ -6,7 +6,9 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Collectors;
 
 import dev.ferry.replication.schema.ColumnMapping;
@@ -86,6 +88,47 @@ final class ChunkReader
             endTransaction();
         }
         return hasher.checksum();
+    }
+
+    /**
+     * The rows of a key range grouped by the value of {@code first}, an integer column: a checksum per value, so
+     * that a range that differs can be narrowed to the values that differ. A range holds at most a chunk of rows.
+     */
+    Map<Long, Checksum> readByValue(TableMapping table, List<ColumnMapping> key, KeyRange range, ColumnMapping first)
+            throws SQLException
+    {
+        Query where = where(key, range.after(), range.through());
+        List<ColumnMapping> columns = table.columns();
+        int firstIndex = table.columnIndex(first.name());
+        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table) + where.sql();
+        Map<Long, RowHasher> hashers = new HashMap<>();
+        try (PreparedStatement statement = prepare(sql, where.parameters());
+                ResultSet result = statement.executeQuery()) {
+            while (result.next()) {
+                List<String> texts = new ArrayList<>(columns.size());
+                Long value = null;
+                for (int i = 0; i < columns.size(); i++) {
+                    Conversion conversion = columns.get(i).conversion();
+                    Object canonical = conversion.canonical(value(result, i + 1, conversion));
+                    texts.add(canonical == null ? null : conversion.normalText(canonical));
+                    if (i == firstIndex && canonical instanceof Number number) {
+                        value = number.longValue();
+                    }
+                }
+                if (value == null) {
+                    throw new SQLException("table %s has a row whose %s is not an integer".formatted(table.name(), first.name()));
+                }
+                RowHasher hasher = hashers.computeIfAbsent(value, ignored -> new RowHasher());
+                texts.forEach(hasher::value);
+                hasher.endRow();
+            }
+        }
+        finally {
+            endTransaction();
+        }
+        Map<Long, Checksum> checksums = new HashMap<>();
+        hashers.forEach((value, hasher) -> checksums.put(value, hasher.checksum()));
+        return checksums;
     }
 
     /** The rows whose {@code column}, an integer, has one of {@code values}. */

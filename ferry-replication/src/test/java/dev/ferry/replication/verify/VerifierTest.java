@@ -358,14 +358,38 @@ class VerifierTest
         assertThat(full.differences()).hasSize(1);
         ChangedRows changed = ChangedRows.builder(mapping).addAll(full.differences()).build();
 
+        // The range comes back narrowed to the one first-key value whose row differs.
         VerificationReport stillDifferent = verifier(own, CHUNK).verifyChanged(changed);
-        assertThat(stillDifferent.differences()).isEqualTo(full.differences());
+        Difference single = new Difference("PARTITIONS", new KeyRange(List.of("PART_ID"), List.of(partition - 1), List.of(partition)), 1, 1);
+        assertThat(full.differences().get(0)).isNotEqualTo(single);
+        assertThat(stillDifferent.differences()).containsExactly(single);
         assertThat(stillDifferent.summary()).startsWith("source and own database differ in 1 key ranges of PARTITIONS: ");
+        // A verify of the narrowed difference alone still finds it.
+        ChangedRows narrowed = ChangedRows.builder(mapping).addAll(stillDifferent.differences()).build();
+        assertThat(verifier(own, CHUNK).verifyChanged(narrowed).differences()).containsExactly(single);
 
         own(own, "UPDATE \"PARTITIONS\" SET \"LAST_ACCESS_TIME\" = %s WHERE \"PART_ID\" = %s".formatted(accessTime, partition));
         VerificationReport same = verifier(own, CHUNK).verifyChanged(changed);
         assertThat(same.identical()).as(same.summary()).isTrue();
         assertThat(same.tables()).extracting(TableVerification::table).containsExactly("PARTITIONS");
+        assertThat(verifier(own, CHUNK).verifyChanged(narrowed).identical()).isTrue();
+    }
+
+    @Test
+    void aDifferingRangeOfATableWithACompositeKeyIsNarrowedToItsFirstKeyValue()
+            throws Exception
+    {
+        OwnDatabaseTarget own = copy();
+        long partition = sourceLong("SELECT PART_ID FROM PARTITIONS ORDER BY PART_ID LIMIT 1 OFFSET 150");
+        long parameters = sourceLong("SELECT count(*) FROM PARTITION_PARAMS WHERE PART_ID = " + partition);
+        own(own, "UPDATE \"PARTITION_PARAMS\" SET \"PARAM_VALUE\" = 'changed' WHERE \"PART_ID\" = %s AND \"PARAM_KEY\" = 'note'".formatted(partition));
+        VerificationReport full = verifier(own, CHUNK).verifyAll();
+        assertThat(full.differences()).extracting(difference -> difference.range().columns()).containsExactly(List.of("PART_ID", "PARAM_KEY"));
+
+        VerificationReport narrowed = verifier(own, CHUNK).verifyChanged(ChangedRows.builder(mapping).addAll(full.differences()).build());
+
+        assertThat(narrowed.differences()).containsExactly(
+                new Difference("PARTITION_PARAMS", new KeyRange(List.of("PART_ID"), List.of(partition - 1), List.of(partition)), parameters, parameters));
     }
 
     @Test
