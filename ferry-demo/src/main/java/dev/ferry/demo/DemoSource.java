@@ -2,6 +2,7 @@ package dev.ferry.demo;
 
 import java.math.BigInteger;
 import java.nio.ByteBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -68,12 +69,14 @@ final class DemoSource
     private final String url;
     private final String password;
     private final String cdcPassword;
+    private final Path warehouse;
 
     /** What filling took. */
     record Filled(long partitions, Duration elapsed) {}
 
-    private DemoSource(EmbeddedMariaDb mariaDb, String url, String password, String cdcPassword)
+    private DemoSource(EmbeddedMariaDb mariaDb, String url, String password, String cdcPassword, Path warehouse)
     {
+        this.warehouse = requireNonNull(warehouse, "warehouse is null");
         this.mariaDb = requireNonNull(mariaDb, "mariaDb is null");
         this.url = requireNonNull(url, "url is null");
         this.password = requireNonNull(password, "password is null");
@@ -96,7 +99,7 @@ final class DemoSource
                 statement.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO %s@'%%'".formatted(CDC_USER));
                 statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, CDC_USER));
             }
-            DemoSource source = new DemoSource(mariaDb, url, password, cdcPassword);
+            DemoSource source = new DemoSource(mariaDb, url, password, cdcPassword, warehouse);
             host.initializeSchema(source.settings(warehouse));
             return source;
         }
@@ -182,7 +185,13 @@ final class DemoSource
             throws Exception
     {
         long begin = System.nanoTime();
+        // External tables over data already written (beside the warehouse, where Hive wants external data): the
+        // directories exist before the metastore is told, as when a job writes the files and then adds partitions. (A metastore on a local file system that has to
+        // make a directory sets its permissions by running chmod, a process per directory, without Hadoop's
+        // native library.)
+        Path tableDirectory = Files.createDirectories(warehouse.resolveSibling("source-data").resolve(database + ".db").resolve(name));
         Table table = HmsObjects.partitionedTable(database, name, List.of("day"));
+        table.getSd().setLocation(tableDirectory.toUri().toString());
         hms.create_table(table);
         createTableNanos.add(System.nanoTime() - begin);
         if (partitions == 0) {
@@ -193,6 +202,7 @@ final class DemoSource
         for (int p = 0; p < partitions; p++) {
             String day = FIRST_DAY.plusDays(p).toString();
             Partition partition = HmsObjects.partition(table, List.of(day));
+            partition.getSd().setLocation(Files.createDirectories(tableDirectory.resolve("day=" + day)).toUri().toString());
             partition.putToParameters("numRows", Long.toString(10_000L + p));
             partition.putToParameters("rawDataSize", Long.toString(1_000_000L + p * 97L));
             list.add(partition);
