@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.function.LongConsumer;
@@ -61,6 +62,7 @@ final class DemoSource
     private static final LocalDate FIRST_DAY = LocalDate.of(2024, 1, 1);
 
     private static final Logger log = LoggerFactory.getLogger(DemoSource.class);
+    private static final int DEADLOCK_ATTEMPTS = 5;
 
     private final LongAdder createTableNanos = new LongAdder();
     private final LongAdder addPartitionsNanos = new LongAdder();
@@ -192,7 +194,7 @@ final class DemoSource
         Path tableDirectory = Files.createDirectories(warehouse.resolveSibling("source-data").resolve(database + ".db").resolve(name));
         Table table = HmsObjects.partitionedTable(database, name, List.of("day"));
         table.getSd().setLocation(tableDirectory.toUri().toString());
-        hms.create_table(table);
+        retryingDeadlocks("create_table " + database + "." + name, () -> hms.create_table(table));
         createTableNanos.add(System.nanoTime() - begin);
         if (partitions == 0) {
             return;
@@ -209,11 +211,50 @@ final class DemoSource
             statistics.add(statistics(database, name, "day=" + day, p));
         }
         begin = System.nanoTime();
-        hms.add_partitions(list);
+        retryingDeadlocks("add_partitions to " + database + "." + name, () -> hms.add_partitions(list));
         addPartitionsNanos.add(System.nanoTime() - begin);
         begin = System.nanoTime();
-        hms.set_aggr_stats_for(new SetPartitionsStatsRequest(statistics));
+        retryingDeadlocks("set_aggr_stats_for " + database + "." + name, () -> hms.set_aggr_stats_for(new SetPartitionsStatsRequest(statistics)));
         statisticsNanos.add(System.nanoTime() - begin);
+    }
+
+    interface HmsCall
+    {
+        void run()
+                throws Exception;
+    }
+
+    /**
+     * Runs a call, again when MariaDB rolled it back as a deadlock victim (HMS's column statistics ids, taken by
+     * concurrent calls, can deadlock on the source; the whole transaction was undone), as a client would retry.
+     */
+    static void retryingDeadlocks(String what, HmsCall call)
+            throws Exception
+    {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                call.run();
+                return;
+            }
+            catch (Exception e) {
+                if (attempt >= DEADLOCK_ATTEMPTS || !deadlock(e)) {
+                    throw e;
+                }
+                log.info("{}: rolled back by the source as a deadlock victim (attempt {} of {}); calling it again", what, attempt, DEADLOCK_ATTEMPTS);
+                Thread.sleep(ThreadLocalRandom.current().nextLong(10, 50L * attempt));
+            }
+        }
+    }
+
+    /** Whether MariaDB's deadlock error is the exception's message or a cause's (HMS passes it on as text). */
+    private static boolean deadlock(Throwable e)
+    {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause.getMessage() != null && cause.getMessage().contains("Deadlock found when trying to get lock")) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Statistics of the three columns of {@link HmsObjects#partitionedTable}, as ANALYZE TABLE writes them. */
