@@ -53,62 +53,68 @@ public final class CutoverBenchmark
             long rows = generate(source, PARTITIONS);
             System.out.printf("source: %,d generated rows (%s partitions) in %.1f s%n", rows, PARTITIONS, (System.nanoTime() - started) / 1e9);
             Path root = Files.createTempDirectory("ferry-cutover-bench-");
-            double changesPerCall = 0;
-            for (int i = 0; i < CUTOVERS; i++) {
-                try (FerryFixture ferry = FerryFixture.start(root.resolve("ferry-" + i))) {
-                    RestClient rest = ferry.rest();
-                    String token = ferry.adminToken();
-                    JsonNode startDone = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":startMigration", token,
-                            source.startMigrationBody(UUID.randomUUID().toString(), root.resolve("bucket-" + i))).body().get("name").asText());
-                    if (startDone.has("error")) {
-                        throw new IllegalStateException("startMigration failed: " + startDone);
-                    }
-                    String execution = startDone.get("response").get("name").asText();
-                    long backfillStarted = System.nanoTime();
-                    await().atMost(Duration.ofMinutes(15)).pollInterval(Duration.ofMillis(250))
-                            .until(() -> stage(rest, token, execution).equals("STREAMING"));
-                    double backfillSeconds = (System.nanoTime() - backfillStarted) / 1e9;
-                    if (i == 0) {
-                        try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
-                            client.api().create_database(HmsObjects.database("bench_load"));
-                            client.api().create_table(HmsObjects.partitionedTable("bench_load", "writes", List.of("part")));
-                            changesPerCall = calibrate(client, rest, token, execution);
+            // Twenty Ferry data directories and staging logs: gigabytes, removed however the run ends.
+            try {
+                double changesPerCall = 0;
+                for (int i = 0; i < CUTOVERS; i++) {
+                    try (FerryFixture ferry = FerryFixture.start(root.resolve("ferry-" + i))) {
+                        RestClient rest = ferry.rest();
+                        String token = ferry.adminToken();
+                        JsonNode startDone = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":startMigration", token,
+                                source.startMigrationBody(UUID.randomUUID().toString(), root.resolve("bucket-" + i))).body().get("name").asText());
+                        if (startDone.has("error")) {
+                            throw new IllegalStateException("startMigration failed: " + startDone);
                         }
-                        System.out.printf("one add_partitions call of %s partitions = %.1f row changes%n", PARTITIONS_PER_CALL, changesPerCall);
-                    }
-                    int logged = logs.lines().size();
-                    try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i)) {
-                        Thread.sleep(2_000);
-                        writers.latencies(true);
-                        long events = eventsApplied(rest, token, execution);
-                        long measured = System.nanoTime();
-                        Thread.sleep(STREAMING_SECONDS * 1_000L);
-                        double rate = (eventsApplied(rest, token, execution) - events) / ((System.nanoTime() - measured) / 1e9);
-                        List<Long> before = writers.latencies(true);
-                        JsonNode done = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}").body().get("name").asText());
-                        Thread.sleep(1_000);
-                        long failures = writers.stop();
-                        List<Long> during = writers.latencies(false);
-                        failedCalls += failures;
-                        if (done.has("error")) {
-                            failedCutovers++;
-                            System.out.printf("cutover %2d: FAILED %s%n", i + 1, done.get("error"));
-                            continue;
+                        String execution = startDone.get("response").get("name").asText();
+                        long backfillStarted = System.nanoTime();
+                        await().atMost(Duration.ofMinutes(15)).pollInterval(Duration.ofMillis(250))
+                                .until(() -> stage(rest, token, execution).equals("STREAMING"));
+                        double backfillSeconds = (System.nanoTime() - backfillStarted) / 1e9;
+                        if (i == 0) {
+                            try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
+                                client.api().create_database(HmsObjects.database("bench_load"));
+                                client.api().create_table(HmsObjects.partitionedTable("bench_load", "writes", List.of("part")));
+                                changesPerCall = calibrate(client, rest, token, execution);
+                            }
+                            System.out.printf("one add_partitions call of %s partitions = %.1f row changes%n", PARTITIONS_PER_CALL, changesPerCall);
                         }
-                        long pause = rest.get("/v1/" + execution, token).body().get("replication").get("writePauseMillis").asLong();
-                        pauses.add(pause);
-                        String step = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("cutover steps")).findFirst()
-                                .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
-                        String closed = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("gate closed")).findFirst()
-                                .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
-                        step = closed + "; " + step;
-                        steps.add(step);
-                        System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms (%d calls),"
-                                        + " calls from completeMigration on max %d ms, write pause %d ms, failed calls %d; %s%n",
-                                i + 1, backfillSeconds, rate, before.isEmpty() ? -1 : percentile(before, 50), before.isEmpty() ? -1 : percentile(before, 99), before.size(),
-                                during.isEmpty() ? -1 : during.get(during.size() - 1), pause, failures, step);
+                        int logged = logs.lines().size();
+                        try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i)) {
+                            Thread.sleep(2_000);
+                            writers.latencies(true);
+                            long events = eventsApplied(rest, token, execution);
+                            long measured = System.nanoTime();
+                            Thread.sleep(STREAMING_SECONDS * 1_000L);
+                            double rate = (eventsApplied(rest, token, execution) - events) / ((System.nanoTime() - measured) / 1e9);
+                            List<Long> before = writers.latencies(true);
+                            JsonNode done = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}").body().get("name").asText());
+                            Thread.sleep(1_000);
+                            long failures = writers.stop();
+                            List<Long> during = writers.latencies(false);
+                            failedCalls += failures;
+                            if (done.has("error")) {
+                                failedCutovers++;
+                                System.out.printf("cutover %2d: FAILED %s%n", i + 1, done.get("error"));
+                                continue;
+                            }
+                            long pause = rest.get("/v1/" + execution, token).body().get("replication").get("writePauseMillis").asLong();
+                            pauses.add(pause);
+                            String step = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("cutover steps")).findFirst()
+                                    .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
+                            String closed = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("gate closed")).findFirst()
+                                    .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
+                            step = closed + "; " + step;
+                            steps.add(step);
+                            System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms (%d calls),"
+                                            + " calls from completeMigration on max %d ms, write pause %d ms, failed calls %d; %s%n",
+                                    i + 1, backfillSeconds, rate, before.isEmpty() ? -1 : percentile(before, 50), before.isEmpty() ? -1 : percentile(before, 99), before.size(),
+                                    during.isEmpty() ? -1 : during.get(during.size() - 1), pause, failures, step);
+                        }
                     }
                 }
+            }
+            finally {
+                deleteRecursively(root);
             }
         }
         List<Long> sorted = pauses.stream().sorted().toList();
@@ -117,6 +123,16 @@ public final class CutoverBenchmark
                     sorted.size(), percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), failedCutovers, failedCalls);
         }
         System.exit(0);
+    }
+
+    private static void deleteRecursively(Path root)
+            throws java.io.IOException
+    {
+        try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(path);
+            }
+        }
     }
 
     /** Nearest rank. */
