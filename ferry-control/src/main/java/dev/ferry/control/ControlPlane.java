@@ -340,9 +340,9 @@ public final class ControlPlane
                 router.gate().holdWrites();
                 try {
                     try {
-                        if (!router.gate().awaitWritesDrained(router.gate().holdBound().dividedBy(4))) {
-                            throw new ControlException(ErrorCode.ABORTED, "writes to the own database in flight did not finish within %s ms; nothing was started"
-                                    .formatted(router.gate().holdBound().dividedBy(4).toMillis()));
+                        Optional<String> late = awaitWritesInFlight();
+                        if (late.isPresent()) {
+                            throw new ControlException(ErrorCode.ABORTED, "%s (to the own database); nothing was started".formatted(late.get()));
                         }
                         preconditions.check(source, engines.ownDatabase());
                     }
@@ -622,8 +622,9 @@ public final class ControlPlane
             held = true;
             heldAt = System.nanoTime();
             steps.lap("hold");
-            if (!router.gate().awaitWritesDrained(bound.dividedBy(4))) {
-                throw new CutoverAborted(ErrorCode.ABORTED, "writes in flight did not finish within %s ms".formatted(bound.dividedBy(4).toMillis()));
+            Optional<String> late = awaitWritesInFlight();
+            if (late.isPresent()) {
+                throw new CutoverAborted(ErrorCode.ABORTED, late.get());
             }
             steps.lap("in-flight");
             GtidPosition fence = current.sourcePosition();
@@ -724,6 +725,17 @@ public final class ControlPlane
             log.warn("Cutover paused at {} (crash-test setting); it waits here until the process is killed", step);
             Thread.sleep(Long.MAX_VALUE);
         }
+    }
+
+    /**
+     * With writes held: waits for the writes that passed the gate before it closed, at most a quarter of the hold
+     * bound (the rest is for the work under the hold); what went wrong if they did not finish.
+     */
+    private Optional<String> awaitWritesInFlight()
+            throws InterruptedException
+    {
+        Duration bound = router.gate().holdBound().dividedBy(4);
+        return router.gate().awaitWritesDrained(bound) ? Optional.empty() : Optional.of("writes in flight did not finish within %s ms".formatted(bound.toMillis()));
     }
 
     /** An interrupt inside work that may not throw InterruptedException; runComplete treats it as one. */

@@ -36,29 +36,13 @@ class FerryServeIT
     @TempDir
     Path work;
 
-    private Path config(int thriftPort, int httpPort, String extra)
-            throws Exception
-    {
-        Path file = work.resolve("ferry.yaml");
-        Files.writeString(file, """
-                data-directory: %s
-                thrift:
-                  host: 127.0.0.1
-                  port: %s
-                http:
-                  host: 127.0.0.1
-                  port: %s
-                %s""".formatted(work.resolve("data"), thriftPort, httpPort, extra));
-        return file;
-    }
-
     @Test
     void servesHiveMetaStoreClientOnEmbeddedDefaultsAndKeepsDataAcrossRestarts()
             throws Exception
     {
         int thriftPort = FreePorts.next();
         int httpPort = FreePorts.next();
-        Path config = config(thriftPort, httpPort, "");
+        Path config = FerryProcess.writeConfig(work, thriftPort, httpPort);
 
         try (FerryProcess ferry = FerryProcess.start(work, "serve", "--config", config.toString())) {
             ferry.awaitReady(httpPort, START_TIMEOUT);
@@ -130,7 +114,7 @@ class FerryServeIT
             throws Exception
     {
         int httpPort = FreePorts.next();
-        Path config = config(FreePorts.next(), httpPort, "");
+        Path config = FerryProcess.writeConfig(work, FreePorts.next(), httpPort);
         try (FerryProcess first = FerryProcess.start(work, "serve", "--config", config.toString())) {
             first.awaitReady(httpPort, START_TIMEOUT);
             Path otherPorts = work.resolve("other.yaml");

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 
 import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.apply.SnapshotFilter;
@@ -27,6 +28,7 @@ import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.staging.StagingLog;
 import dev.ferry.replication.staging.StagingPosition;
 import dev.ferry.replication.verify.ChangedRows;
+import dev.ferry.replication.verify.Difference;
 import dev.ferry.replication.verify.VerificationReport;
 import dev.ferry.replication.verify.Verifier;
 import dev.ferry.replication.verify.VerifyOptions;
@@ -289,19 +291,11 @@ public final class Replication
             Thread.sleep(5);
         }
         SortedSet<String> tables = new TreeSet<>();
-        StagingPosition position = StagingPosition.START;
-        while (true) {
-            List<StagingLog.Entry> entries = staging.read(position, 1000);
-            if (entries.isEmpty()) {
-                break;
+        forEachStaged(StagingPosition.START, entry -> {
+            if (!fence.includes(entry.transaction().gtid())) {
+                entry.transaction().changes().forEach(change -> tables.add(change.table()));
             }
-            for (StagingLog.Entry entry : entries) {
-                if (!fence.includes(entry.transaction().gtid())) {
-                    entry.transaction().changes().forEach(change -> tables.add(change.table()));
-                }
-                position = entry.next();
-            }
-        }
+        });
         if (tables.isEmpty()) {
             // Written, but not (yet) staged: say so rather than name nothing.
             tables.add("(source position moved from %s to %s)".formatted(fence, now));
@@ -310,10 +304,22 @@ public final class Replication
     }
 
     /**
-     * A verify that ran while writes still flowed, and where apply stood when it began: everything that can differ
-     * from it on is in the staging log after {@code from}, or among its differences.
+     * A verify that ran while writes still flowed: where apply stood when it began, and the differences it found.
+     * Everything that can differ from it on is in the staging log after {@code from}, or among the differences.
      */
-    private record Baseline(StagingPosition from, VerificationReport report) {}
+    private record Baseline(StagingPosition from, List<Difference> differences) {}
+
+    /** Every staging log entry from {@code from} on, in order. */
+    private void forEachStaged(StagingPosition from, Consumer<StagingLog.Entry> action)
+    {
+        StagingPosition position = from;
+        for (List<StagingLog.Entry> entries = staging.read(position, 1000); !entries.isEmpty(); entries = staging.read(position, 1000)) {
+            for (StagingLog.Entry entry : entries) {
+                action.accept(entry);
+                position = entry.next();
+            }
+        }
+    }
 
     /**
      * Verifies while writes still flow, so that the verify at the fence ({@link #verify()}) compares only what
@@ -329,7 +335,7 @@ public final class Replication
         }
         StagingPosition from = current.checkpoint().position();
         VerificationReport report = compare();
-        baseline.set(new Baseline(from, report));
+        baseline.set(new Baseline(from, report.differences()));
         return report;
     }
 
@@ -359,18 +365,8 @@ public final class Replication
         if (last == null) {
             return verifier.verifyAll();
         }
-        ChangedRows.Builder changed = ChangedRows.builder(mapping).addAll(last.report().differences());
-        StagingPosition position = last.from();
-        while (true) {
-            List<StagingLog.Entry> entries = staging.read(position, 1000);
-            if (entries.isEmpty()) {
-                break;
-            }
-            for (StagingLog.Entry entry : entries) {
-                entry.transaction().changes().forEach(changed::add);
-                position = entry.next();
-            }
-        }
+        ChangedRows.Builder changed = ChangedRows.builder(mapping).addAll(last.differences());
+        forEachStaged(last.from(), entry -> entry.transaction().changes().forEach(changed::add));
         return verifier.verifyChanged(changed.build());
     }
 

@@ -142,10 +142,13 @@ public final class HmsWorkload
         Set<String> live = Collections.newSetFromMap(new ConcurrentHashMap<>());
         String table = "events";
         partitions.put(database + "." + table, live);
+        // Each client counts down once: when connected if it waits to write, else when set up.
+        boolean counted = false;
         try (HmsConnection connection = connections.apply(client)) {
             ThriftHiveMetastore.Iface api = connection.api();
             if (!writesAllowed.getAsBoolean()) {
                 ready.countDown();
+                counted = true;
                 while (running.get() && !writesAllowed.getAsBoolean()) {
                     call(client, Operation.READ, api::get_all_databases);
                     call(client, Operation.READ, api::get_open_txns);
@@ -173,8 +176,9 @@ public final class HmsWorkload
                 return;
             }
             finally {
-                // Counted down already when the client waited for writes; an extra count down is harmless.
-                ready.countDown();
+                if (!counted) {
+                    ready.countDown();
+                }
             }
             String hostName = hostName();
             for (long i = 0; running.get(); i++) {
@@ -254,7 +258,9 @@ public final class HmsWorkload
         }
         catch (RuntimeException e) {
             failures.add(new Failure(client, Operation.READ, "connection: " + e));
-            ready.countDown();
+            if (!counted) {
+                ready.countDown();
+            }
         }
     }
 

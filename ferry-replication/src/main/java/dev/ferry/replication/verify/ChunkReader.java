@@ -70,23 +70,8 @@ final class ChunkReader
             throws SQLException
     {
         Query where = where(key, range.after(), range.through());
-        List<ColumnMapping> columns = table.columns();
-        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table) + where.sql();
         RowHasher hasher = new RowHasher();
-        try (PreparedStatement statement = prepare(sql, where.parameters());
-                ResultSet result = statement.executeQuery()) {
-            while (result.next()) {
-                for (int i = 0; i < columns.size(); i++) {
-                    Conversion conversion = columns.get(i).conversion();
-                    Object canonical = conversion.canonical(value(result, i + 1, conversion));
-                    hasher.value(canonical == null ? null : conversion.normalText(canonical));
-                }
-                hasher.endRow();
-            }
-        }
-        finally {
-            endTransaction();
-        }
+        hashRows(table, where.sql(), where.parameters(), result -> hasher);
         return hasher.checksum();
     }
 
@@ -98,34 +83,14 @@ final class ChunkReader
             throws SQLException
     {
         Query where = where(key, range.after(), range.through());
-        List<ColumnMapping> columns = table.columns();
-        int firstIndex = table.columnIndex(first.name());
-        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table) + where.sql();
+        int index = table.columnIndex(first.name()) + 1;
         Map<Long, RowHasher> hashers = new HashMap<>();
-        try (PreparedStatement statement = prepare(sql, where.parameters());
-                ResultSet result = statement.executeQuery()) {
-            while (result.next()) {
-                List<String> texts = new ArrayList<>(columns.size());
-                Long value = null;
-                for (int i = 0; i < columns.size(); i++) {
-                    Conversion conversion = columns.get(i).conversion();
-                    Object canonical = conversion.canonical(value(result, i + 1, conversion));
-                    texts.add(canonical == null ? null : conversion.normalText(canonical));
-                    if (i == firstIndex && canonical instanceof Number number) {
-                        value = number.longValue();
-                    }
-                }
-                if (value == null) {
-                    throw new SQLException("table %s has a row whose %s is not an integer".formatted(table.name(), first.name()));
-                }
-                RowHasher hasher = hashers.computeIfAbsent(value, ignored -> new RowHasher());
-                texts.forEach(hasher::value);
-                hasher.endRow();
+        hashRows(table, where.sql(), where.parameters(), result -> {
+            if (!(first.conversion().canonical(value(result, index, first.conversion())) instanceof Number number)) {
+                throw new SQLException("table %s has a row whose %s is not an integer".formatted(table.name(), first.name()));
             }
-        }
-        finally {
-            endTransaction();
-        }
+            return hashers.computeIfAbsent(number.longValue(), ignored -> new RowHasher());
+        });
         Map<Long, Checksum> checksums = new HashMap<>();
         hashers.forEach((value, hasher) -> checksums.put(value, hasher.checksum()));
         return checksums;
@@ -135,13 +100,29 @@ final class ChunkReader
     Checksum readKeys(TableMapping table, ColumnMapping column, List<Long> values)
             throws SQLException
     {
-        List<ColumnMapping> columns = table.columns();
-        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table)
-                + " WHERE " + side.column(column) + " IN (" + values.stream().map(value -> "?").collect(Collectors.joining(", ")) + ")";
+        String where = " WHERE " + side.column(column) + " IN (" + values.stream().map(value -> "?").collect(Collectors.joining(", ")) + ")";
         RowHasher hasher = new RowHasher();
-        try (PreparedStatement statement = prepare(sql, List.copyOf(values));
+        hashRows(table, where, List.copyOf(values), result -> hasher);
+        return hasher.checksum();
+    }
+
+    /** Which hasher a row goes to, from the row itself. */
+    private interface HasherChoice
+    {
+        RowHasher of(ResultSet row)
+                throws SQLException;
+    }
+
+    /** Reads every column of the table's rows that {@code where} selects and hashes each row into its hasher. */
+    private void hashRows(TableMapping table, String where, List<Object> parameters, HasherChoice hashers)
+            throws SQLException
+    {
+        List<ColumnMapping> columns = table.columns();
+        String sql = "SELECT " + columns.stream().map(side::column).collect(Collectors.joining(", ")) + " FROM " + side.table(table) + where;
+        try (PreparedStatement statement = prepare(sql, parameters);
                 ResultSet result = statement.executeQuery()) {
             while (result.next()) {
+                RowHasher hasher = hashers.of(result);
                 for (int i = 0; i < columns.size(); i++) {
                     Conversion conversion = columns.get(i).conversion();
                     Object canonical = conversion.canonical(value(result, i + 1, conversion));
@@ -153,7 +134,6 @@ final class ChunkReader
         finally {
             endTransaction();
         }
-        return hasher.checksum();
     }
 
     private PreparedStatement prepare(String sql, List<Object> parameters)

@@ -99,9 +99,10 @@ public final class CutoverBenchmark
                             }
                             long pause = rest.get("/v1/" + execution, token).body().get("replication").get("writePauseMillis").asLong();
                             pauses.add(pause);
-                            String step = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("cutover steps")).findFirst()
+                            List<String> cutoverLines = logs.lines().subList(logged, logs.lines().size());
+                            String step = cutoverLines.stream().filter(line -> line.contains("cutover steps")).findFirst()
                                     .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
-                            String closed = logs.lines().subList(logged, logs.lines().size()).stream().filter(line -> line.contains("gate closed")).findFirst()
+                            String closed = cutoverLines.stream().filter(line -> line.contains("gate closed")).findFirst()
                                     .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
                             step = closed + "; " + step;
                             steps.add(step);
