@@ -13,6 +13,8 @@ import org.apache.hadoop.hive.metastore.messaging.json.JSONMessageEncoder;
 /** The Hive metastore configuration of one engine, built from Ferry's settings alone (no site files). */
 final class MetastoreConfigurations
 {
+    static final String LOCAL_FILE_SYSTEM = "fs.file.impl";
+
     private MetastoreConfigurations() {}
 
     static Configuration of(EngineSettings settings)
@@ -31,6 +33,8 @@ final class MetastoreConfigurations
         MetastoreConf.setVar(conf, ConfVars.CONNECTION_POOLING_TYPE, "HikariCP");
         MetastoreConf.setBoolVar(conf, ConfVars.METASTORE_HOUSEKEEPING_THREADS_ON,
                 settings.backgroundTasks() == EngineSettings.BackgroundTasks.ON);
+        // A local warehouse without a process per directory HMS makes; an override may name another.
+        conf.set(LOCAL_FILE_SYSTEM, LocalFileSystemWithoutChmodProcess.class.getName());
         for (Map.Entry<String, String> entry : settings.overrides().entrySet()) {
             conf.set(entry.getKey(), entry.getValue());
         }
