@@ -638,29 +638,29 @@ public final class ControlPlane
             steps.lap("drain");
             abortIfWrittenAfter(current, fence);
             steps.lap("check");
-            VerificationReport report = current.verify();
-            steps.lap("verify");
-            verifications.put(id, new Views.Verification(Instant.now(), report));
-            if (!report.identical()) {
+            // Verify and finalize run at once; the switch is recorded in finalize's transaction, which commits only if
+            // verify found the own database identical: the raised id generators and the record commit together, or
+            // neither does (an abort leaves the own database as apply made it, so the next completeMigration verifies
+            // equal). From the commit on only forward.
+            long[] generation = new long[1];
+            try {
+                current.verifyAndFinalize(connection -> {
+                    steps.lap("verify+finalize");
+                    // Verify found the two identical (or this would not run): its report is the one just made.
+                    current.lastVerification().ifPresent(report -> verifications.put(id, new Views.Verification(Instant.now(), report)));
+                    uninterrupted(() -> abortIfWrittenAfter(current, fence));
+                    steps.lap("check");
+                    uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
+                    connection.setSchema(ControlStore.SCHEMA);
+                    generation[0] = ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty());
+                });
+            }
+            catch (Replication.DifferencesAtFence e) {
+                verifications.put(id, new Views.Verification(Instant.now(), e.report()));
                 // Another writer is the likelier cause, and the more useful one to name.
                 abortIfWrittenAfter(current, fence);
-                throw new CutoverAborted(ErrorCode.ABORTED, "verification found differences: " + report.summary());
+                throw new CutoverAborted(ErrorCode.ABORTED, e.getMessage());
             }
-            // Checked before finalizing, which would otherwise run beside apply applying the other writer's changes.
-            abortIfWrittenAfter(current, fence);
-            steps.lap("check");
-            // The switch is recorded in finalize's transaction: the raised id generators and the record commit
-            // together, or neither does (an abort here leaves the own database as apply made it, so the next
-            // completeMigration verifies equal). From the commit on only forward.
-            long[] generation = new long[1];
-            current.finalizeOwnDatabase(connection -> {
-                steps.lap("finalize");
-                uninterrupted(() -> abortIfWrittenAfter(current, fence));
-                steps.lap("check");
-                uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
-                connection.setSchema(ControlStore.SCHEMA);
-                generation[0] = ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty());
-            });
             steps.lap("record");
             reached(CutoverStep.AFTER_SWITCH_RECORD);
             Engine previous = router.switchTo(own);

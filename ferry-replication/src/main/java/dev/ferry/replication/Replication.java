@@ -11,6 +11,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 
@@ -421,6 +423,92 @@ public final class Replication
         // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
         baseline.set(null);
         return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(beforeCommit);
+    }
+
+    /**
+     * The verify at the fence ({@link #verify()}) and finalize at once, for a cutover that holds writes through
+     * both: finalize reads the source's generators and raises the own database's in its transaction while verify
+     * compares the rows apply left, on other connections (it sees only committed rows, so not finalize's). Once
+     * verify is done, {@code beforeCommit} runs in finalize's transaction if it found the two identical; if it found
+     * differences, finalize rolls back and this throws {@link DifferencesAtFence}. Either way the report is
+     * {@link #lastVerification()}. Writes must be held and drained to the fence, as for {@link #verify()}.
+     */
+    public FinalizeReport verifyAndFinalize(IdGeneratorFinalizer.BeforeCommit beforeCommit)
+    {
+        CompletableFuture<VerificationReport> verification = new CompletableFuture<>();
+        Thread verifier = new Thread(() -> {
+            try {
+                verification.complete(verify());
+            }
+            catch (Throwable e) {
+                verification.completeExceptionally(e);
+            }
+        }, "ferry-verify-at-fence-" + config.migration());
+        verifier.setDaemon(true);
+        verifier.start();
+        try {
+            restoreForeignKeys();
+            return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(connection -> {
+                VerificationReport report = verified(verification);
+                if (!report.identical()) {
+                    throw new DifferencesAtFence(report);
+                }
+                beforeCommit.run(connection);
+            });
+        }
+        finally {
+            // Also when finalize failed before it waited: verify must not outlive the step it belongs to. Verify
+            // read the baseline when it began; only now may it go (see finalizeOwnDatabase).
+            awaitVerifier(verifier);
+            baseline.set(null);
+        }
+    }
+
+    private static VerificationReport verified(CompletableFuture<VerificationReport> verification)
+    {
+        try {
+            return verification.join();
+        }
+        catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new ReplicationException(ReplicationException.Reason.INTERNAL, "verify failed: " + e.getCause(), e.getCause());
+        }
+    }
+
+    private static void awaitVerifier(Thread verifier)
+    {
+        boolean interrupted = false;
+        while (verifier.isAlive()) {
+            try {
+                verifier.join();
+            }
+            catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** The verify at the fence found differences: {@link #verifyAndFinalize} rolled finalize back. */
+    public static final class DifferencesAtFence
+            extends ReplicationException
+    {
+        private final transient VerificationReport report;
+
+        DifferencesAtFence(VerificationReport report)
+        {
+            super(Reason.VERIFICATION_FAILED, "verification found differences: " + report.summary());
+            this.report = report;
+        }
+
+        public VerificationReport report()
+        {
+            return report;
+        }
     }
 
     /**

@@ -2,13 +2,19 @@ package dev.ferry.replication;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.Engine;
 import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.finalize.FinalizeReport;
 import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.verify.Difference;
 import dev.ferry.replication.verify.VerificationReport;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
@@ -27,6 +33,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -87,11 +94,32 @@ class ReplicationIntegrationTest
 
                 // At the fence, before finalize (which adds generator rows the source lacks): equal row for row.
                 HmsFixture.assertEveryTableEqual(source, own, mapping);
-                VerificationReport verification = replication.verify();
+
+                // Verify and finalize at once (the cutover's way): a difference makes finalize roll back. The own
+                // database is changed twice here: a database's description, and its notification counter lowered,
+                // which finalize would raise back to the source's.
+                long nextEventId = ownLong(own, "SELECT \"NEXT_EVENT_ID\" FROM \"NOTIFICATION_SEQUENCE\"");
+                String description = ownString(own, "SELECT \"DESC\" FROM \"DBS\" WHERE \"NAME\" = 'big_db0'");
+                ownUpdate(own, "UPDATE \"NOTIFICATION_SEQUENCE\" SET \"NEXT_EVENT_ID\" = 1");
+                ownUpdate(own, "UPDATE \"DBS\" SET \"DESC\" = 'changed on the own side' WHERE \"NAME\" = 'big_db0'");
+                AtomicBoolean ranBeforeCommit = new AtomicBoolean();
+                assertThatThrownBy(() -> replication.verifyAndFinalize(connection -> ranBeforeCommit.set(true)))
+                        .isInstanceOfSatisfying(Replication.DifferencesAtFence.class, differences -> {
+                            assertThat(differences.report().differences()).extracting(Difference::table).containsExactlyInAnyOrder("DBS", "NOTIFICATION_SEQUENCE");
+                            assertThat(differences.report()).isSameAs(replication.lastVerification().orElseThrow());
+                        })
+                        .hasMessageContaining("verification found differences");
+                assertThat(ranBeforeCommit).isFalse();
+                assertThat(ownLong(own, "SELECT \"NEXT_EVENT_ID\" FROM \"NOTIFICATION_SEQUENCE\"")).as("finalize rolled back").isEqualTo(1);
+                ownUpdate(own, "UPDATE \"NOTIFICATION_SEQUENCE\" SET \"NEXT_EVENT_ID\" = " + nextEventId);
+                ownUpdate(own, "UPDATE \"DBS\" SET \"DESC\" = " + (description == null ? "NULL" : "'" + description.replace("'", "''") + "'") + " WHERE \"NAME\" = 'big_db0'");
+
+                FinalizeReport finalized = replication.verifyAndFinalize(connection -> ranBeforeCommit.set(true));
+                VerificationReport verification = replication.lastVerification().orElseThrow();
                 assertThat(verification.differences()).as(verification.summary()).isEmpty();
                 assertThat(verification.tables()).hasSize(83);
+                assertThat(ranBeforeCommit).isTrue();
                 System.out.println("Verification: " + verification.summary());
-                FinalizeReport finalized = replication.finalizeOwnDatabase();
                 System.out.println("Finalize: " + finalized);
             }
             System.out.printf("Integration: %s rows backfilled, %s workload calls %s, %s source transactions applied (%s changes)%n",
@@ -106,6 +134,32 @@ class ReplicationIntegrationTest
                 HmsFixture.fill(onOwn.client(), "after", 1, 3, 50);
                 assertThat(onOwn.client().get_partition_names("after_db0", "t2", (short) -1)).hasSize(50);
             }
+        }
+    }
+
+    private static long ownLong(OwnDatabaseTarget own, String query)
+            throws SQLException
+    {
+        try (Connection connection = JdbcConnections.own(own); Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(query)) {
+            assertThat(result.next()).as(query).isTrue();
+            return result.getLong(1);
+        }
+    }
+
+    private static String ownString(OwnDatabaseTarget own, String query)
+            throws SQLException
+    {
+        try (Connection connection = JdbcConnections.own(own); Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(query)) {
+            assertThat(result.next()).as(query).isTrue();
+            return result.getString(1);
+        }
+    }
+
+    private static void ownUpdate(OwnDatabaseTarget own, String update)
+            throws SQLException
+    {
+        try (Connection connection = JdbcConnections.own(own); Statement statement = connection.createStatement()) {
+            assertThat(statement.executeUpdate(update)).as(update).isEqualTo(1);
         }
     }
 
