@@ -79,6 +79,11 @@ class ReplicationIntegrationTest
                     staging.resolve("it"), 4 * 1024 * 1024, new Backfill.Options(2, 2_000), Apply.Options.defaults()))) {
                 await().atMost(Duration.ofMinutes(5)).until(() -> replication.stage() == Replication.Stage.STREAMING || replication.failure().isPresent());
                 assertThat(replication.failure()).isEmpty();
+                // Planner statistics for what the backfill copied (a manual ANALYZE: autovacuum's shows elsewhere).
+                // (PostgreSQL publishes a backend's statistics within a second or so of its work.)
+                await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(
+                        ownLong(own, "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN ('PARTITIONS', 'PARTITION_PARAMS', 'SERDE_PARAMS')"))
+                        .isEqualTo(3));
                 long callsAtStreaming = workload.calls();
                 await().atMost(Duration.ofMinutes(3)).until(() -> workload.calls() > callsAtStreaming + 600);
                 result = workload.stop();

@@ -98,7 +98,9 @@ public final class IdGeneratorFinalizer
      */
     public FinalizeReport finalizeGenerators(BeforeCommit beforeCommit)
     {
+        long started = System.nanoTime();
         SourceGenerators sourceGenerators = readSource();
+        long sourceRead = System.nanoTime();
         try (Connection connection = JdbcConnections.own(own)) {
             connection.setAutoCommit(false);
             try {
@@ -116,10 +118,12 @@ public final class IdGeneratorFinalizer
                 database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
                 database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(List.of(new IdColumn("MASTER_KEYS", "KEY_ID"))))
                         .ifPresent(changes::add);
+                long raised = System.nanoTime();
                 beforeCommit.run(connection);
                 connection.commit();
                 FinalizeReport report = new FinalizeReport(changes);
-                log.info("Finalize of {} from {}: {}", own, source, report.summary());
+                log.info("Finalize of {} from {}: {} (source read {} ms, own generators raised {} ms)", own, source, report.summary(),
+                        (sourceRead - started) / 1_000_000, (raised - sourceRead) / 1_000_000);
                 return report;
             }
             catch (SQLException | RuntimeException e) {

@@ -21,6 +21,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
@@ -66,7 +67,13 @@ public final class Verifier
     private final SourceDatabase source;
     private final OwnDatabaseTarget own;
     private final VerifyOptions options;
+    /** The source's column collations, read once: a migration's schema does not change while it verifies. */
+    private final AtomicReference<Map<String, String>> collations = new AtomicReference<>();
 
+    /**
+     * One verifier may compare many times (a cutover's verifies ahead and at the fence); it reads the source's
+     * column collations on first need and keeps them.
+     */
     public Verifier(SchemaMapping mapping, SourceDatabase source, OwnDatabaseTarget own, VerifyOptions options)
     {
         this.mapping = requireNonNull(mapping, "mapping is null");
@@ -447,6 +454,16 @@ public final class Verifier
 
     private Map<String, String> sourceCollations()
     {
+        Map<String, String> known = collations.get();
+        if (known == null) {
+            known = readSourceCollations();
+            collations.set(known);
+        }
+        return known;
+    }
+
+    private Map<String, String> readSourceCollations()
+    {
         Map<String, String> collations = new HashMap<>();
         try (Connection connection = JdbcConnections.source(source);
                 PreparedStatement statement = connection.prepareStatement(
@@ -461,6 +478,6 @@ public final class Verifier
         catch (SQLException e) {
             throw failure(Side.SOURCE, "cannot read the column collations of the source database", e);
         }
-        return collations;
+        return Map.copyOf(collations);
     }
 }
