@@ -456,8 +456,8 @@ public final class Replication
     /**
      * The verify at the fence ({@link #verify()}) and finalize at once, for a cutover that holds writes through
      * both: finalize reads the source's generators and raises the own database's in its transaction while verify
-     * compares the rows apply left, on other connections (it sees only committed rows, so not finalize's). Once
-     * verify is done, {@code beforeCommit} runs in finalize's transaction if it found the two identical; if it found
+     * compares the rows apply left, on other connections (it sees only committed rows, so not finalize's), and then
+     * restores any foreign keys still set aside. Once verify is done, {@code beforeCommit} runs in finalize's transaction if it found the two identical; if it found
      * differences, finalize rolls back and this throws {@link DifferencesAtFence}. Either way the report is
      * {@link #lastVerification()}. Writes must be held and drained to the fence, as for {@link #verify()}.
      */
@@ -466,7 +466,12 @@ public final class Replication
         CompletableFuture<VerificationReport> verification = new CompletableFuture<>();
         Thread verifying = new Thread(() -> {
             try {
-                verification.complete(verify());
+                VerificationReport report = verify();
+                if (report.identical()) {
+                    // Normally none are left to restore (restoreForeignKeysWhileStreaming): beside finalize, not before.
+                    restoreForeignKeys();
+                }
+                verification.complete(report);
             }
             catch (Throwable e) {
                 verification.completeExceptionally(e);
@@ -475,7 +480,6 @@ public final class Replication
         verifying.setDaemon(true);
         verifying.start();
         try {
-            restoreForeignKeys();
             return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(connection -> {
                 VerificationReport report = verified(verification);
                 if (!report.identical()) {

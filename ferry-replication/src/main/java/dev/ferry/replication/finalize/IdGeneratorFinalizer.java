@@ -13,6 +13,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 
 import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
@@ -64,6 +66,15 @@ public final class IdGeneratorFinalizer
             new IdColumn("HIVE_LOCKS", "HL_TXNID"),
             new IdColumn("REPL_TXN_MAP", "RTM_TARGET_TXN_ID"));
 
+    private static final List<IdColumn> EVENT_ID_COLUMNS = List.of(new IdColumn("NOTIFICATION_LOG", "EVENT_ID"));
+    private static final List<IdColumn> LOCK_ID_COLUMNS = List.of(new IdColumn("HIVE_LOCKS", "HL_LOCK_EXT_ID"));
+    private static final List<IdColumn> COMPACTION_ID_COLUMNS = List.of(new IdColumn("COMPACTION_QUEUE", "CQ_ID"), new IdColumn("COMPLETED_COMPACTIONS", "CC_ID"));
+    private static final List<IdColumn> MASTER_KEY_ID_COLUMNS = List.of(new IdColumn("MASTER_KEYS", "KEY_ID"));
+
+    /** Every column whose highest value finalize needs, read in one statement. */
+    private static final List<IdColumn> ALL_ID_COLUMNS = java.util.stream.Stream.of(List.copyOf(DataNucleusSequences.ID_COLUMNS.values()), EVENT_ID_COLUMNS,
+            LOCK_ID_COLUMNS, COMPACTION_ID_COLUMNS, TRANSACTION_ID_COLUMNS, MASTER_KEY_ID_COLUMNS).flatMap(List::stream).distinct().toList();
+
     private final SourceDatabase source;
     private final OwnDatabaseTarget own;
 
@@ -99,31 +110,45 @@ public final class IdGeneratorFinalizer
     public FinalizeReport finalizeGenerators(BeforeCommit beforeCommit)
     {
         long started = System.nanoTime();
-        SourceGenerators sourceGenerators = readSource();
-        long sourceRead = System.nanoTime();
+        // The source's generators are read while the own database's transaction begins and reads its ids.
+        CompletableFuture<SourceGenerators> sourceRead = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {
+            try {
+                sourceRead.complete(readSource());
+            }
+            catch (Throwable e) {
+                sourceRead.completeExceptionally(e);
+            }
+        }, "ferry-finalize-source");
+        reader.setDaemon(true);
+        reader.start();
         try (Connection connection = JdbcConnections.own(own)) {
             connection.setAutoCommit(false);
             try {
                 OwnDatabase database = new OwnDatabase(connection);
+                database.readHighestIds(ALL_ID_COLUMNS);
+                long ownRead = System.nanoTime();
+                SourceGenerators sourceGenerators = sourceGenerators(sourceRead);
+                long sourceWait = System.nanoTime();
                 List<IdGeneratorChange> changes = new ArrayList<>();
                 changes.addAll(sequenceTable(database, sourceGenerators.sequences()));
                 database.counter("NOTIFICATION_SEQUENCE", "NEXT_EVENT_ID", "INSERT INTO \"NOTIFICATION_SEQUENCE\" (\"NNI_ID\", \"NEXT_EVENT_ID\") VALUES (1, ?)",
-                        sourceGenerators.nextEventId(), database.above(List.of(new IdColumn("NOTIFICATION_LOG", "EVENT_ID")))).ifPresent(changes::add);
+                        sourceGenerators.nextEventId(), database.above(EVENT_ID_COLUMNS)).ifPresent(changes::add);
                 database.counter("NEXT_LOCK_ID", "NL_NEXT", "INSERT INTO \"NEXT_LOCK_ID\" (\"NL_NEXT\") VALUES (?)",
-                        sourceGenerators.nextLockId(), database.above(List.of(new IdColumn("HIVE_LOCKS", "HL_LOCK_EXT_ID")))).ifPresent(changes::add);
+                        sourceGenerators.nextLockId(), database.above(LOCK_ID_COLUMNS)).ifPresent(changes::add);
                 database.counter("NEXT_COMPACTION_QUEUE_ID", "NCQ_NEXT", "INSERT INTO \"NEXT_COMPACTION_QUEUE_ID\" (\"NCQ_NEXT\") VALUES (?)",
-                        sourceGenerators.nextCompactionId(), database.above(List.of(new IdColumn("COMPACTION_QUEUE", "CQ_ID"), new IdColumn("COMPLETED_COMPACTIONS", "CC_ID"))))
+                        sourceGenerators.nextCompactionId(), database.above(COMPACTION_ID_COLUMNS))
                         .ifPresent(changes::add);
                 changes.addAll(writeIds(database, sourceGenerators.nextWriteIds()));
                 database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
-                database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(List.of(new IdColumn("MASTER_KEYS", "KEY_ID"))))
+                database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(MASTER_KEY_ID_COLUMNS))
                         .ifPresent(changes::add);
                 long raised = System.nanoTime();
                 beforeCommit.run(connection);
                 connection.commit();
                 FinalizeReport report = new FinalizeReport(changes);
-                log.info("Finalize of {} from {}: {} (source read {} ms, own generators raised {} ms)", own, source, report.summary(),
-                        (sourceRead - started) / 1_000_000, (raised - sourceRead) / 1_000_000);
+                log.info("Finalize of {} from {}: {} (own ids read {} ms, then waited {} ms for the source's generators; raised in {} ms)", own, source, report.summary(),
+                        (ownRead - started) / 1_000_000, (sourceWait - ownRead) / 1_000_000, (raised - sourceWait) / 1_000_000);
                 return report;
             }
             catch (SQLException | RuntimeException e) {
@@ -133,6 +158,19 @@ public final class IdGeneratorFinalizer
         }
         catch (SQLException e) {
             throw new ReplicationException(OWN_DATABASE_UNAVAILABLE, "cannot raise the id generators of the own database %s: %s".formatted(own.jdbcUrl(), e.getMessage()), e);
+        }
+    }
+
+    private static SourceGenerators sourceGenerators(CompletableFuture<SourceGenerators> sourceRead)
+    {
+        try {
+            return sourceRead.join();
+        }
+        catch (CompletionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new ReplicationException(INTERNAL, "cannot read the id generators of the source: " + e.getCause(), e.getCause());
         }
     }
 
@@ -309,17 +347,41 @@ public final class IdGeneratorFinalizer
             this.connection = connection;
         }
 
+        /** The highest value of each column read by {@link #readHighestIds}; a column absent has no rows. */
+        private final Map<IdColumn, Long> highest = new java.util.HashMap<>();
+        private final Set<IdColumn> read = new java.util.HashSet<>();
+
+        /** Reads the highest value of every column in one statement (one round trip, not one per column). */
+        void readHighestIds(List<IdColumn> columns)
+                throws SQLException
+        {
+            String select = columns.stream().map(column -> "(SELECT max(\"%s\") FROM \"%s\")".formatted(column.column(), column.table()))
+                    .collect(java.util.stream.Collectors.joining(", ", "SELECT ", ""));
+            try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(select)) {
+                result.next();
+                for (int i = 0; i < columns.size(); i++) {
+                    long value = result.getLong(i + 1);
+                    if (!result.wasNull()) {
+                        highest.put(columns.get(i), value);
+                    }
+                }
+            }
+            read.addAll(columns);
+        }
+
         /** One more than the highest value in the columns, or 1 when they are empty. */
         long above(List<IdColumn> columns)
                 throws SQLException
         {
+            List<IdColumn> unread = columns.stream().filter(column -> !read.contains(column)).toList();
+            if (!unread.isEmpty()) {
+                readHighestIds(unread);
+            }
             long above = 1;
             for (IdColumn column : columns) {
-                try (Statement statement = connection.createStatement();
-                        ResultSet result = statement.executeQuery("SELECT max(\"%s\") FROM \"%s\"".formatted(column.column(), column.table()))) {
-                    if (result.next() && result.getObject(1) != null) {
-                        above = Math.max(above, result.getLong(1) + 1);
-                    }
+                Long value = highest.get(column);
+                if (value != null) {
+                    above = Math.max(above, value + 1);
                 }
             }
             return above;
