@@ -616,6 +616,8 @@ public final class ControlPlane
                 }
             }
             steps.lap("verify ahead again");
+            current.prepareFence();
+            steps.lap("connections");
             Duration bound = router.gate().holdBound();
             progress(operationId, "holding writes");
             router.gate().holdWrites();

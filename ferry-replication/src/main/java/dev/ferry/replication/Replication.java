@@ -116,6 +116,7 @@ public final class Replication
     private final AtomicReference<ReplicationException> error = new AtomicReference<>();
     private final AtomicReference<VerificationReport> lastVerification = new AtomicReference<>();
     private final AtomicReference<Baseline> baseline = new AtomicReference<>();
+    private final AtomicReference<FenceConnections> fenceConnections = new AtomicReference<>();
     private final Backfill backfill;
     private final Thread runner;
     private StagingLog staging;
@@ -377,9 +378,15 @@ public final class Replication
      */
     public VerificationReport verify()
     {
+        return verify(null);
+    }
+
+    /** {@link #verify()}, on the fence's connections when a cutover opened them. */
+    private VerificationReport verify(FenceConnections connections)
+    {
         Stage previous = stage.getAndSet(Stage.VERIFYING);
         try {
-            VerificationReport report = compare();
+            VerificationReport report = compare(connections);
             lastVerification.set(report);
             log.info("Verification of migration {}: {}", config.migration(), report.summary());
             return report;
@@ -391,13 +398,20 @@ public final class Replication
 
     private VerificationReport compare()
     {
+        return compare(null);
+    }
+
+    private VerificationReport compare(FenceConnections connections)
+    {
         Baseline last = baseline.get();
         if (last == null) {
             return verifier.verifyAll();
         }
         ChangedRows.Builder changed = ChangedRows.builder(mapping).addAll(last.differences());
         forEachStaged(last.from(), entry -> entry.transaction().changes().forEach(changed::add));
-        return verifier.verifyChanged(changed.build());
+        return connections == null
+                ? verifier.verifyChanged(changed.build())
+                : verifier.verifyChanged(changed.build(), connections.verifySource(), connections.verifyOwn());
     }
 
     /**
@@ -463,10 +477,11 @@ public final class Replication
      */
     public FinalizeReport verifyAndFinalize(IdGeneratorFinalizer.BeforeCommit beforeCommit)
     {
+        FenceConnections connections = fenceConnections.getAndSet(null);
         CompletableFuture<VerificationReport> verification = new CompletableFuture<>();
         Thread verifying = new Thread(() -> {
             try {
-                VerificationReport report = verify();
+                VerificationReport report = verify(connections);
                 if (report.identical()) {
                     // Normally none are left to restore (restoreForeignKeysWhileStreaming): beside finalize, not before.
                     restoreForeignKeys();
@@ -480,19 +495,76 @@ public final class Replication
         verifying.setDaemon(true);
         verifying.start();
         try {
-            return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(connection -> {
+            IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own());
+            IdGeneratorFinalizer.BeforeCommit whenVerified = connection -> {
                 VerificationReport report = verified(verification);
                 if (!report.identical()) {
                     throw new DifferencesAtFence(report);
                 }
                 beforeCommit.run(connection);
-            });
+            };
+            return connections == null ? finalizer.finalizeGenerators(whenVerified) : finalizer.finalizeGenerators(connections.finalizeOwn(), whenVerified);
         }
         finally {
             // Also when finalize failed before it waited: verify must not outlive the step it belongs to. Verify
             // read the baseline when it began; only now may it go (see finalizeOwnDatabase).
             awaitVerifier(verifying);
             baseline.set(null);
+            if (connections != null) {
+                connections.close();
+            }
+        }
+    }
+
+    /**
+     * Opens the connections the verify and finalize at the fence ({@link #verifyAndFinalize}) use, and has each
+     * read what it will read there once, so that neither opens a connection nor loads a new PostgreSQL session's
+     * catalog entries while writes are held. A cutover calls it just before it holds writes; without it they open
+     * their own.
+     */
+    public void prepareFence()
+    {
+        Connection verifySource = JdbcConnections.source(config.source());
+        Connection verifyOwn = null;
+        Connection finalizeOwn = null;
+        try {
+            verifyOwn = JdbcConnections.own(config.own());
+            finalizeOwn = JdbcConnections.own(config.own());
+            try (Statement statement = verifyOwn.createStatement()) {
+                // Parsing a statement over every table loads each one's catalog entries; it reads no row.
+                statement.executeQuery(mapping.tables().values().stream().map(table -> "SELECT 1 FROM " + table.targetIdentifier() + " WHERE false")
+                        .collect(Collectors.joining(" UNION ALL "))).close();
+            }
+            IdGeneratorFinalizer.warmUp(finalizeOwn);
+        }
+        catch (SQLException | RuntimeException e) {
+            new FenceConnections(verifySource, verifyOwn, finalizeOwn).close();
+            throw e instanceof ReplicationException replication ? replication
+                    : new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot prepare the own database's connections for the fence: " + e.getMessage(), e);
+        }
+        FenceConnections previous = fenceConnections.getAndSet(new FenceConnections(verifySource, verifyOwn, finalizeOwn));
+        if (previous != null) {
+            previous.close();
+        }
+    }
+
+    /** What {@link #prepareFence()} opened; any may be null when opening failed part way. */
+    private record FenceConnections(Connection verifySource, Connection verifyOwn, Connection finalizeOwn)
+            implements AutoCloseable
+    {
+        @Override
+        public void close()
+        {
+            for (Connection connection : new Connection[] {verifySource, verifyOwn, finalizeOwn}) {
+                if (connection != null) {
+                    try {
+                        connection.close();
+                    }
+                    catch (SQLException e) {
+                        log.warn("Could not close a connection prepared for the fence: {}", e.getMessage());
+                    }
+                }
+            }
         }
     }
 
@@ -607,6 +679,10 @@ public final class Replication
         }
         if (staging != null) {
             staging.close();
+        }
+        FenceConnections prepared = fenceConnections.getAndSet(null);
+        if (prepared != null) {
+            prepared.close();
         }
         stage.set(Stage.STOPPED);
         log.info("Replication of migration {} stopped", config.migration());

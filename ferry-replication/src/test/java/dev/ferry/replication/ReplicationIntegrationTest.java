@@ -119,6 +119,8 @@ class ReplicationIntegrationTest
                 ownUpdate(own, "UPDATE \"NOTIFICATION_SEQUENCE\" SET \"NEXT_EVENT_ID\" = " + nextEventId);
                 ownUpdate(own, "UPDATE \"DBS\" SET \"DESC\" = " + (description == null ? "NULL" : "'" + description.replace("'", "''") + "'") + " WHERE \"NAME\" = 'big_db0'");
 
+                // As a cutover does: connections opened and warmed before writes are held.
+                replication.prepareFence();
                 FinalizeReport finalized = replication.verifyAndFinalize(connection -> ranBeforeCommit.set(true));
                 VerificationReport verification = replication.lastVerification().orElseThrow();
                 assertThat(verification.differences()).as(verification.summary()).isEmpty();

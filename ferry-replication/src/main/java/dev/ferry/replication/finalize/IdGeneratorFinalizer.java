@@ -109,6 +109,15 @@ public final class IdGeneratorFinalizer
      */
     public FinalizeReport finalizeGenerators(BeforeCommit beforeCommit)
     {
+        return finalizeGenerators(JdbcConnections.own(own), beforeCommit);
+    }
+
+    /**
+     * Like {@link #finalizeGenerators(BeforeCommit)}, in a connection to the own database the caller opened (a
+     * cutover opens it before it holds writes, and {@link #warmUp warms} it); finalize closes it.
+     */
+    public FinalizeReport finalizeGenerators(Connection ownConnection, BeforeCommit beforeCommit)
+    {
         long started = System.nanoTime();
         // The source's generators are read while the own database's transaction begins and reads its ids.
         CompletableFuture<SourceGenerators> sourceRead = new CompletableFuture<>();
@@ -122,7 +131,7 @@ public final class IdGeneratorFinalizer
         }, "ferry-finalize-source");
         reader.setDaemon(true);
         reader.start();
-        try (Connection connection = JdbcConnections.own(own)) {
+        try (Connection connection = ownConnection) {
             connection.setAutoCommit(false);
             try {
                 OwnDatabase database = new OwnDatabase(connection);
@@ -158,6 +167,20 @@ public final class IdGeneratorFinalizer
         }
         catch (SQLException e) {
             throw new ReplicationException(OWN_DATABASE_UNAVAILABLE, "cannot raise the id generators of the own database %s: %s".formatted(own.jdbcUrl(), e.getMessage()), e);
+        }
+    }
+
+    /**
+     * Reads once, in {@code connection}, what finalize reads, and ends the transaction: a new PostgreSQL session
+     * loads the catalog entries of about 50 tables on its first read of them, which a cutover does before it holds
+     * writes rather than under the hold.
+     */
+    public static void warmUp(Connection connection)
+            throws SQLException
+    {
+        new OwnDatabase(connection).readHighestIds(ALL_ID_COLUMNS);
+        if (!connection.getAutoCommit()) {
+            connection.rollback();
         }
     }
 

@@ -147,6 +147,37 @@ public final class Verifier
      */
     public VerificationReport verifyChanged(ChangedRows changed)
     {
+        Connection sourceConnection = JdbcConnections.source(source);
+        try {
+            Connection ownConnection = JdbcConnections.own(own);
+            try {
+                return verifyChanged(changed, sourceConnection, ownConnection);
+            }
+            finally {
+                closeQuietly(ownConnection);
+            }
+        }
+        finally {
+            closeQuietly(sourceConnection);
+        }
+    }
+
+    private static void closeQuietly(Connection connection)
+    {
+        try {
+            connection.close();
+        }
+        catch (SQLException e) {
+            log.warn("Could not close a verify connection: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * Like {@link #verifyChanged(ChangedRows)}, on connections the caller opened (and closes): a cutover opens them
+     * before it holds writes, so that the verify under the hold does not wait for new connections.
+     */
+    public VerificationReport verifyChanged(ChangedRows changed, Connection sourceConnection, Connection ownConnection)
+    {
         long started = System.nanoTime();
         Map<String, TableVerification> results = new HashMap<>();
         SortedSet<String> wholeTables = new TreeSet<>(changed.wholeTables());
@@ -158,8 +189,7 @@ public final class Verifier
             thread.setDaemon(true);
             return thread;
         });
-        try (Connection sourceConnection = JdbcConnections.source(source);
-                Connection ownConnection = JdbcConnections.own(own)) {
+        try {
             ChunkReader sourceReader = reader(sourceConnection, Side.SOURCE);
             ChunkReader ownReader = reader(ownConnection, Side.OWN);
             for (String name : wholeTables) {
@@ -184,9 +214,6 @@ public final class Verifier
                             sourceChecksum.hex(), ownChecksum.hex(), differences), sourceReader, ownReader));
                 }
             }
-        }
-        catch (SQLException e) {
-            log.warn("Could not close a verify connection: {}", e.getMessage());
         }
         finally {
             sourceSide.shutdownNow();
