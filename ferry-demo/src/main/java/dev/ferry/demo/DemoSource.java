@@ -188,9 +188,7 @@ final class DemoSource
     {
         long begin = System.nanoTime();
         // External tables over data already written (beside the warehouse, where Hive wants external data): the
-        // directories exist before the metastore is told, as when a job writes the files and then adds partitions. (A metastore on a local file system that has to
-        // make a directory sets its permissions by running chmod, a process per directory, without Hadoop's
-        // native library.)
+        // directories exist before the metastore is told, as when a job writes the files and then adds partitions.
         Path tableDirectory = Files.createDirectories(warehouse.resolveSibling("source-data").resolve(database + ".db").resolve(name));
         Table table = HmsObjects.partitionedTable(database, name, List.of("day"));
         table.getSd().setLocation(tableDirectory.toUri().toString());
