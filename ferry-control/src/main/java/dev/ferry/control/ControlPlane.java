@@ -555,6 +555,9 @@ public final class ControlPlane
         return accepted;
     }
 
+    /** How long a cutover waits, writes flowing, for a moment with no write in flight to hold writes at. */
+    private static final Duration HOLD_PATIENCE = Duration.ofSeconds(2);
+
     /** A verify ahead of the fence this quick leaves too little changed behind it for another pass to pay. */
     private static final Duration VERIFY_AHEAD_ENOUGH = Duration.ofMillis(100);
 
@@ -620,10 +623,15 @@ public final class ControlPlane
             steps.lap("connections");
             Duration bound = router.gate().holdBound();
             progress(operationId, "holding writes");
-            router.gate().holdWrites();
+            // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits
+            // for another to finish on the source first.
+            boolean idle = router.gate().holdWritesWhenIdle(HOLD_PATIENCE);
             held = true;
             heldAt = System.nanoTime();
             steps.lap("hold");
+            if (!idle) {
+                log.info("Migration execution {}: writes held with writes in flight (none stopped for {} ms)", id, HOLD_PATIENCE.toMillis());
+            }
             Optional<String> late = awaitWritesInFlight();
             if (late.isPresent()) {
                 throw new CutoverAborted(ErrorCode.ABORTED, late.get());

@@ -168,6 +168,52 @@ class WriteGateTest
     }
 
     @Test
+    void holdWhenIdleClosesTheGateOnceTheWritesInFlightEnd()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        local.enter(MethodClass.WRITE, "add_partitions");
+        local.enter(MethodClass.WRITE, "alter_table");
+        CompletableFuture<Boolean> held = CompletableFuture.supplyAsync(() -> {
+            try {
+                return local.holdWritesWhenIdle(Duration.ofSeconds(30));
+            }
+            catch (InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        // While it waits for an idle moment, writes still pass.
+        Thread.sleep(100);
+        assertThat(local.state()).isEqualTo(WriteGate.State.OPEN);
+        local.enter(MethodClass.WRITE, "create_table");
+        local.exit(MethodClass.WRITE);
+        local.exit(MethodClass.WRITE);
+        assertThat(local.state()).isEqualTo(WriteGate.State.OPEN);
+        local.exit(MethodClass.WRITE);
+        assertThat(held.get(10, TimeUnit.SECONDS)).isTrue();
+        assertThat(local.state()).isEqualTo(WriteGate.State.HOLD_WRITES);
+        assertThat(local.writesInFlight()).isZero();
+        assertThat(local.awaitWritesDrained(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    void holdWhenIdleHoldsAnywayOnceThePatienceIsSpent()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        local.enter(MethodClass.WRITE, "add_partitions");
+        assertThat(local.holdWritesWhenIdle(Duration.ofMillis(50))).isFalse();
+        assertThat(local.state()).isEqualTo(WriteGate.State.HOLD_WRITES);
+        assertThat(local.writesInFlight()).isEqualTo(1);
+        local.exit(MethodClass.WRITE);
+        assertThat(local.awaitWritesDrained(Duration.ofMillis(100))).isTrue();
+        // Without a write in flight it holds at once.
+        local.release();
+        assertThat(local.holdWritesWhenIdle(Duration.ofSeconds(30))).isTrue();
+        assertThat(local.state()).isEqualTo(WriteGate.State.HOLD_WRITES);
+    }
+
+    @Test
     void illegalTransitionNamesTheStates()
     {
         WriteGate local = new WriteGate(HOLD_BOUND);

@@ -197,11 +197,16 @@ public final class CutoverBenchmark
         {
             Writers writers = new Writers();
             long intervalNanos = (long) (WRITERS * 1e9 / callsPerSecond);
+            long start = System.nanoTime();
             for (int w = 0; w < WRITERS; w++) {
                 HmsClient client = HmsClient.connect("localhost", port);
                 Table table = client.api().get_table_req(new GetTableRequest("bench_load", "writes")).getTable();
                 String name = prefix + "-w" + w;
-                Thread thread = new Thread(() -> writers.write(client, table, name, intervalNanos), "bench-writer-" + w);
+                // Staggered: writer w calls at start + w/WRITERS of the interval, then every interval, so that calls
+                // arrive evenly (all at once, they came in bursts, contended on the source, and a cutover's hold
+                // often fell between two bursts and held no write at all).
+                long first = start + w * intervalNanos / WRITERS;
+                Thread thread = new Thread(() -> writers.write(client, table, name, first, intervalNanos), "bench-writer-" + w);
                 thread.setDaemon(true);
                 writers.threads.add(thread);
             }
@@ -209,9 +214,9 @@ public final class CutoverBenchmark
             return writers;
         }
 
-        private void write(HmsClient client, Table table, String name, long intervalNanos)
+        private void write(HmsClient client, Table table, String name, long first, long intervalNanos)
         {
-            long next = System.nanoTime();
+            long next = first;
             try (client) {
                 for (long n = 0; running.get(); n++) {
                     long wait = next - System.nanoTime();
