@@ -555,8 +555,12 @@ public final class ControlPlane
         return accepted;
     }
 
-    /** How long a cutover waits, writes flowing, for a moment with no write in flight to hold writes at. */
-    private static final Duration HOLD_PATIENCE = Duration.ofSeconds(2);
+    /**
+     * How long a cutover waits, writes flowing, for a moment with no write in flight to hold writes at, and how
+     * many times (with a verify of what changed between tries) before it holds them anyway.
+     */
+    private static final Duration HOLD_PATIENCE = Duration.ofSeconds(1);
+    private static final int HOLD_ATTEMPTS = 5;
 
     /** A verify ahead of the fence this quick leaves too little changed behind it for another pass to pay. */
     private static final Duration VERIFY_AHEAD_ENOUGH = Duration.ofMillis(100);
@@ -624,14 +628,23 @@ public final class ControlPlane
             Duration bound = router.gate().holdBound();
             progress(operationId, "holding writes");
             // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits
-            // for another to finish on the source first.
-            boolean idle = router.gate().holdWritesWhenIdle(HOLD_PATIENCE);
+            // for another to finish on the source first. Between tries, what changed meanwhile is verified, so that
+            // the verify under the hold stays small.
+            boolean idle = false;
+            for (int attempt = 1; !idle && attempt <= HOLD_ATTEMPTS; attempt++) {
+                idle = router.gate().holdWritesIfIdleWithin(HOLD_PATIENCE);
+                if (!idle && attempt < HOLD_ATTEMPTS) {
+                    current.verifyAhead();
+                }
+            }
+            if (!idle) {
+                router.gate().holdWrites();
+                log.info("Migration execution {}: writes held with writes in flight (no moment without one in {} tries of {} ms)", id, HOLD_ATTEMPTS,
+                        HOLD_PATIENCE.toMillis());
+            }
             held = true;
             heldAt = System.nanoTime();
             steps.lap("hold");
-            if (!idle) {
-                log.info("Migration execution {}: writes held with writes in flight (none stopped for {} ms)", id, HOLD_PATIENCE.toMillis());
-            }
             Optional<String> late = awaitWritesInFlight();
             if (late.isPresent()) {
                 throw new CutoverAborted(ErrorCode.ABORTED, late.get());

@@ -151,25 +151,26 @@ public final class WriteGate
     }
 
     /**
-     * OPEN → HOLD_WRITES at a moment when no write is in flight, if one comes within {@code patience}; else when
-     * the patience is spent, with the writes then in flight going on. Until then writes pass as usual, so waiting
-     * costs no client anything, whereas holding while writes run makes every write that arrives wait for them to
-     * finish on the old database. The check and the hold are one step under the gate's lock: no write can pass
-     * between them. Returns whether no write was in flight when the gate closed.
+     * OPEN → HOLD_WRITES at a moment when no write is in flight, if one comes within {@code patience}; returns
+     * whether it held (else the gate stays open). Until then writes pass as usual, so waiting costs no client
+     * anything, whereas holding while writes run makes every write that arrives wait for them to finish on the old
+     * database. The check and the hold are one step under the gate's lock: no write can pass between them.
      */
-    public boolean holdWritesWhenIdle(Duration patience)
+    public boolean holdWritesIfIdleWithin(Duration patience)
             throws InterruptedException
     {
         long remaining = patience.toNanos();
         lock.lock();
         try {
             // exit() signals when the last write in flight ends.
-            while (writesInFlight > 0 && remaining > 0) {
+            while (writesInFlight > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
                 remaining = changed.awaitNanos(remaining);
             }
-            boolean idle = writesInFlight == 0;
             holdWrites();
-            return idle;
+            return true;
         }
         finally {
             lock.unlock();
