@@ -159,15 +159,10 @@ public final class WriteGate
     public boolean holdWritesIfIdleWithin(Duration patience)
             throws InterruptedException
     {
-        long remaining = patience.toNanos();
         lock.lock();
         try {
-            // exit() signals when the last write in flight ends.
-            while (writesInFlight > 0) {
-                if (remaining <= 0) {
-                    return false;
-                }
-                remaining = changed.awaitNanos(remaining);
+            if (!awaitNoWriteInFlight(patience)) {
+                return false;
             }
             holdWrites();
             return true;
@@ -212,20 +207,27 @@ public final class WriteGate
     public boolean awaitWritesDrained(Duration timeout)
             throws InterruptedException
     {
-        long remaining = timeout.toNanos();
         lock.lock();
         try {
-            while (writesInFlight > 0) {
-                if (remaining <= 0) {
-                    return false;
-                }
-                remaining = changed.awaitNanos(remaining);
-            }
-            return true;
+            return awaitNoWriteInFlight(timeout);
         }
         finally {
             lock.unlock();
         }
+    }
+
+    /** With the lock held: waits until no write is in flight (exit() signals when the last one ends), at most the timeout. */
+    private boolean awaitNoWriteInFlight(Duration timeout)
+            throws InterruptedException
+    {
+        long remaining = timeout.toNanos();
+        while (writesInFlight > 0) {
+            if (remaining <= 0) {
+                return false;
+            }
+            remaining = changed.awaitNanos(remaining);
+        }
+        return true;
     }
 
     public int writesInFlight()

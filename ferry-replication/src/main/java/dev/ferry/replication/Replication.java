@@ -11,8 +11,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -452,19 +450,10 @@ public final class Replication
      */
     public FinalizeReport finalizeOwnDatabase()
     {
-        return finalizeOwnDatabase(IdGeneratorFinalizer.BeforeCommit.NOTHING);
-    }
-
-    /**
-     * Like {@link #finalizeOwnDatabase()}, with {@code beforeCommit} run in the transaction that raises the id
-     * generators: if it throws, the generators stay as they were (see {@link IdGeneratorFinalizer#finalizeGenerators(IdGeneratorFinalizer.BeforeCommit)}).
-     */
-    public FinalizeReport finalizeOwnDatabase(IdGeneratorFinalizer.BeforeCommit beforeCommit)
-    {
         restoreForeignKeys();
         // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
         baseline.set(null);
-        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators(beforeCommit);
+        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators();
     }
 
     /**
@@ -478,26 +467,18 @@ public final class Replication
     public FinalizeReport verifyAndFinalize(IdGeneratorFinalizer.BeforeCommit beforeCommit)
     {
         FenceConnections connections = fenceConnections.getAndSet(null);
-        CompletableFuture<VerificationReport> verification = new CompletableFuture<>();
-        Thread verifying = new Thread(() -> {
-            try {
-                VerificationReport report = verify(connections);
-                if (report.identical()) {
-                    // Normally none are left to restore (restoreForeignKeysWhileStreaming): beside finalize, not before.
-                    restoreForeignKeys();
-                }
-                verification.complete(report);
+        BackgroundTask<VerificationReport> verification = BackgroundTask.start("ferry-verify-at-fence-" + config.migration(), () -> {
+            VerificationReport report = verify(connections);
+            if (report.identical()) {
+                // Normally none are left to restore (restoreForeignKeysWhileStreaming): beside finalize, not before.
+                restoreForeignKeys();
             }
-            catch (Throwable e) {
-                verification.completeExceptionally(e);
-            }
-        }, "ferry-verify-at-fence-" + config.migration());
-        verifying.setDaemon(true);
-        verifying.start();
+            return report;
+        });
         try {
             IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own());
             IdGeneratorFinalizer.BeforeCommit whenVerified = connection -> {
-                VerificationReport report = verified(verification);
+                VerificationReport report = verification.join();
                 if (!report.identical()) {
                     throw new DifferencesAtFence(report);
                 }
@@ -508,7 +489,7 @@ public final class Replication
         finally {
             // Also when finalize failed before it waited: verify must not outlive the step it belongs to. Verify
             // read the baseline when it began; only now may it go (see finalizeOwnDatabase).
-            awaitVerifier(verifying);
+            verification.awaitEnd();
             baseline.set(null);
             if (connections != null) {
                 connections.close();
@@ -565,35 +546,6 @@ public final class Replication
                     }
                 }
             }
-        }
-    }
-
-    private static VerificationReport verified(CompletableFuture<VerificationReport> verification)
-    {
-        try {
-            return verification.join();
-        }
-        catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new ReplicationException(ReplicationException.Reason.INTERNAL, "verify failed: " + e.getCause(), e.getCause());
-        }
-    }
-
-    private static void awaitVerifier(Thread verifying)
-    {
-        boolean interrupted = false;
-        while (verifying.isAlive()) {
-            try {
-                verifying.join();
-            }
-            catch (InterruptedException e) {
-                interrupted = true;
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
         }
     }
 

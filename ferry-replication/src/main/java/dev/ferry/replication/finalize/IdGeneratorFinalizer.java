@@ -13,9 +13,8 @@ import java.util.OptionalLong;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 
+import dev.ferry.replication.BackgroundTask;
 import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
@@ -120,24 +119,14 @@ public final class IdGeneratorFinalizer
     {
         long started = System.nanoTime();
         // The source's generators are read while the own database's transaction begins and reads its ids.
-        CompletableFuture<SourceGenerators> sourceRead = new CompletableFuture<>();
-        Thread reader = new Thread(() -> {
-            try {
-                sourceRead.complete(readSource());
-            }
-            catch (Throwable e) {
-                sourceRead.completeExceptionally(e);
-            }
-        }, "ferry-finalize-source");
-        reader.setDaemon(true);
-        reader.start();
+        BackgroundTask<SourceGenerators> sourceRead = BackgroundTask.start("ferry-finalize-source", this::readSource);
         try (Connection connection = ownConnection) {
             connection.setAutoCommit(false);
             try {
                 OwnDatabase database = new OwnDatabase(connection);
                 database.readHighestIds(ALL_ID_COLUMNS);
                 long ownRead = System.nanoTime();
-                SourceGenerators sourceGenerators = sourceGenerators(sourceRead);
+                SourceGenerators sourceGenerators = sourceRead.join();
                 long sourceWait = System.nanoTime();
                 List<IdGeneratorChange> changes = new ArrayList<>();
                 changes.addAll(sequenceTable(database, sourceGenerators.sequences()));
@@ -181,19 +170,6 @@ public final class IdGeneratorFinalizer
         new OwnDatabase(connection).readHighestIds(ALL_ID_COLUMNS);
         if (!connection.getAutoCommit()) {
             connection.rollback();
-        }
-    }
-
-    private static SourceGenerators sourceGenerators(CompletableFuture<SourceGenerators> sourceRead)
-    {
-        try {
-            return sourceRead.join();
-        }
-        catch (CompletionException e) {
-            if (e.getCause() instanceof RuntimeException runtime) {
-                throw runtime;
-            }
-            throw new ReplicationException(INTERNAL, "cannot read the id generators of the source: " + e.getCause(), e.getCause());
         }
     }
 
