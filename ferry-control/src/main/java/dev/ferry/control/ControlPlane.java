@@ -562,6 +562,13 @@ public final class ControlPlane
     private static final Duration HOLD_PATIENCE = Duration.ofSeconds(1);
     private static final int HOLD_ATTEMPTS = 5;
 
+    /**
+     * The least time between the fence and the last check for other writers on the source. Detecting a metastore
+     * still running against the source needs it to commit in that window; the cutover's own steps after the fence
+     * take about 50 ms, shorter than the gap between two commits of a busy metastore.
+     */
+    private static final Duration OTHER_WRITER_WINDOW = Duration.ofMillis(150);
+
     /** A verify ahead of the fence this quick leaves too little changed behind it for another pass to pay. */
     private static final Duration VERIFY_AHEAD_ENOUGH = Duration.ofMillis(100);
 
@@ -651,6 +658,7 @@ public final class ControlPlane
             }
             steps.lap("in-flight");
             GtidPosition fence = current.sourcePosition();
+            long fencedAt = System.nanoTime();
             steps.lap("fence");
             log.info("Migration execution {}: writes held, fence {}", id, fence);
             Duration left = bound.minus(Duration.ofNanos(System.nanoTime() - heldAt)).minus(bound.dividedBy(4));
@@ -671,7 +679,15 @@ public final class ControlPlane
                     steps.lap("verify+finalize");
                     // Verify found the two identical (or this would not run): its report is the one just made.
                     current.lastVerification().ifPresent(report -> verifications.put(id, new Views.Verification(Instant.now(), report)));
-                    uninterrupted(() -> abortIfWrittenAfter(current, fence));
+                    // The source is watched for other writers for at least OTHER_WRITER_WINDOW after the fence: a
+                    // cutover quicker than another metastore's gap between two commits would not see it.
+                    uninterrupted(() -> {
+                        long wait = OTHER_WRITER_WINDOW.toNanos() - (System.nanoTime() - fencedAt);
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                        abortIfWrittenAfter(current, fence);
+                    });
                     steps.lap("check");
                     uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
                     connection.setSchema(ControlStore.SCHEMA);
