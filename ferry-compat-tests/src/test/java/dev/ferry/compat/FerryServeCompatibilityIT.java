@@ -3,6 +3,8 @@ package dev.ferry.compat;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
+import dev.ferry.compat.support.MetastoreProcess;
+import dev.ferry.compat.support.TempDirectories;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 

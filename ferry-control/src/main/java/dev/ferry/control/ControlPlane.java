@@ -1,9 +1,6 @@
 package dev.ferry.control;
 
-import java.net.URI;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -12,17 +9,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.SortedSet;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Operation;
@@ -33,20 +29,16 @@ import dev.ferry.control.model.Verb;
 import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStore.StoredOperation;
-import dev.ferry.control.store.ControlStoreException;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
-import dev.ferry.front.WriteGate;
-import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
-import dev.ferry.replication.apply.Apply;
-import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.cleanup.TransferredDataDeletion;
 import dev.ferry.replication.preconditions.Preconditions;
-import dev.ferry.replication.verify.VerificationReport;
+import dev.ferry.replication.preconditions.SourceFacts;
+import dev.ferry.replication.source.SourceProxy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,8 +46,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Runs managed migrations: the state machines of DESIGN.md over the control store, the front's backend and
- * replication. Requests are validated and their transition written in one transaction, then the work runs on one
- * worker thread, so steps never interleave. Every transition is written before it takes effect outside, and a
+ * replication. Requests are validated and their transition written in one transaction, which first locks the
+ * service (concurrent requests run one after the other and the losers get FAILED_PRECONDITION), then the work runs
+ * on one worker thread, so steps never interleave. Every transition is written before it takes effect outside, and a
  * restart resumes from what is written: {@link #recover()} picks the engine the front starts on, {@link #attach}
  * finishes unfinished operations and resumes replication.
  */
@@ -69,10 +62,11 @@ public final class ControlPlane
     /**
      * @param stagingRoot where a migration's staging log goes when its cdcConfig names no bucket, and what a
      * relative bucket is resolved against
-     * @param upgradeScripts Hive's {@code scripts/metastore/upgrade} of the engine home
+     * @param stagingRoots the directories a migration's bucket must be inside
      * @param facts what the service view shows beyond the control store (the Thrift port is known once the front listens)
      * @param startTimeout how long startMigration waits for replication to connect before it fails
      * @param retryInterval how often replication stalled by the user's side is retried
+     * @param sourceProxy the SOCKS5 proxy every connection to a migration's source goes through, if any
      * @param pauseAt for crash tests only: a cutover stops at this step and waits, so that the test can kill the
      * process exactly there
      */
@@ -80,34 +74,47 @@ public final class ControlPlane
             ServiceName name,
             Supplier<Views.ServiceFacts> facts,
             Path stagingRoot,
-            Path upgradeScripts,
-            String schemaVersion,
+            List<Path> stagingRoots,
             Duration requestIdWindow,
             Duration startTimeout,
             Duration retryInterval,
             long segmentBytes,
-            Optional<CutoverStep> pauseAt)
+            Optional<CutoverStep> pauseAt,
+            Optional<SourceProxy> sourceProxy)
     {
         public Settings
         {
+            requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(name, "name is null");
             requireNonNull(facts, "facts is null");
             requireNonNull(stagingRoot, "stagingRoot is null");
-            requireNonNull(upgradeScripts, "upgradeScripts is null");
-            requireNonNull(schemaVersion, "schemaVersion is null");
+            stagingRoots = List.copyOf(stagingRoots);
             requireNonNull(requestIdWindow, "requestIdWindow is null");
             requireNonNull(startTimeout, "startTimeout is null");
             requireNonNull(retryInterval, "retryInterval is null");
             requireNonNull(pauseAt, "pauseAt is null");
         }
+
+        /** Where a migration's staging log may go. */
+        public StagingLocations staging()
+        {
+            return new StagingLocations(stagingRoot, stagingRoots);
+        }
     }
 
-    /** The steps of a cutover around the switch record, where a crash must leave exactly one consistent state. */
+    /**
+     * The steps of a cutover around the switch record, and of an upgradeHiveVersion around its switch, where a crash
+     * must leave exactly one consistent state.
+     */
     public enum CutoverStep
     {
         BEFORE_SWITCH_RECORD,
         AFTER_SWITCH_RECORD,
         DURING_RELEASE,
+        /** upgradeHiveVersion: writes held, the front on the new engine, the switch's transaction not yet run. */
+        UPGRADE_BEFORE_SWITCH,
+        /** upgradeHiveVersion: the switch committed, writes still held. */
+        UPGRADE_AFTER_SWITCH,
     }
 
     /** What a mutating call got: the operation, and whether it is the one a repeated requestId started earlier. */
@@ -120,10 +127,11 @@ public final class ControlPlane
     private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> daemon(runnable, "control-plane"));
     private final ScheduledExecutorService monitor = Executors.newSingleThreadScheduledExecutor(runnable -> daemon(runnable, "control-plane-monitor"));
     private final Map<String, Views.Verification> verifications = new ConcurrentHashMap<>();
-    private final AtomicLong nextRetry = new AtomicLong();
+    private final ReplicationSupervisor replications;
+    private final Operations operations;
+    private final Cutover cutover;
+    private final HiveVersionUpgrades upgrades;
     private volatile Router router;
-    private volatile Replication replication;
-    private volatile String replicating;
     private volatile boolean closed;
 
     public ControlPlane(ControlStore store, SecretBox secrets, Engines engines, Settings settings)
@@ -132,6 +140,10 @@ public final class ControlPlane
         this.secrets = requireNonNull(secrets, "secrets is null");
         this.engines = requireNonNull(engines, "engines is null");
         this.settings = requireNonNull(settings, "settings is null");
+        this.replications = new ReplicationSupervisor(store, secrets, engines, settings, this::submit, () -> closed);
+        this.operations = new Operations(store, settings, replications::status);
+        this.cutover = new Cutover(store, engines, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
+        this.upgrades = new HiveVersionUpgrades(store, engines, settings, operations, () -> router, () -> closed);
     }
 
     public Settings settings()
@@ -144,6 +156,8 @@ public final class ControlPlane
     /** The engine the front must start on: the one the durable backend record names. */
     public Engine recover()
     {
+        // Before an engine reads the own database: an interrupted upgrade decides which schema version it has.
+        upgrades.settleInterrupted();
         ServiceRecord service = store.service();
         if (service.backend() == ServiceRecord.Backend.SOURCE) {
             String id = service.backendExecution().orElseThrow(() -> new IllegalStateException("the control store says the front serves from a source but names no execution"));
@@ -151,7 +165,7 @@ public final class ControlPlane
             log.info("Resuming: service {} is {} and serves from the source of migration execution {} ({}, generation {})",
                     settings.name(), service.state(), id, execution.state(), service.generation());
             try {
-                return engines.startSource(source(execution));
+                return engines.startSource(replications.source(execution));
             }
             catch (EngineException e) {
                 throw new IllegalStateException("migration execution %s serves from its source database %s:%s/%s, which cannot be reached: %s. Ferry needs it to serve; fix the source and start Ferry again"
@@ -170,10 +184,12 @@ public final class ControlPlane
         for (Operation operation : unfinished) {
             log.info("Resuming unfinished operation {} ({} of migration execution {})", operation.id(), operation.verb().wireName(), operation.execution());
             switch (operation.verb()) {
-                case START -> worker.submit(() -> runStart(operation.execution(), operation.id()));
-                case CANCEL -> worker.submit(() -> runCancel(operation.execution(), operation.id()));
-                case DELETE -> worker.submit(() -> finishDelete(operation.execution(), operation.id()));
-                case COMPLETE -> resumeComplete(operation);
+                case START -> submit(() -> runStart(operation.execution(), operation.id()));
+                case CANCEL -> submit(() -> runCancel(operation.execution(), operation.id()));
+                case DELETE -> submit(() -> finishDelete(operation.execution(), operation.id()));
+                case COMPLETE -> cutover.resume(operation);
+                // Settled by recover(), before the front's engine started.
+                case UPGRADE -> { }
             }
         }
         ServiceRecord service = store.service();
@@ -181,41 +197,15 @@ public final class ControlPlane
             boolean pendingStart = unfinished.stream().anyMatch(operation -> operation.verb() == Verb.START && operation.execution().equals(execution.id()));
             if (!pendingStart && (execution.state() == ExecutionState.RUNNING || execution.state() == ExecutionState.AWAITING_USER_ACTION)
                     && service.backendExecution().equals(Optional.of(execution.id()))) {
-                worker.submit(() -> resumeReplication(execution.id()));
+                submit(() -> replications.resume(execution.id()));
             }
         });
         for (MigrationExecution execution : store.executions()) {
             if (execution.state() == ExecutionState.DELETING && unfinished.stream().noneMatch(operation -> operation.execution().equals(execution.id()))) {
-                worker.submit(() -> finishDelete(execution.id(), null));
+                submit(() -> finishDelete(execution.id(), null));
             }
         }
-        monitor.scheduleWithFixedDelay(this::watchReplication, 1, 1, TimeUnit.SECONDS);
-    }
-
-    /**
-     * A cutover a restart interrupted: past the switch record it finishes (SUCCEEDED); before it, the execution
-     * goes back to REPLICATION, serving from the source, and the operation ends with the error.
-     */
-    private void resumeComplete(Operation operation)
-    {
-        ServiceRecord service = store.service();
-        MigrationExecution execution = store.execution(operation.execution()).orElseThrow();
-        if (execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER && service.backend() == ServiceRecord.Backend.OWN) {
-            log.info("Migration execution {}: the switch to the own database was recorded before the restart; finishing the cutover", execution.id());
-            worker.submit(() -> finishCutover(execution.id(), operation.id(), -1, null));
-            return;
-        }
-        if (execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER) {
-            String message = "cutover interrupted by a restart before the switch; serving from the source again: call completeMigration again";
-            store.inTransaction(connection -> {
-                ControlStore.changePhase(connection, execution.id(), ExecutionState.RUNNING, Phase.CUTOVER, Phase.REPLICATION, message);
-                ControlStore.finishOperation(connection, operation.id(), Optional.empty(), Optional.of(error(ErrorCode.ABORTED, message)), "aborted");
-                return null;
-            });
-            log.warn("Migration execution {}: {}", execution.id(), message);
-            return;
-        }
-        finishAsItStands(operation.id(), execution);
+        monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
     }
 
     // ---- reads ----
@@ -248,20 +238,27 @@ public final class ControlPlane
     /** Replication's status, for the execution it is running for. */
     public Optional<Replication.Status> replicationStatus(String executionId)
     {
-        Replication current = replication;
-        return current != null && executionId.equals(replicating) ? Optional.of(current.status()) : Optional.empty();
+        return replications.status(executionId);
     }
 
     /** Replication's status, whichever execution it runs for. */
     public Optional<Replication.Status> replicationStatus()
     {
-        Replication current = replication;
-        return current == null ? Optional.empty() : Optional.of(current.status());
+        return replications.status();
     }
 
     public Optional<Views.Verification> lastVerification(String executionId)
     {
         return Optional.ofNullable(verifications.get(executionId));
+    }
+
+    /**
+     * The execution's apply lag as sampled while replication ran in this process (kept until the execution is
+     * deleted; a restart starts a new history).
+     */
+    public LagHistory.Snapshot lagHistory(String executionId)
+    {
+        return replications.lagHistory(executionId);
     }
 
     public Optional<Router> router()
@@ -278,7 +275,8 @@ public final class ControlPlane
         ControlStore.SealedPasswords passwords = new ControlStore.SealedPasswords(secrets.encrypt(config.connection().password()), secrets.encrypt(config.cdc().password()));
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId, "startMigration");
+            ControlStore.lockService(connection);
+            Optional<Accepted> repeated = operations.repeated(connection, requestId, "startMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -295,7 +293,7 @@ public final class ControlPlane
             ControlStore.insertExecution(connection, new MigrationExecution(id, now, Optional.empty(), ExecutionState.STARTING, Phase.REPLICATION,
                     "connecting to the source", stored, Optional.empty()), passwords);
             ControlStore.updateServiceState(connection, ServiceState.MIGRATING, "");
-            Operation operation = newOperation(now, settings.name().name(), Verb.START, id, "checking the source");
+            Operation operation = Operations.newOperation(now, settings.name().name(), Verb.START, id, "checking the source");
             ControlStore.insertOperation(connection, operation);
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "startMigration", operation.id());
@@ -306,7 +304,7 @@ public final class ControlPlane
             Operation operation = accepted.operation().operation();
             log.info("Migration execution {} STARTING (phase REPLICATION), service {} MIGRATING; source {}:{}/{}, operation {}", operation.execution(), settings.name(),
                     config.connection().ipAddress(), config.connection().port(), config.connection().hiveDatabaseName(), operation.id());
-            worker.submit(() -> runStart(operation.execution(), operation.id()));
+            submit(() -> runStart(operation.execution(), operation.id()));
         }
         return accepted;
     }
@@ -318,29 +316,31 @@ public final class ControlPlane
         }
         MigrationExecution execution = store.execution(id).orElseThrow();
         if (execution.state() == ExecutionState.CANCELLING) {
-            finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
+            operations.finishOperation(operationId, Optional.empty(), Optional.of(Operations.error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
             return;
         }
         if (execution.state() != ExecutionState.STARTING) {
-            finishAsItStands(operationId, execution);
+            operations.finishAsItStands(operationId, execution);
             return;
         }
         try {
-            SourceDatabase source = source(execution);
+            SourceDatabase source = replications.source(execution);
             ServiceRecord service = store.service();
+            List<String> warnings = List.of();
             if (!service.backendExecution().equals(Optional.of(id))) {
-                progress(operationId, "checking the source's preconditions");
-                Preconditions preconditions = Preconditions.forSchema(
-                        settings.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(settings.schemaVersion())), settings.schemaVersion());
-                preconditions.check(source, engines.ownDatabase());
-                progress(operationId, "starting an engine on the source database");
+                operations.progress(operationId, "checking the source's preconditions");
+                Preconditions preconditions = preconditions(source);
+                SourceFacts facts = preconditions.check(source, engines.ownDatabase());
+                warnings = facts.warnings();
+                operations.progress(operationId, "source " + facts.dialect().describe() + " ready");
+                operations.progress(operationId, "starting an engine on the source database");
                 Engine engine = engines.startSource(source);
                 // Until the front serves from the source, a write to the own database would be lost under the
                 // backfill: writes are held (they then go to the source), and the own database is checked again.
                 router.gate().holdWrites();
                 try {
                     try {
-                        Optional<String> late = awaitWritesInFlight();
+                        Optional<String> late = Cutover.awaitWritesInFlight(router.gate());
                         if (late.isPresent()) {
                             throw new ControlException(ErrorCode.ABORTED, "%s (to the own database); nothing was started".formatted(late.get()));
                         }
@@ -356,8 +356,11 @@ public final class ControlPlane
                     router.gate().release();
                 }
             }
-            progress(operationId, "replication connecting");
-            Replication started = startReplication(execution);
+            // The own database takes the source's schema version while it holds nothing: no engine runs on it now.
+            engines.reinitializeOwnSchema(sourceSchemaVersion(source)).ifPresent(previous -> operations.progress(operationId,
+                    "the own database was initialised anew with the source's metastore schema (it had %s)".formatted(previous)));
+            operations.progress(operationId, "replication connecting");
+            Replication started = replications.start(execution);
             long deadline = System.nanoTime() + settings.startTimeout().toNanos();
             while (started.stage() == Replication.Stage.CONNECTING && started.failure().isEmpty() && System.nanoTime() < deadline && !closed) {
                 Thread.sleep(50);
@@ -372,8 +375,11 @@ public final class ControlPlane
                 throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
                         "replication did not connect to the source within %s s".formatted(settings.startTimeout().toSeconds()));
             }
+            // What does not stop a migration but should be known (an untested server version, a short binlog
+            // retention) stays in the execution's state message while it runs.
+            String stateMessage = warnings.isEmpty() ? "" : "warning: " + String.join("; warning: ", warnings);
             boolean running = store.inTransaction(connection -> {
-                if (!ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.RUNNING, Phase.REPLICATION, "")) {
+                if (!ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.RUNNING, Phase.REPLICATION, stateMessage)) {
                     return false;
                 }
                 MigrationExecution now = ControlStore.execution(connection, id).orElseThrow();
@@ -385,7 +391,7 @@ public final class ControlPlane
                 log.info("Migration execution {} RUNNING: the front serves from the source, replication is in {}", id, started.stage());
             }
             else {
-                finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
+                operations.finishOperation(operationId, Optional.empty(), Optional.of(Operations.error(ErrorCode.ABORTED, "migration execution %s was cancelled before it started".formatted(id))), "cancelled");
             }
         }
         catch (InterruptedException e) {
@@ -396,39 +402,73 @@ public final class ControlPlane
         }
     }
 
+    /**
+     * The source's metastore schema version, which picks the engine for the source and the own database; the
+     * default (the own database's) when it cannot be read, so that the preconditions say why.
+     */
+    private String sourceSchemaVersion(SourceDatabase source)
+    {
+        String version = Preconditions.sourceSchemaVersion(source).orElseGet(engines::ownSchemaVersion);
+        if (!engines.supportsSchemaVersion(version)) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_SCHEMA_VERSION_UNSUPPORTED,
+                    "the source database %s at %s:%s has Hive metastore schema version %s, which Ferry has no engine for; Ferry runs %s. Upgrade the source metastore to one of them with Hive's schema tool (schematool -upgradeSchemaFrom) first"
+                            .formatted(source.database(), source.host(), source.port(), version, engines.supportedSchemaVersions()));
+        }
+        return version;
+    }
+
+    /** The preconditions of a source of its schema version, with the own database checked against the schema it has now. */
+    private Preconditions preconditions(SourceDatabase source)
+    {
+        String version = sourceSchemaVersion(source);
+        String ownVersion = engines.ownSchemaVersion();
+        return Preconditions.forSchema(mysqlSchemaScript(version), version, mysqlSchemaScript(ownVersion));
+    }
+
+    private Path mysqlSchemaScript(String schemaVersion)
+    {
+        return engines.upgradeScripts(schemaVersion).resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(schemaVersion));
+    }
+
     private void failStart(String id, String operationId, RuntimeException cause)
     {
         if (closed) {
             return;
         }
-        Operation.OperationError error = errorOf(cause);
-        log.error("Migration execution {} could not start: {}", id, error.message());
+        Operation.OperationError error = Operations.errorOf(cause);
+        log.error("Migration execution {} could not start: {}", id, Text.escaped(error.message()));
         MigrationExecution execution = store.execution(id).orElseThrow();
         if (execution.state() == ExecutionState.CANCELLING) {
             // The cancel that is queued behind this start reverts what the start did.
-            finishOperation(operationId, Optional.empty(), Optional.of(error), "failed; a cancel is under way");
+            Operations.recordFailure(id, clean -> operations.finishOperation(operationId, Optional.empty(), Optional.of(Operations.cleaned(error, clean)), "failed; a cancel is under way"));
             return;
         }
         try {
             revertToOwn(execution);
         }
         catch (RuntimeException e) {
-            log.error("Migration execution {}: could not return to the own database after a failed start: {}", id, e.getMessage());
-            store.inTransaction(connection -> {
-                ControlStore.updateStateMessage(connection, id, "the start failed (%s) and returning to the own database failed too (%s); cancelMigration retries it"
-                        .formatted(error.message(), e.getMessage()));
-                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+            log.error("Migration execution {}: could not return to the own database after a failed start: {}", id, Text.escaped(e.getMessage()));
+            Operations.recordFailure(id, clean -> store.inTransaction(connection -> {
+                ControlStore.updateStateMessage(connection, id, clean.apply("the start failed (%s) and returning to the own database failed too (%s); cancelMigration retries it"
+                        .formatted(error.message(), e.getMessage())));
+                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(Operations.cleaned(error, clean)), "failed");
                 return null;
-            });
+            }));
             return;
         }
-        store.inTransaction(connection -> {
-            ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.FAILED, Phase.REPLICATION, error.message());
-            ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
-            ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+        boolean[] failed = {false};
+        Operations.recordFailure(id, clean -> store.inTransaction(connection -> {
+            // A cancel that came meanwhile (CANCELLING) is left to finish the execution and the service.
+            failed[0] = ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.FAILED, Phase.REPLICATION, clean.apply(error.message()));
+            if (failed[0]) {
+                ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
+            }
+            ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(Operations.cleaned(error, clean)), failed[0] ? "failed" : "failed; a cancel is under way");
             return null;
-        });
-        log.info("Migration execution {} FAILED; service {} ACTIVE, serving from the own database", id, settings.name());
+        }));
+        if (failed[0]) {
+            log.info("Migration execution {} FAILED; service {} ACTIVE, serving from the own database", id, settings.name());
+        }
     }
 
     // ---- cancelMigration ----
@@ -437,7 +477,8 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId, "cancelMigration");
+            ControlStore.lockService(connection);
+            Optional<Accepted> repeated = operations.repeated(connection, requestId, "cancelMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -447,7 +488,7 @@ public final class ControlPlane
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is in CUTOVER; it can no longer be cancelled".formatted(settings.name().executionName(live.id())));
             }
             ControlStore.transition(connection, live.id(), LIVE, ExecutionState.CANCELLING, live.phase(), "cancelling");
-            Operation operation = newOperation(now, settings.name().name(), Verb.CANCEL, live.id(), "cancelling");
+            Operation operation = Operations.newOperation(now, settings.name().name(), Verb.CANCEL, live.id(), "cancelling");
             ControlStore.insertOperation(connection, operation);
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "cancelMigration", operation.id());
@@ -457,7 +498,7 @@ public final class ControlPlane
         if (!accepted.repeated()) {
             Operation operation = accepted.operation().operation();
             log.info("Migration execution {} CANCELLING (operation {})", operation.execution(), operation.id());
-            worker.submit(() -> runCancel(operation.execution(), operation.id()));
+            submit(() -> runCancel(operation.execution(), operation.id()));
         }
         return accepted;
     }
@@ -469,21 +510,21 @@ public final class ControlPlane
         }
         MigrationExecution execution = store.execution(id).orElseThrow();
         if (execution.state() != ExecutionState.CANCELLING) {
-            finishAsItStands(operationId, execution);
+            operations.finishAsItStands(operationId, execution);
             return;
         }
         try {
-            progress(operationId, "stopping replication and deleting the transferred data");
+            operations.progress(operationId, "stopping replication and deleting the transferred data");
             revertToOwn(execution);
         }
         catch (RuntimeException e) {
-            Operation.OperationError error = errorOf(e);
-            log.error("Cancel of migration execution {} failed: {}", id, error.message());
-            store.inTransaction(connection -> {
-                ControlStore.updateStateMessage(connection, id, "cancel failed: %s; call cancelMigration again".formatted(error.message()));
-                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error), "failed");
+            Operation.OperationError error = Operations.errorOf(e);
+            log.error("Cancel of migration execution {} failed: {}", id, Text.escaped(error.message()));
+            Operations.recordFailure(id, clean -> store.inTransaction(connection -> {
+                ControlStore.updateStateMessage(connection, id, clean.apply("cancel failed: %s; call cancelMigration again".formatted(error.message())));
+                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(Operations.cleaned(error, clean)), "failed");
                 return null;
-            });
+            }));
             return;
         }
         store.inTransaction(connection -> {
@@ -503,9 +544,9 @@ public final class ControlPlane
      */
     private void revertToOwn(MigrationExecution execution)
     {
-        closeReplication();
+        replications.close();
         ServiceRecord service = store.service();
-        Replication.Config config = replicationConfig(execution);
+        Replication.Config config = replications.config(execution);
         if (service.backend() == ServiceRecord.Backend.SOURCE) {
             Replication.deleteTransferredData(config);
             Engine own = engines.startOwn();
@@ -522,7 +563,8 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId, "completeMigration");
+            ControlStore.lockService(connection);
+            Optional<Accepted> repeated = operations.repeated(connection, requestId, "completeMigration");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -540,7 +582,7 @@ public final class ControlPlane
                         .formatted(name, status.stage(), status.rowsCopied(), status.rowsTotal(), status.rowsTotal() == 0 ? 0 : status.rowsCopied() * 100 / status.rowsTotal()));
             }
             ControlStore.changePhase(connection, live.id(), ExecutionState.RUNNING, Phase.REPLICATION, Phase.CUTOVER, "cutover: switching to the own database");
-            Operation operation = newOperation(now, settings.name().name(), Verb.COMPLETE, live.id(), "cutover starting");
+            Operation operation = Operations.newOperation(now, settings.name().name(), Verb.COMPLETE, live.id(), "cutover starting");
             ControlStore.insertOperation(connection, operation);
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "completeMigration", operation.id());
@@ -550,295 +592,34 @@ public final class ControlPlane
         if (!accepted.repeated()) {
             Operation operation = accepted.operation().operation();
             log.info("Migration execution {} RUNNING, phase CUTOVER (operation {})", operation.execution(), operation.id());
-            worker.submit(() -> runComplete(operation.execution(), operation.id()));
+            submit(() -> cutover.run(operation.execution(), operation.id()));
         }
         return accepted;
     }
 
-    /**
-     * How long a cutover waits, writes flowing, for a moment with no write in flight to hold writes at, and how
-     * many times (with a verify of what changed between tries) before it holds them anyway.
-     */
-    private static final Duration HOLD_PATIENCE = Duration.ofSeconds(1);
-    private static final int HOLD_ATTEMPTS = 5;
+    // ---- upgradeHiveVersion ----
 
     /**
-     * The least time between the fence and the last check for other writers on the source. Detecting a metastore
-     * still running against the source needs it to commit in that window; the cutover's own steps after the fence
-     * take about 50 ms, shorter than the gap between two commits of a busy metastore.
+     * Upgrades the own database's metastore and the engine serving it to a newer Hive version (a release line such
+     * as {@code 4.0}, or an exact version): refused while a migration is live, when the service runs the newest
+     * version Ferry has, or when the version asked for is not newer.
      */
-    private static final Duration OTHER_WRITER_WINDOW = Duration.ofMillis(150);
-
-    /** A verify ahead of the fence this quick leaves too little changed behind it for another pass to pay. */
-    private static final Duration VERIFY_AHEAD_ENOUGH = Duration.ofMillis(100);
-
-    /** Why a cutover went back to REPLICATION: the message for the user, with the code. */
-    private static final class CutoverAborted
-            extends RuntimeException
+    public Accepted upgradeHiveVersion(Optional<UUID> requestId, String hiveVersion)
     {
-        private final ErrorCode code;
-
-        CutoverAborted(ErrorCode code, String message)
-        {
-            super(message);
-            this.code = code;
+        requireNonNull(hiveVersion, "hiveVersion is null");
+        Accepted accepted = upgrades.accept(requestId, hiveVersion);
+        if (!accepted.repeated()) {
+            Operation operation = accepted.operation().operation();
+            log.info("Hive version upgrade {} RUNNING, service {} UPDATING (operation {})", operation.execution(), settings.name(), operation.id());
+            worker.submit(() -> upgrades.run(operation.execution(), operation.id()));
         }
+        return accepted;
     }
 
-    /**
-     * DESIGN.md "Cutover": engine B warmed, writes held and drained, fence, drain, verify, finalize, check for other
-     * writers, the switch recorded, the front on B, writes released, capture stopped. Anything failing before the
-     * switch record goes back to REPLICATION serving from the source; after it, only forward.
-     */
-    private void runComplete(String id, String operationId)
+    /** Every upgrade of the Hive version, oldest first. */
+    public List<HiveVersionUpgrade> hiveVersionUpgrades()
     {
-        if (closed) {
-            return;
-        }
-        MigrationExecution execution = store.execution(id).orElseThrow();
-        if (execution.state() != ExecutionState.RUNNING || execution.phase() != Phase.CUTOVER) {
-            finishAsItStands(operationId, execution);
-            return;
-        }
-        Replication current = replication;
-        Engine own = null;
-        boolean held = false;
-        long heldAt = 0;
-        try {
-            if (current == null || !id.equals(replicating)) {
-                throw new CutoverAborted(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running".formatted(id));
-            }
-            progress(operationId, "starting and warming an engine on the own database");
-            StepTimer steps = new StepTimer();
-            own = engines.startOwn();
-            steps.lap("engine");
-            // What can be done while writes flow is done before they are held: the foreign keys (validated over
-            // every row), a verify of every table, and a second verify of what changed during the first. The verify
-            // at the fence then compares only what changed since the second began.
-            progress(operationId, "restoring foreign keys and verifying ahead of the fence");
-            current.restoreForeignKeysWhileStreaming();
-            steps.lap("foreign keys");
-            log.info("Migration execution {}: verify ahead of the fence: {}", id, current.verifyAhead().summary());
-            steps.lap("verify ahead");
-            // Each pass compares what changed while the previous one ran; the verify at the fence compares what
-            // changed during the last, so passes go on while they shrink, a few at most.
-            for (int pass = 2; pass <= 4; pass++) {
-                VerificationReport ahead = current.verifyAhead();
-                log.info("Migration execution {}: verify ahead of the fence, pass {}, what changed: {}", id, pass, ahead.summary());
-                if (ahead.elapsed().compareTo(VERIFY_AHEAD_ENOUGH) <= 0) {
-                    break;
-                }
-            }
-            steps.lap("verify ahead again");
-            current.prepareFence();
-            steps.lap("connections");
-            Duration bound = router.gate().holdBound();
-            progress(operationId, "holding writes");
-            // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits
-            // for another to finish on the source first. Between tries, what changed meanwhile is verified, so that
-            // the verify under the hold stays small.
-            boolean idle = false;
-            for (int attempt = 1; !idle && attempt <= HOLD_ATTEMPTS; attempt++) {
-                idle = router.gate().holdWritesIfIdleWithin(HOLD_PATIENCE);
-                if (!idle && attempt < HOLD_ATTEMPTS) {
-                    current.verifyAhead();
-                }
-            }
-            if (!idle) {
-                router.gate().holdWrites();
-                log.info("Migration execution {}: writes held with writes in flight (no moment without one in {} tries of {} ms)", id, HOLD_ATTEMPTS,
-                        HOLD_PATIENCE.toMillis());
-            }
-            held = true;
-            heldAt = System.nanoTime();
-            steps.lap("hold");
-            Optional<String> late = awaitWritesInFlight();
-            if (late.isPresent()) {
-                throw new CutoverAborted(ErrorCode.ABORTED, late.get());
-            }
-            steps.lap("in-flight");
-            GtidPosition fence = current.sourcePosition();
-            long fencedAt = System.nanoTime();
-            steps.lap("fence");
-            log.info("Migration execution {}: writes held, fence {}", id, fence);
-            Duration left = bound.minus(Duration.ofNanos(System.nanoTime() - heldAt)).minus(bound.dividedBy(4));
-            if (!current.drainTo(fence, left.isNegative() ? Duration.ZERO : left)) {
-                throw new CutoverAborted(ErrorCode.ABORTED, "replication did not apply up to the fence %s within the write hold bound %s ms; lag %s ms"
-                        .formatted(fence, bound.toMillis(), current.status().lagMillis().map(String::valueOf).orElse("unknown")));
-            }
-            steps.lap("drain");
-            abortIfWrittenAfter(current, fence);
-            steps.lap("check");
-            // Verify and finalize run at once; the switch is recorded in finalize's transaction, which commits only if
-            // verify found the own database identical: the raised id generators and the record commit together, or
-            // neither does (an abort leaves the own database as apply made it, so the next completeMigration verifies
-            // equal). From the commit on only forward.
-            long[] generation = new long[1];
-            try {
-                current.verifyAndFinalize(connection -> {
-                    steps.lap("verify+finalize");
-                    // Verify found the two identical (or this would not run): its report is the one just made.
-                    current.lastVerification().ifPresent(report -> verifications.put(id, new Views.Verification(Instant.now(), report)));
-                    // The source is watched for other writers for at least OTHER_WRITER_WINDOW after the fence: a
-                    // cutover quicker than another metastore's gap between two commits would not see it.
-                    uninterrupted(() -> {
-                        long wait = OTHER_WRITER_WINDOW.toNanos() - (System.nanoTime() - fencedAt);
-                        if (wait > 0) {
-                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                        }
-                        abortIfWrittenAfter(current, fence);
-                    });
-                    steps.lap("check");
-                    uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
-                    connection.setSchema(ControlStore.SCHEMA);
-                    generation[0] = ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty());
-                });
-            }
-            catch (Replication.DifferencesAtFence e) {
-                verifications.put(id, new Views.Verification(Instant.now(), e.report()));
-                // Another writer is the likelier cause, and the more useful one to name.
-                abortIfWrittenAfter(current, fence);
-                throw new CutoverAborted(ErrorCode.ABORTED, e.getMessage());
-            }
-            steps.lap("record");
-            reached(CutoverStep.AFTER_SWITCH_RECORD);
-            Engine previous = router.switchTo(own);
-            own = null;
-            reached(CutoverStep.DURING_RELEASE);
-            WriteGate.Hold hold = router.gate().release();
-            held = false;
-            // The write pause (the and API.md's measure): from the first write held to the release; the gate was
-            // closed longer when it waited for writes in flight before any write arrived.
-            long pause = hold.writePause().toMillis();
-            steps.lap("switch+release");
-            log.info("Migration execution {}: cutover steps: {}", id, steps);
-            log.info("Migration execution {}: the front serves from the own database now (generation {}); write pause {} ms ({} writes held; gate closed {} ms)",
-                    id, generation[0], pause, hold.writesHeld(), hold.closed().toMillis());
-            finishCutover(id, operationId, pause, previous);
-        }
-        catch (InterruptedException | Interrupted e) {
-            Thread.currentThread().interrupt();
-        }
-        catch (RuntimeException e) {
-            if (held) {
-                router.gate().release();
-            }
-            if (own != null) {
-                own.close();
-            }
-            ErrorCode code = e instanceof CutoverAborted aborted ? aborted.code : ControlPlane.errorCodeOf(e);
-            String message = "cutover aborted, serving from the source again: " + e.getMessage();
-            log.warn("Migration execution {}: {}", id, message);
-            store.inTransaction(connection -> {
-                ControlStore.changePhase(connection, id, ExecutionState.RUNNING, Phase.CUTOVER, Phase.REPLICATION, message);
-                ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(error(code, message)), "aborted");
-                return null;
-            });
-        }
-    }
-
-    /** Milliseconds per cutover step, for the log line the write-pause benchmark reads. */
-    private static final class StepTimer
-    {
-        private final StringBuilder text = new StringBuilder();
-        private long last = System.nanoTime();
-
-        void lap(String step)
-        {
-            long now = System.nanoTime();
-            text.append(text.isEmpty() ? "" : ", ").append(step).append(' ').append((now - last) / 1_000_000).append(" ms");
-            last = now;
-        }
-
-        @Override
-        public String toString()
-        {
-            return text.toString();
-        }
-    }
-
-    private void reached(CutoverStep step)
-            throws InterruptedException
-    {
-        if (settings.pauseAt().equals(Optional.of(step))) {
-            log.warn("Cutover paused at {} (crash-test setting); it waits here until the process is killed", step);
-            Thread.sleep(Long.MAX_VALUE);
-        }
-    }
-
-    /**
-     * With writes held: waits for the writes that passed the gate before it closed, at most a quarter of the hold
-     * bound (the rest is for the work under the hold); what went wrong if they did not finish.
-     */
-    private Optional<String> awaitWritesInFlight()
-            throws InterruptedException
-    {
-        Duration bound = router.gate().holdBound().dividedBy(4);
-        return router.gate().awaitWritesDrained(bound) ? Optional.empty() : Optional.of("writes in flight did not finish within %s ms".formatted(bound.toMillis()));
-    }
-
-    /** An interrupt inside work that may not throw InterruptedException; runComplete treats it as one. */
-    private static final class Interrupted
-            extends RuntimeException
-    {
-        Interrupted(InterruptedException cause)
-        {
-            super(cause);
-        }
-    }
-
-    private interface InterruptibleStep
-    {
-        void run()
-                throws InterruptedException;
-    }
-
-    private static void uninterrupted(InterruptibleStep step)
-    {
-        try {
-            step.run();
-        }
-        catch (InterruptedException e) {
-            throw new Interrupted(e);
-        }
-    }
-
-    private static void abortIfWrittenAfter(Replication current, GtidPosition fence)
-            throws InterruptedException
-    {
-        SortedSet<String> foreign = current.tablesWrittenAfter(fence, Duration.ofSeconds(2));
-        if (!foreign.isEmpty()) {
-            throw new CutoverAborted(ErrorCode.ABORTED, "something else wrote the source after writes were held (another metastore still running against it?): tables %s. Stop it, then complete again"
-                    .formatted(String.join(", ", foreign)));
-        }
-    }
-
-    /** After the switch record: stop capture, close the source's engine, SUCCEEDED, service ACTIVE. */
-    private void finishCutover(String id, String operationId, long pauseMillis, Engine previous)
-    {
-        closeReplication();
-        if (previous != null) {
-            try {
-                previous.awaitIdle(Duration.ofSeconds(30));
-            }
-            catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            previous.close();
-        }
-        store.inTransaction(connection -> {
-            if (pauseMillis >= 0) {
-                ControlStore.recordWritePause(connection, id, pauseMillis);
-            }
-            ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.SUCCEEDED, Phase.CUTOVER,
-                    "migration complete: the own database is the source of truth");
-            ControlStore.updateServiceState(connection, ServiceState.ACTIVE, "");
-            MigrationExecution now = ControlStore.execution(connection, id).orElseThrow();
-            ControlStore.finishOperation(connection, operationId, Optional.of(Views.executionResponse(settings.name(), now, Optional.empty()).toString()), Optional.empty(),
-                    "succeeded");
-            return null;
-        });
-        log.info("Migration execution {} SUCCEEDED; service {} ACTIVE, serving from the own database", id, settings.name());
+        return store.upgrades();
     }
 
     // ---- delete ----
@@ -847,7 +628,8 @@ public final class ControlPlane
     {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
         Accepted accepted = store.inTransaction(connection -> {
-            Optional<Accepted> repeated = repeated(connection, requestId, "delete");
+            ControlStore.lockService(connection);
+            Optional<Accepted> repeated = operations.repeated(connection, requestId, "delete");
             if (repeated.isPresent()) {
                 return repeated.get();
             }
@@ -858,7 +640,7 @@ public final class ControlPlane
                         .formatted(settings.name().executionName(id), execution.state()));
             }
             ControlStore.transition(connection, id, TERMINAL, ExecutionState.DELETING, execution.phase(), execution.stateMessage());
-            Operation operation = newOperation(now, settings.name().executionName(id), Verb.DELETE, id, "deleting");
+            Operation operation = Operations.newOperation(now, settings.name().executionName(id), Verb.DELETE, id, "deleting");
             ControlStore.insertOperation(connection, operation);
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "delete", operation.id());
@@ -883,104 +665,8 @@ public final class ControlPlane
             return null;
         });
         verifications.remove(id);
+        replications.forget(id);
         log.info("Migration execution {} deleted", id);
-    }
-
-    // ---- replication ----
-
-    private Replication startReplication(MigrationExecution execution)
-    {
-        closeReplication();
-        Replication started = Replication.start(replicationConfig(execution));
-        replicating = execution.id();
-        replication = started;
-        return started;
-    }
-
-    private void resumeReplication(String id)
-    {
-        if (closed) {
-            return;
-        }
-        MigrationExecution execution = store.execution(id).orElseThrow();
-        if (execution.state() != ExecutionState.RUNNING && execution.state() != ExecutionState.AWAITING_USER_ACTION) {
-            return;
-        }
-        log.info("Migration execution {}: resuming replication", id);
-        startReplication(execution);
-    }
-
-    private void closeReplication()
-    {
-        Replication current = replication;
-        replication = null;
-        replicating = null;
-        if (current != null) {
-            current.close();
-        }
-    }
-
-    /**
-     * Once a second: replication stopped by an error moves the execution to AWAITING_USER_ACTION with the error
-     * and is retried every retry interval; once it runs again the execution is RUNNING again.
-     */
-    private void watchReplication()
-    {
-        try {
-            Replication current = replication;
-            String id = replicating;
-            if (current == null || id == null || closed) {
-                return;
-            }
-            Optional<ReplicationException> failure = current.failure();
-            MigrationExecution execution = store.execution(id).orElse(null);
-            if (execution == null) {
-                return;
-            }
-            if (failure.isPresent() && execution.state() == ExecutionState.RUNNING) {
-                String message = "replication stopped: %s. %s; Ferry retries every %s s, or cancelMigration".formatted(failure.get().getMessage(),
-                        failure.get().reason().userMustFix() ? "Fix the source" : "Check the own database and the staging location", settings.retryInterval().toSeconds());
-                store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.AWAITING_USER_ACTION, execution.phase(), message));
-                log.warn("Migration execution {} AWAITING_USER_ACTION: {}", id, message);
-                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
-            }
-            else if (failure.isPresent() && execution.state() == ExecutionState.AWAITING_USER_ACTION && System.nanoTime() - nextRetry.get() > 0) {
-                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
-                worker.submit(() -> resumeReplication(id));
-            }
-            else if (failure.isEmpty() && execution.state() == ExecutionState.AWAITING_USER_ACTION
-                    && (current.stage() == Replication.Stage.BACKFILL || current.stage() == Replication.Stage.STREAMING)) {
-                store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.AWAITING_USER_ACTION), ExecutionState.RUNNING, execution.phase(), ""));
-                log.info("Migration execution {} RUNNING again: replication is in {}", id, current.stage());
-            }
-        }
-        catch (RuntimeException e) {
-            log.warn("Watching replication failed: {}", e.getMessage());
-        }
-    }
-
-    private Replication.Config replicationConfig(MigrationExecution execution)
-    {
-        return new Replication.Config(execution.id(), source(execution), engines.ownDatabase(), settings.upgradeScripts(), settings.schemaVersion(),
-                stagingDirectory(execution), settings.segmentBytes(), Backfill.Options.defaults(), Apply.Options.defaults());
-    }
-
-    /** {@code {bucket}/{rootPath}/{execution id}}; without a bucket, under the data directory's staging root. */
-    Path stagingDirectory(MigrationExecution execution)
-    {
-        Path bucket = execution.config().cdc().bucket()
-                .map(text -> text.startsWith("file:") ? Path.of(URI.create(text)) : settings.stagingRoot().resolve(text))
-                .orElse(settings.stagingRoot());
-        String root = execution.config().cdc().rootPath().replaceAll("^/+", "");
-        return (root.isEmpty() ? bucket : bucket.resolve(root)).resolve(execution.id()).toAbsolutePath().normalize();
-    }
-
-    private SourceDatabase source(MigrationExecution execution)
-    {
-        ControlStore.SealedPasswords sealed = store.passwords(execution.id());
-        MigrationConfig config = execution.config();
-        return new SourceDatabase(config.connection().ipAddress(), config.connection().port(), config.connection().hiveDatabaseName(),
-                config.connection().username(), secrets.decrypt(sealed.connection()), config.cdc().username(), secrets.decrypt(sealed.cdc()));
     }
 
     // ---- the front ----
@@ -1010,92 +696,23 @@ public final class ControlPlane
         previous.close();
     }
 
-    // ---- helpers ----
-
     /**
-     * The Operation a repeated requestId started, if it was used before for the same method; a requestId reused
-     * for another method is refused, rather than answered with an operation of another kind.
+     * Runs {@code task} on the worker thread; what it throws is logged (an executor would keep it in a Future no one
+     * reads). Each task records its own failures in the control store.
      */
-    private Optional<Accepted> repeated(Connection connection, Optional<UUID> requestId, String method)
-            throws SQLException
+    private void submit(Runnable task)
     {
-        if (requestId.isEmpty()) {
-            return Optional.empty();
+        if (worker.isShutdown()) {
+            return;
         }
-        ControlStore.lockRequests(connection);
-        Optional<ControlStore.SeenRequest> seen = ControlStore.seenRequest(connection, requestId.get(), settings.requestIdWindow());
-        if (seen.isEmpty()) {
-            return Optional.empty();
-        }
-        if (!seen.get().method().equals(method)) {
-            throw new ControlException(ErrorCode.ALREADY_EXISTS, "requestId %s was already used for %s; use a new UUID for each request".formatted(requestId.get(), seen.get().method()));
-        }
-        return ControlStore.operation(connection, seen.get().operation()).map(found -> new Accepted(found, true));
-    }
-
-    private static Operation newOperation(Instant now, String target, Verb verb, String execution, String statusMessage)
-    {
-        String id = "operation-%s-%s".formatted(now.toEpochMilli(), UUID.randomUUID().toString().substring(0, 13));
-        return new Operation(id, now, Optional.empty(), target, verb, execution, false, Optional.empty(), statusMessage, false);
-    }
-
-    private void progress(String operationId, String message)
-    {
-        store.inTransaction(connection -> {
-            ControlStore.updateOperationStatus(connection, operationId, message);
-            return null;
+        worker.execute(() -> {
+            try {
+                task.run();
+            }
+            catch (RuntimeException | Error e) {
+                log.error("A background task of the control plane failed: {}", Text.escaped(String.valueOf(e.getMessage())), e);
+            }
         });
-    }
-
-    private void finishOperation(String operationId, Optional<String> response, Optional<Operation.OperationError> error, String statusMessage)
-    {
-        store.inTransaction(connection -> {
-            ControlStore.finishOperation(connection, operationId, response, error, statusMessage);
-            return null;
-        });
-    }
-
-    /** Finishes an operation whose work a restart found already done (or made moot) as the execution stands. */
-    private void finishAsItStands(String operationId, MigrationExecution execution)
-    {
-        if (execution.state() == ExecutionState.FAILED) {
-            finishOperation(operationId, Optional.empty(), Optional.of(error(ErrorCode.FAILED_PRECONDITION, execution.stateMessage())), "failed");
-        }
-        else {
-            finishOperation(operationId, Optional.of(Views.executionResponse(settings.name(), execution, replicationStatus(execution.id())).toString()), Optional.empty(),
-                    execution.state().name().toLowerCase(java.util.Locale.ROOT));
-        }
-    }
-
-    private static Operation.OperationError error(ErrorCode code, String message)
-    {
-        return new Operation.OperationError(code.rpcCode(), code.statusName(), message);
-    }
-
-    static ErrorCode errorCodeOf(RuntimeException failure)
-    {
-        return ErrorCode.valueOf(errorOf(failure).status());
-    }
-
-    /** The Operation error a failure is reported with: the user's problems as FAILED_PRECONDITION/UNAVAILABLE. */
-    static Operation.OperationError errorOf(RuntimeException failure)
-    {
-        if (failure instanceof ReplicationException replicationFailure) {
-            ErrorCode code = switch (replicationFailure.reason()) {
-                case SOURCE_UNREACHABLE, OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE -> ErrorCode.UNAVAILABLE;
-                case SOURCE_ACCESS_DENIED, SOURCE_BINLOG_NOT_READY, SOURCE_PRIVILEGES_MISSING, SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_INCOMPLETE,
-                        SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY, VERIFICATION_FAILED -> ErrorCode.FAILED_PRECONDITION;
-                case INTERNAL -> ErrorCode.INTERNAL;
-            };
-            return error(code, replicationFailure.getMessage());
-        }
-        if (failure instanceof EngineException) {
-            return error(ErrorCode.UNAVAILABLE, "cannot start an engine on the source database: " + failure.getMessage());
-        }
-        if (failure instanceof ControlStoreException) {
-            return error(ErrorCode.UNAVAILABLE, failure.getMessage());
-        }
-        return error(ErrorCode.INTERNAL, failure.getMessage() == null ? failure.toString() : failure.getMessage());
     }
 
     private static Thread daemon(Runnable runnable, String name)
@@ -1118,7 +735,7 @@ public final class ControlPlane
         catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        closeReplication();
+        replications.close();
         Router current = router;
         if (current != null) {
             current.activeEngine().close();

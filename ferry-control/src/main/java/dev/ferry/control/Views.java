@@ -7,6 +7,7 @@ import java.util.Optional;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Operation;
@@ -57,6 +58,30 @@ public final class Views
         return node;
     }
 
+    public static final String SERVICE_TYPE = "type.googleapis.com/google.cloud.metastore.v1.Service";
+
+    /**
+     * The service as the response of a finished upgradeHiveVersion: its Hive version the upgrade's, with the *ext*
+     * {@code hiveVersionUpgrade} saying from which schema version, and the write pause of the switch.
+     */
+    public static ObjectNode upgradeResponse(ServiceName name, ServiceRecord service, ServiceFacts facts, HiveVersionUpgrade upgrade)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("@type", SERVICE_TYPE);
+        node.setAll(service(name, service, new ServiceFacts(facts.endpointUri(), facts.port(), facts.databaseType(), upgrade.toHiveVersion())));
+        ObjectNode block = node.putObject("hiveVersionUpgrade");
+        block.put("state", upgrade.state().name());
+        block.put("fromSchemaVersion", upgrade.fromSchemaVersion());
+        block.put("toSchemaVersion", upgrade.toSchemaVersion());
+        block.put("createTime", time(upgrade.createTime()));
+        upgrade.endTime().ifPresent(end -> block.put("endTime", time(end)));
+        if (!upgrade.stateMessage().isEmpty()) {
+            block.put("stateMessage", upgrade.stateMessage());
+        }
+        upgrade.writePauseMillis().ifPresent(pause -> block.put("writePauseMillis", pause));
+        return node;
+    }
+
     public static ObjectNode execution(ServiceName name, MigrationExecution execution, Optional<Replication.Status> status,
             Optional<Verification> verification)
     {
@@ -102,6 +127,9 @@ public final class Views
         connection.put("username", config.connection().username());
         config.connection().proxySubnet().ifPresent(value -> connection.put("proxySubnet", value));
         config.connection().natSubnet().ifPresent(value -> connection.put("natSubnet", value));
+        ObjectNode tls = connection.putObject("tls");
+        tls.put("mode", config.connection().tls().mode().name());
+        config.connection().tls().caCertificate().ifPresent(value -> tls.put("caCertificate", value));
         ObjectNode cdc = node.putObject("cdcConfig");
         cdc.put("username", config.cdc().username());
         config.cdc().vpcNetwork().ifPresent(value -> cdc.put("vpcNetwork", value));
@@ -136,7 +164,16 @@ public final class Views
             }
             current.lagMillis().ifPresent(lag -> node.put("lagMillis", lag));
             node.put("eventsApplied", current.eventsApplied());
+            node.putObject("staging").put("bytesOnDisk", current.stagingBytes());
             current.lastError().ifPresent(error -> node.put("lastError", error));
+            current.lastFullVerification().ifPresent(full -> {
+                ObjectNode last = node.putObject("lastFullVerification");
+                last.put("time", time(full.ended()));
+                last.put("tablesCompared", full.tables());
+                last.put("sourceRows", full.sourceRows());
+                last.put("differences", full.differences());
+                last.put("elapsedMillis", full.elapsed().toMillis());
+            });
         });
         verification.ifPresent(report -> {
             ObjectNode last = node.putObject("lastVerification");
@@ -168,7 +205,11 @@ public final class Views
             ObjectNode status = node.putObject("error");
             status.put("code", error.code());
             status.put("message", error.message());
-            status.putArray("details");
+            ArrayNode details = status.putArray("details");
+            error.reason().ifPresent(reason -> details.addObject()
+                    .put("@type", "type.googleapis.com/google.rpc.ErrorInfo")
+                    .put("reason", reason)
+                    .put("domain", "ferry.dev"));
         });
         if (operation.done() && operation.error().isEmpty() && response.isPresent()) {
             try {

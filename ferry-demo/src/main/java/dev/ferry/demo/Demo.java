@@ -60,11 +60,11 @@ final class Demo
     {
         long begin = System.nanoTime();
 
-        progress.show(-1, "starting MariaDB (binlog on) and making Hive's schema with its schema tool", "");
+        progress.show(-1, "starting %s (binlog on) and making Hive's schema with its schema tool".formatted(options.source()), "");
         EngineHost host = DemoSource.engineHost();
-        DemoSource source = DemoSource.start(host, directory.resolve("source-warehouse"));
-        resources.add("the source MariaDB", source::close);
-        progress.finish("source: MariaDB on port %d, Hive schema %s".formatted(source.port(), host.schemaVersion()));
+        DemoSource source = DemoSource.start(options.source(), host, directory.resolve("source-warehouse"));
+        resources.add("the source " + source.description(), source::close);
+        progress.finish("source: %s on port %d, Hive schema %s".formatted(source.description(), source.port(), host.schemaVersion()));
 
         DemoSource.Filled filled;
         try (Engine engine = host.start(source.settings(directory.resolve("source-warehouse")))) {
@@ -93,7 +93,7 @@ final class Demo
         FerryRest rest = new FerryRest(server.httpPort(), Files.readString(data.resolve("admin-token")).trim());
         progress.finish("ferry: thrift://127.0.0.1:%d, http://127.0.0.1:%d, own database: embedded PostgreSQL".formatted(server.thriftPort(), server.httpPort()));
 
-        JsonNode start = rest.post(SERVICE + ":startMigration", source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
+        JsonNode start = rest.post(SERVICE + ":startMigration", source.startMigrationBody(UUID.randomUUID().toString(), data.resolve("staging")));
         JsonNode started = awaitOperation(rest, start.path("name").asText(), "startMigration");
         long startedAt = System.nanoTime();
         String execution = started.path("response").path("name").asText();

@@ -2,7 +2,10 @@ package dev.ferry.demo;
 
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+
+import dev.ferry.testkit.SourceServers;
 
 import static java.util.Objects.requireNonNull;
 
@@ -16,9 +19,17 @@ import static java.util.Objects.requireNonNull;
  * @param clients HMS clients of the live workload on Ferry's Thrift port during the migration
  * @param fillThreads threads filling the source through its HMS engine
  * @param log where Ferry's log goes; empty: a file in the demo's temporary directory, deleted at the end
+ * @param source the kind of server the source metastore runs on
  */
-record DemoOptions(int databases, int tables, int partitions, int clients, int fillThreads, Optional<Path> log)
+record DemoOptions(int databases, int tables, int partitions, int clients, int fillThreads, Optional<Path> log, SourceServers.Kind source)
 {
+    /** {@code --source} values, each naming a kind of source server. */
+    static final Map<String, SourceServers.Kind> SOURCES = Map.of(
+            "mariadb", SourceServers.Kind.MARIADB_10_11,
+            "mysql", SourceServers.Kind.MYSQL_8_0_GTID,
+            "mysql-no-gtid", SourceServers.Kind.MYSQL_8_0,
+            "mysql-5.7", SourceServers.Kind.MYSQL_5_7);
+
     static final int DEFAULT_DATABASES = 50;
     static final int DEFAULT_TABLES = 2_000;
     static final int DEFAULT_PARTITIONS = 50_000;
@@ -26,13 +37,15 @@ record DemoOptions(int databases, int tables, int partitions, int clients, int f
     static final int DEFAULT_FILL_THREADS = 3;
 
     static final String USAGE = """
-            usage: ferry demo [--databases N] [--tables N] [--partitions N] [--clients N] [--threads N] [--log FILE]
+            usage: ferry demo [--source KIND] [--databases N] [--tables N] [--partitions N] [--clients N] [--threads N] [--log FILE]
 
-            Starts an embedded MariaDB (binlog on) with a Hive metastore made through a real HMS, a Ferry in the
-            same process on free ports, migrates the metastore into Ferry's own PostgreSQL over the REST API while
+            Starts an embedded MariaDB or MySQL (binlog on) with a Hive metastore made through a real HMS, a Ferry in
+            the same process on free ports, migrates the metastore into Ferry's own PostgreSQL over the REST API while
             HMS clients keep calling, completes the migration, verifies it and prints a summary. Leaves nothing
             behind. Exit code 0: migrated and verified; 1: failed; 2: bad usage.
 
+              --source KIND   the source server: mariadb (MariaDB 10.11, the default), mysql (MySQL 8.0 with GTIDs),
+                              mysql-no-gtid (MySQL 8.0 without GTIDs) or mysql-5.7 (MySQL 5.7 without GTIDs)
               --databases N   databases in the source (default %,d)
               --tables N      tables, spread over the databases (default %,d)
               --partitions N  partitions, spread over the tables, with parameters and column statistics (default %,d)
@@ -44,6 +57,7 @@ record DemoOptions(int databases, int tables, int partitions, int clients, int f
     DemoOptions
     {
         requireNonNull(log, "log is null");
+        requireNonNull(source, "source is null");
         if (databases < 1) {
             throw new IllegalArgumentException("--databases must be at least 1, not " + databases);
         }
@@ -63,7 +77,7 @@ record DemoOptions(int databases, int tables, int partitions, int clients, int f
 
     static DemoOptions defaults()
     {
-        return new DemoOptions(DEFAULT_DATABASES, DEFAULT_TABLES, DEFAULT_PARTITIONS, DEFAULT_CLIENTS, DEFAULT_FILL_THREADS, Optional.empty());
+        return new DemoOptions(DEFAULT_DATABASES, DEFAULT_TABLES, DEFAULT_PARTITIONS, DEFAULT_CLIENTS, DEFAULT_FILL_THREADS, Optional.empty(), SourceServers.Kind.MARIADB_10_11);
     }
 
     /** Parses the arguments after {@code demo}; throws {@link IllegalArgumentException} naming the bad one. */
@@ -75,6 +89,7 @@ record DemoOptions(int databases, int tables, int partitions, int clients, int f
         int clients = DEFAULT_CLIENTS;
         int fillThreads = DEFAULT_FILL_THREADS;
         Optional<Path> log = Optional.empty();
+        SourceServers.Kind source = SourceServers.Kind.MARIADB_10_11;
         for (int i = 0; i < arguments.size(); i++) {
             String argument = arguments.get(i);
             String name = argument;
@@ -97,10 +112,16 @@ record DemoOptions(int databases, int tables, int partitions, int clients, int f
                 case "--clients" -> clients = number(name, value);
                 case "--threads" -> fillThreads = number(name, value);
                 case "--log" -> log = Optional.of(Path.of(value).toAbsolutePath());
+                case "--source" -> {
+                    source = SOURCES.get(value);
+                    if (source == null) {
+                        throw new IllegalArgumentException("--source must be one of mariadb, mysql, mysql-no-gtid, mysql-5.7, not '%s'".formatted(value));
+                    }
+                }
                 default -> throw new IllegalArgumentException("unexpected argument '%s'".formatted(argument));
             }
         }
-        return new DemoOptions(databases, tables, partitions, clients, fillThreads, log);
+        return new DemoOptions(databases, tables, partitions, clients, fillThreads, log, source);
     }
 
     private static int number(String name, String value)

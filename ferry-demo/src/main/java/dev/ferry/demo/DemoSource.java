@@ -27,6 +27,8 @@ import dev.ferry.engine.EngineHome;
 import dev.ferry.engine.EngineHost;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import dev.ferry.testkit.HmsObjects;
 import org.apache.hadoop.hive.metastore.api.ColumnStatistics;
 import org.apache.hadoop.hive.metastore.api.ColumnStatisticsData;
@@ -46,9 +48,9 @@ import org.slf4j.LoggerFactory;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The customer's metastore: an embedded MariaDB with the binlog and grant tables on, Hive's schema made by its
- * schema tool, filled through a real HMS engine, with the metastore's login ({@value #USER}) and a replication
- * user ({@value #CDC_USER}) as docs/REPLICATION.md asks for.
+ * The customer's metastore: an embedded MariaDB or MySQL with the binlog and grant tables on, Hive's schema made by
+ * its schema tool, filled through a real HMS engine, with the metastore's login ({@value #USER}, which also has what
+ * Ferry's reader needs) and a replication user ({@value #CDC_USER}) as docs/REPLICATION.md asks for.
  */
 final class DemoSource
         implements AutoCloseable
@@ -67,7 +69,7 @@ final class DemoSource
     private final LongAdder createTableNanos = new LongAdder();
     private final LongAdder addPartitionsNanos = new LongAdder();
     private final LongAdder statisticsNanos = new LongAdder();
-    private final EmbeddedMariaDb mariaDb;
+    private final SourceServer server;
     private final String url;
     private final String password;
     private final String cdcPassword;
@@ -76,39 +78,47 @@ final class DemoSource
     /** What filling took. */
     record Filled(long partitions, Duration elapsed) {}
 
-    private DemoSource(EmbeddedMariaDb mariaDb, String url, String password, String cdcPassword, Path warehouse)
+    private DemoSource(SourceServer server, String url, String password, String cdcPassword, Path warehouse)
     {
         this.warehouse = requireNonNull(warehouse, "warehouse is null");
-        this.mariaDb = requireNonNull(mariaDb, "mariaDb is null");
+        this.server = requireNonNull(server, "server is null");
         this.url = requireNonNull(url, "url is null");
         this.password = requireNonNull(password, "password is null");
         this.cdcPassword = requireNonNull(cdcPassword, "cdcPassword is null");
     }
 
-    /** Starts MariaDB, creates the metastore database and its users, and makes Hive's schema in it. */
-    static DemoSource start(EngineHost host, Path warehouse)
+    /** Starts the server, creates the metastore database and its users, and makes Hive's schema in it. */
+    static DemoSource start(SourceServers.Kind kind, EngineHost host, Path warehouse)
             throws Exception
     {
-        EmbeddedMariaDb mariaDb = EmbeddedMariaDb.builder().withGrantTables().start();
+        boolean mariaDb = kind == SourceServers.Kind.MARIADB_10_11;
+        SourceServer server = mariaDb ? EmbeddedMariaDb.builder().withGrantTables().start() : kind.start();
         try {
             String password = "Hive-" + UUID.randomUUID();
             String cdcPassword = "Cdc-" + UUID.randomUUID();
-            String url = mariaDb.createDatabase(DATABASE);
-            try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+            String url = server.createDatabase(DATABASE);
+            try (Connection connection = server.connect(DATABASE); Statement statement = connection.createStatement()) {
                 statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(USER, password));
                 statement.execute("GRANT ALL ON %s.* TO %s@'%%'".formatted(DATABASE, USER));
                 statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(CDC_USER, cdcPassword));
-                statement.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO %s@'%%'".formatted(CDC_USER));
+                // MariaDB 10.5.2 split BINLOG MONITOR out of REPLICATION CLIENT (docs/REPLICATION.md).
+                statement.execute("GRANT REPLICATION SLAVE, %s ON *.* TO %s@'%%'".formatted(mariaDb ? "BINLOG MONITOR" : "REPLICATION CLIENT", CDC_USER));
                 statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, CDC_USER));
             }
-            DemoSource source = new DemoSource(mariaDb, url, password, cdcPassword, warehouse);
+            DemoSource source = new DemoSource(server, url, password, cdcPassword, warehouse);
             host.initializeSchema(source.settings(warehouse));
             return source;
         }
         catch (Exception | Error e) {
-            mariaDb.close();
+            server.close();
             throw e;
         }
+    }
+
+    /** What runs the source, such as {@code MySQL 8.0.15 (GTID on)}. */
+    String description()
+    {
+        return server.description();
     }
 
     static EngineHost engineHost()
@@ -223,7 +233,7 @@ final class DemoSource
     }
 
     /**
-     * Runs a call, again when MariaDB rolled it back as a deadlock victim (HMS's column statistics ids, taken by
+     * Runs a call, again when the source rolled it back as a deadlock victim (HMS's column statistics ids, taken by
      * concurrent calls, can deadlock on the source; the whole transaction was undone), as a client would retry.
      */
     static void retryingDeadlocks(String what, HmsCall call)
@@ -244,7 +254,7 @@ final class DemoSource
         }
     }
 
-    /** Whether MariaDB's deadlock error is the exception's message or a cause's (HMS passes it on as text). */
+    /** Whether the source's deadlock error (MariaDB's and MySQL's read the same) is the exception's message or a cause's (HMS passes it on as text). */
     private static boolean deadlock(Throwable e)
     {
         for (Throwable cause = e; cause != null; cause = cause.getCause()) {
@@ -275,13 +285,13 @@ final class DemoSource
 
     int port()
     {
-        return mariaDb.port();
+        return server.port();
     }
 
     Connection connect()
             throws SQLException
     {
-        return mariaDb.connect(DATABASE);
+        return server.connect(DATABASE);
     }
 
     /** The startMigration body of the Dataproc Metastore API, pointing at this source, staging under {@code bucket}. */
@@ -293,7 +303,7 @@ final class DemoSource
                   "migrationExecution": {
                     "cloudSqlMigrationConfig": {
                       "cloudSqlConnectionConfig": {
-                        "instanceConnectionName": "demo/local/hms-mariadb",
+                        "instanceConnectionName": "demo/local/hms-source",
                         "hiveDatabaseName": "%s",
                         "ipAddress": "127.0.0.1",
                         "port": %d,
@@ -315,6 +325,6 @@ final class DemoSource
     @Override
     public void close()
     {
-        mariaDb.close();
+        server.close();
     }
 }

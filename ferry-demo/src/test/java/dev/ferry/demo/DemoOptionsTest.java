@@ -2,6 +2,7 @@ package dev.ferry.demo;
 
 import java.util.List;
 
+import dev.ferry.testkit.SourceServers;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -16,6 +17,17 @@ class DemoOptionsTest
         assertThat(options.databases()).isEqualTo(50);
         assertThat(options.tables()).isEqualTo(2_000);
         assertThat(options.partitions()).isEqualTo(50_000);
+        assertThat(options.source()).isEqualTo(SourceServers.Kind.MARIADB_10_11);
+    }
+
+    @Test
+    void sourceNamesAServerKind()
+    {
+        assertThat(DemoOptions.parse(List.of("--source", "mysql")).source()).isEqualTo(SourceServers.Kind.MYSQL_8_0_GTID);
+        assertThat(DemoOptions.parse(List.of("--source=mysql-no-gtid")).source()).isEqualTo(SourceServers.Kind.MYSQL_8_0);
+        assertThat(DemoOptions.parse(List.of("--source", "mysql-5.7")).source()).isEqualTo(SourceServers.Kind.MYSQL_5_7);
+        assertThatThrownBy(() -> DemoOptions.parse(List.of("--source", "oracle")))
+                .hasMessage("--source must be one of mariadb, mysql, mysql-no-gtid, mysql-5.7, not 'oracle'");
     }
 
     @Test

@@ -24,8 +24,11 @@ class FerryDemoIT
 {
     private static final String[] SMALL = {"demo", "--databases", "5", "--tables", "50", "--partitions", "1000"};
 
-    /** zonky's embedded PostgreSQL unpacks its binaries once into {@code java.io.tmpdir} and keeps them as a cache. */
-    private static final Set<String> CACHES = Set.of("embedded-pg");
+    /**
+     * Binaries unpacked once into {@code java.io.tmpdir} and kept as a cache: zonky's embedded PostgreSQL's, and the
+     * test kit's MySQL (with its initialised data directory and, where the system lacks it, libaio).
+     */
+    private static final Set<String> CACHES = Set.of("embedded-pg", "ferry-mysql-8.0.15-" + System.getProperty("user.name"));
 
     @TempDir
     Path work;
@@ -50,6 +53,28 @@ class FerryDemoIT
             assertThat(demo.stderr()).doesNotContain("ferry demo: failed", "Exception");
         }
         assertThat(children).as("MariaDB and PostgreSQL processes of the demo").isNotEmpty();
+        assertNothingLeft(children, temporary);
+    }
+
+    @Test
+    void demoFromMySqlMigratesVerifiesAndLeavesNothing()
+            throws Exception
+    {
+        Path temporary = Files.createDirectories(work.resolve("tmp"));
+        Set<ProcessHandle> children = ConcurrentHashMap.newKeySet();
+        String[] arguments = {"demo", "--source", "mysql", "--databases", "5", "--tables", "50", "--partitions", "1000"};
+        try (FerryProcess demo = FerryProcess.start(work.resolve("run"), Map.of("FERRY_JAVA_OPTS", "-Djava.io.tmpdir=" + temporary), arguments)) {
+            Thread watcher = watchChildren(demo, children);
+            int exit = demo.awaitExit(Duration.ofMinutes(4));
+            watcher.interrupt();
+
+            String out = demo.stdout();
+            assertThat(exit).as("stdout: %s%nstderr: %s", out, demo.stderr()).isEqualTo(0);
+            assertThat(out).contains("source: MySQL 8.0.15 (GTID on) on port", "Summary", "verification    OK: ", " 0 differences")
+                    .containsPattern("workload        [0-9,]+ calls by 4 clients, 0 failed");
+            assertThat(demo.stderr()).doesNotContain("ferry demo: failed", "Exception");
+        }
+        assertThat(children).as("MySQL and PostgreSQL processes of the demo").isNotEmpty();
         assertNothingLeft(children, temporary);
     }
 

@@ -41,7 +41,7 @@ final class FerryProcess
 
     /**
      * Writes {@code {work}/ferry.yaml}: data under {@code {work}/data}, Thrift and HTTP on the loopback interface on
-     * the given ports.
+     * the given ports, a migration's bucket anywhere under {@code work}.
      */
     static Path writeConfig(Path work, int thriftPort, int httpPort)
     {
@@ -55,7 +55,9 @@ final class FerryProcess
                     http:
                       host: 127.0.0.1
                       port: %s
-                    """.formatted(work.resolve("data"), thriftPort, httpPort));
+                    migration:
+                      staging-roots: ["%s"]
+                    """.formatted(work.resolve("data"), thriftPort, httpPort, work.toAbsolutePath()));
         }
         catch (IOException e) {
             throw new UncheckedIOException(e);

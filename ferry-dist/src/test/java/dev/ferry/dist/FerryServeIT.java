@@ -1,5 +1,9 @@
 package dev.ferry.dist;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -47,6 +51,17 @@ class FerryServeIT
         try (FerryProcess ferry = FerryProcess.start(work, "serve", "--config", config.toString())) {
             ferry.awaitReady(httpPort, START_TIMEOUT);
             assertThat(ferry.stdout()).contains("initialising it with Hive's schema tool");
+
+            // The distribution serves the web console's files, and its launcher runs the CLI against the API.
+            HttpResponse<String> console = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:%s/console/".formatted(httpPort))).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(console.statusCode()).isEqualTo(200);
+            assertThat(console.headers().firstValue("Content-Type")).hasValue("text/html; charset=utf-8");
+            assertThat(console.body()).contains("<script type=\"module\" src=\"console.js\"></script>");
+            try (FerryProcess list = FerryProcess.start(work, "migrations", "list", "--server", "http://127.0.0.1:" + httpPort)) {
+                assertThat(list.awaitExit(Duration.ofMinutes(1))).as(list.stderr()).isZero();
+                assertThat(list.stdout()).isEqualTo("No migration executions.\n");
+            }
 
             HiveMetaStoreClient client = client(thriftPort);
             try {
@@ -144,7 +159,7 @@ class FerryServeIT
         record Case(String yaml, int exitCode, String message) {}
         int unusedPort = FreePorts.next();
         try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
-            String oldSchemaUrl = databaseWithSchemaVersion(postgres, "3.1.0");
+            String oldSchemaUrl = databaseWithSchemaVersion(postgres, "2.1.0");
             List<Case> cases = List.of(
                     new Case("thrift:\n  prot: 9083\n", 2, "thrift.prot: unknown key (did you mean thrift.port?)"),
                     new Case("thrift:\n  port: 99999\n", 2, "thrift.port: must be an integer from 0 to 65535, got 99999"),
@@ -152,7 +167,7 @@ class FerryServeIT
                     new Case("own-database:\n  url: jdbc:postgresql://127.0.0.1:%s/ferry\n  user: ferry\n  password: s3cret\n".formatted(unusedPort), 1,
                             "ferry: cannot start: cannot connect to jdbc:postgresql://127.0.0.1:%s/ferry as ferry: ".formatted(unusedPort)),
                     new Case("own-database:\n  url: %s\n  user: postgres\n".formatted(oldSchemaUrl), 1,
-                            "ferry: cannot start: database %s has metastore schema version 3.1.0, but Hive 4.0.1 needs schema version 4.0.0".formatted(oldSchemaUrl)));
+                            "ferry: cannot start: Ferry has no engine for Hive metastore schema version 2.1.0; it runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1)"));
             for (Case test : cases) {
                 Path file = work.resolve("bad.yaml");
                 Files.writeString(file, "data-directory: %s\n%s".formatted(work.resolve("bad-data"), test.yaml()));

@@ -11,9 +11,11 @@ import dev.ferry.server.control.SourceMetastore;
 import dev.ferry.testkit.FreePorts;
 import dev.ferry.testkit.HmsClient;
 import dev.ferry.testkit.HmsObjects;
+import dev.ferry.testkit.SourceServers;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
@@ -36,8 +38,9 @@ class MigrationAfterKillIT
         PostgresProcesses.stopAll(work.resolve("data").resolve("postgres"));
     }
 
-    @Test
-    void killedWhileMigratingComesBackMigratingServingFromTheSourceWithReplicationResumed()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SourceServers.Kind.class)
+    void killedWhileMigratingComesBackMigratingServingFromTheSourceWithReplicationResumed(SourceServers.Kind kind)
             throws Exception
     {
         int thriftPort = FreePorts.next();
@@ -45,7 +48,7 @@ class MigrationAfterKillIT
         Path config = FerryProcess.writeConfig(work, thriftPort, httpPort);
         RestClient rest = new RestClient(httpPort);
 
-        try (SourceMetastore source = SourceMetastore.start(2, 30)) {
+        try (SourceMetastore source = SourceMetastore.start(kind, 2, 30)) {
             String execution;
             String appliedBeforeKill;
             try (FerryProcess ferry = FerryProcess.start(work, "serve", "--config", config.toString())) {

@@ -20,15 +20,22 @@ import static java.util.Objects.requireNonNull;
 final class ChildFirstClassLoader
         extends URLClassLoader
 {
+    /** Shared with every engine: the SPI and the logging APIs, so HMS logs where Ferry logs. */
     static final List<String> SHARED_PACKAGES = List.of(
-            "org.apache.hadoop.hive.metastore.api.",
-            "org.apache.thrift.",
-            "com.facebook.fb303.",
             "dev.ferry.engine.spi.",
             "org.slf4j.",
             "org.apache.commons.logging.",
             "org.apache.logging.log4j.",
             "org.apache.logging.slf4j.");
+
+    /**
+     * Shared only with engines of the Hive version whose Thrift API Ferry uses ({@link EngineHome.ThriftApi#SHARED}):
+     * the HMS Thrift API and the Thrift library, so structs cross the boundary as objects.
+     */
+    static final List<String> THRIFT_API_PACKAGES = List.of(
+            "org.apache.hadoop.hive.metastore.api.",
+            "org.apache.thrift.",
+            "com.facebook.fb303.");
 
     /**
      * Inside a shared package but not part of the Thrift API: Hive's {@code DecimalUtils}, which only the
@@ -41,12 +48,19 @@ final class ChildFirstClassLoader
     }
 
     private final ClassLoader shared;
+    private final EngineHome.ThriftApi thriftApi;
     private final ClassLoader platform = ClassLoader.getPlatformClassLoader();
 
     ChildFirstClassLoader(String name, URL[] urls, ClassLoader shared)
     {
+        this(name, urls, shared, EngineHome.ThriftApi.SHARED);
+    }
+
+    ChildFirstClassLoader(String name, URL[] urls, ClassLoader shared, EngineHome.ThriftApi thriftApi)
+    {
         super(name, urls, null);
         this.shared = requireNonNull(shared, "shared is null");
+        this.thriftApi = requireNonNull(thriftApi, "thriftApi is null");
     }
 
     @Override
@@ -68,7 +82,7 @@ final class ChildFirstClassLoader
     private Class<?> loadUnresolved(String name)
             throws ClassNotFoundException
     {
-        if (isShared(name)) {
+        if (isShared(name, thriftApi)) {
             return shared.loadClass(name);
         }
         try {
@@ -81,12 +95,25 @@ final class ChildFirstClassLoader
 
     static boolean isShared(String className)
     {
+        return isShared(className, EngineHome.ThriftApi.SHARED);
+    }
+
+    static boolean isShared(String className, EngineHome.ThriftApi thriftApi)
+    {
+        for (String prefix : SHARED_PACKAGES) {
+            if (className.startsWith(prefix)) {
+                return true;
+            }
+        }
+        if (thriftApi == EngineHome.ThriftApi.OWN) {
+            return false;
+        }
         for (String prefix : ENGINE_PACKAGES) {
             if (className.startsWith(prefix)) {
                 return false;
             }
         }
-        for (String prefix : SHARED_PACKAGES) {
+        for (String prefix : THRIFT_API_PACKAGES) {
             if (className.startsWith(prefix)) {
                 return true;
             }
@@ -111,15 +138,15 @@ final class ChildFirstClassLoader
     {
         List<URL> urls = new ArrayList<>(Collections.list(findResources(name)));
         urls.addAll(Collections.list(platform.getResources(name)));
-        if (isSharedResource(name)) {
+        if (isSharedResource(name, thriftApi)) {
             urls.addAll(Collections.list(shared.getResources(name)));
         }
         return Collections.enumeration(urls);
     }
 
-    private static boolean isSharedResource(String name)
+    private static boolean isSharedResource(String name, EngineHome.ThriftApi thriftApi)
     {
         // Service files of shared types, such as the engine SPI, must be visible from both sides.
-        return name.startsWith("META-INF/services/") && isShared(name.substring("META-INF/services/".length()));
+        return name.startsWith("META-INF/services/") && isShared(name.substring("META-INF/services/".length()), thriftApi);
     }
 }

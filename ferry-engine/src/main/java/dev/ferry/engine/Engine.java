@@ -7,7 +7,9 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.spi.DatabaseType;
+import dev.ferry.engine.spi.DirectEngineRuntime;
 import dev.ferry.engine.spi.EngineRuntime;
+import dev.ferry.engine.spi.MessageEngineRuntime;
 import dev.ferry.engine.spi.EngineSettings;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.slf4j.Logger;
@@ -41,9 +43,20 @@ public final class Engine
         this.hiveVersion = requireNonNull(hiveVersion, "hiveVersion is null");
         this.classLoader = requireNonNull(classLoader, "classLoader is null");
         this.runtime = requireNonNull(runtime, "runtime is null");
-        this.handler = runtime.handler();
+        this.handler = handlerOf(runtime);
         this.client = (ThriftHiveMetastore.Iface) Proxy.newProxyInstance(Engine.class.getClassLoader(),
                 new Class<?>[] {ThriftHiveMetastore.Iface.class}, (proxy, method, arguments) -> invoke(method, arguments));
+    }
+
+    private static ThriftHiveMetastore.Iface handlerOf(EngineRuntime runtime)
+    {
+        if (runtime instanceof DirectEngineRuntime direct) {
+            return direct.handler();
+        }
+        if (runtime instanceof MessageEngineRuntime messages) {
+            return MessageBridge.iface(messages);
+        }
+        throw new IllegalArgumentException("engine runtime %s is neither direct nor message-based".formatted(runtime.getClass().getName()));
     }
 
     public String name()

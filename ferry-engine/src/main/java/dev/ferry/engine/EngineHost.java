@@ -3,8 +3,10 @@ package dev.ferry.engine;
 import java.io.IOException;
 import java.sql.DriverManager;
 import java.util.Iterator;
+import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
 
@@ -68,7 +70,13 @@ public final class EngineHost
     /** The schema version the engines of this home expect. */
     public String schemaVersion()
     {
-        return withFactory("schema-version", EngineRuntimeFactory::schemaVersion);
+        return home.schemaVersion();
+    }
+
+    /** The Hive version of the engines of this home. */
+    public String hiveVersion()
+    {
+        return home.hiveVersion();
     }
 
     /** The schema version recorded in the database, or empty when it has no metastore schema. */
@@ -77,15 +85,48 @@ public final class EngineHost
         return withFactory(settings.name(), factory -> factory.databaseSchemaVersion(settings));
     }
 
-    /** Creates the metastore schema in an empty database with Hive's schema tool. */
+    /**
+     * Creates the metastore schema in an empty database with Hive's schema tool; in the PostgreSQL schema the URL's
+     * {@code currentSchema} names, if it names one (see {@link SchemaScriptsHome}).
+     */
     public void initializeSchema(EngineSettings settings)
     {
         long started = System.nanoTime();
+        if (SchemaScriptsHome.namesSchema(settings.jdbcUrl())) {
+            try (SchemaScriptsHome scripts = SchemaScriptsHome.of(home)) {
+                withFactory(settings.name() + "-schema-tool", factory -> {
+                    factory.initializeSchema(settings, scripts.path());
+                    return null;
+                });
+            }
+        }
+        else {
+            withFactory(settings.name() + "-schema-tool", factory -> {
+                factory.initializeSchema(settings, home.path());
+                return null;
+            });
+        }
+        log.info("Initialised the metastore schema of {} in {} ms", settings.jdbcUrl(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** The keys of settings passed through to engines that this home's Hive and Hadoop do not know. */
+    public List<EngineRuntimeFactory.UnknownSetting> unknownSettings(Set<String> keys)
+    {
+        return withFactory("settings-check", factory -> factory.unknownSettings(Set.copyOf(keys)));
+    }
+
+    /**
+     * Upgrades a database's metastore schema from an older version to this engine's with Hive's schema tool and the
+     * upgrade scripts of this engine home.
+     */
+    public void upgradeSchema(EngineSettings settings, String fromVersion)
+    {
+        long started = System.nanoTime();
         withFactory(settings.name() + "-schema-tool", factory -> {
-            factory.initializeSchema(settings, home.path());
+            factory.upgradeSchema(settings, home.path(), fromVersion);
             return null;
         });
-        log.info("Initialised the metastore schema of {} in {} ms", settings.jdbcUrl(), (System.nanoTime() - started) / 1_000_000);
+        log.info("Upgraded the metastore schema of {} from {} to {} in {} ms", settings.jdbcUrl(), fromVersion, schemaVersion(), (System.nanoTime() - started) / 1_000_000);
     }
 
     private <T> T withFactory(String name, Function<EngineRuntimeFactory, T> action)
@@ -103,7 +144,7 @@ public final class EngineHost
     private ChildFirstClassLoader newLoader(String name)
     {
         return new ChildFirstClassLoader("engine-" + name + "-" + loaderSequence.incrementAndGet(), home.jarUrls(),
-                EngineHost.class.getClassLoader());
+                EngineHost.class.getClassLoader(), home.thriftApi());
     }
 
     private EngineRuntimeFactory factory(ClassLoader loader)

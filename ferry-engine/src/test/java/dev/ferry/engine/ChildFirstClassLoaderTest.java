@@ -15,4 +15,16 @@ class ChildFirstClassLoaderTest
         assertThat(ChildFirstClassLoader.isShared("org.apache.hadoop.hive.metastore.api.utils.DecimalUtils")).isFalse();
         assertThat(ChildFirstClassLoader.isShared("org.apache.hadoop.hive.metastore.HMSHandler")).isFalse();
     }
+
+    @Test
+    void anEngineWithItsOwnThriftApiSharesOnlyTheSpiAndLogging()
+    {
+        for (String own : new String[] {"org.apache.hadoop.hive.metastore.api.Table", "org.apache.thrift.TBase", "com.facebook.fb303.FacebookService"}) {
+            assertThat(ChildFirstClassLoader.isShared(own, EngineHome.ThriftApi.OWN)).as(own).isFalse();
+            assertThat(ChildFirstClassLoader.isShared(own, EngineHome.ThriftApi.SHARED)).as(own).isTrue();
+        }
+        for (String shared : new String[] {"dev.ferry.engine.spi.MessageEngineRuntime", "org.slf4j.Logger", "org.apache.logging.log4j.LogManager"}) {
+            assertThat(ChildFirstClassLoader.isShared(shared, EngineHome.ThriftApi.OWN)).as(shared).isTrue();
+        }
+    }
 }

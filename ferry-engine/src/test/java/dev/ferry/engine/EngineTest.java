@@ -5,8 +5,10 @@ import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
 import java.util.List;
+import java.util.Set;
 
 import dev.ferry.engine.spi.EngineException;
+import dev.ferry.engine.spi.EngineRuntimeFactory;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
@@ -147,5 +149,61 @@ class EngineTest
             assertThat(b.client().get_all_databases()).asList().containsExactlyInAnyOrder("default", "only_in_b");
         }
         assertThat(Files.exists(warehouse)).isTrue();
+    }
+
+    @Test
+    void managedAndExternalWarehouseRootsSitSideBySide()
+            throws Exception
+    {
+        EngineSettings settings = postgresSettings("hms_layout");
+        host.initializeSchema(settings);
+        try (Engine engine = host.start(settings)) {
+            engine.client().create_database(HmsObjects.database("layout"));
+            Database database = (Database) engine.client().get_database("layout");
+            // HMS 4 puts a database's location under the external root and its managed location under the managed one.
+            assertThat(database.getLocationUri()).isEqualTo("file:" + warehouse.resolve("external/layout.db"));
+            assertThat(database.getManagedLocationUri()).isNull();
+            assertThat(warehouse.resolve("external/layout.db")).isDirectory();
+            assertThat(warehouse.resolve("external")).isDirectory();
+        }
+    }
+
+    @Test
+    void engineShipsWhatTheStandaloneDistributionShipsAndTheObjectStoreFileSystems()
+            throws Exception
+    {
+        EngineSettings settings = postgresSettings("hms_classpath");
+        host.initializeSchema(settings);
+        try (Engine engine = host.start(settings)) {
+            for (String name : List.of(
+                    "org.apache.commons.beanutils.PropertyUtils",
+                    "org.apache.curator.framework.CuratorFramework",
+                    "org.apache.hadoop.fs.s3a.S3AFileSystem",
+                    "com.amazonaws.services.s3.AmazonS3Client",
+                    "com.amazonaws.services.securitytoken.AWSSecurityTokenService",
+                    "com.google.cloud.hadoop.fs.gcs.GoogleHadoopFileSystem")) {
+                Class<?> loaded = Class.forName(name, false, engine.classLoader());
+                assertThat(loaded.getClassLoader()).as(name).isSameAs(engine.classLoader());
+            }
+        }
+    }
+
+    @Test
+    void namesSettingsNeitherHiveNorHadoopKnows()
+    {
+        Set<String> given = Set.of(
+                "metastore.limit.partition.request",
+                "hive.metastore.warehouse.dir",
+                "javax.jdo.option.ConnectionURL",
+                "fs.s3a.endpoint",
+                "fs.s3a.bucket.warehouse.endpoint",
+                "fs.gs.project.id",
+                "dfs.replication",
+                "datanucleus.cache.level2",
+                "metastore.limit.partiton.request",
+                "spark.sql.warehouse.dir");
+        assertThat(host.unknownSettings(given)).containsExactly(
+                new EngineRuntimeFactory.UnknownSetting("metastore.limit.partiton.request", "metastore.limit.partition.request"),
+                new EngineRuntimeFactory.UnknownSetting("spark.sql.warehouse.dir", ""));
     }
 }

@@ -178,6 +178,42 @@ class NotificationLogTest
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void recordsAViewWithALocationThatDoesNotExistAndItsPartitions(Backend backend)
+            throws Exception
+    {
+        try (Metastore metastore = Metastore.start(backend, NotificationLog.ON, Map.of())) {
+            ThriftHiveMetastore.Iface client = metastore.client();
+            client.create_database(HmsObjects.database("sales"));
+            long before = client.get_current_notificationEventId().getEventId();
+            // A plain HMS makes no directory for a view: its location, if it has one, need not exist; and a view without
+            // a location takes partitions without a storage descriptor (Hive's TestHiveMetaStore.testAlterViewParititon).
+            // Neither change may fail for the notification log's sake.
+            Table located = view("located");
+            located.getSd().setLocation(warehouse.resolve("nowhere/located").toUri().toString());
+            client.create_table(located);
+            Table view = view("recent");
+            view.getSd().setLocation(null);
+            client.create_table(view);
+            Partition partition = HmsObjects.partition(view, List.of("2026-01-01"));
+            partition.setSd(null);
+            client.add_partition(partition);
+
+            assertThat(metastore.eventsAfter(before)).extracting(NotificationEvent::getEventType).containsExactly("CREATE_TABLE", "CREATE_TABLE", "ADD_PARTITION");
+        }
+    }
+
+    private static Table view(String name)
+    {
+        Table view = HmsObjects.partitionedTable("sales", name, List.of("day"));
+        view.setTableType("VIRTUAL_VIEW");
+        view.getParameters().remove("EXTERNAL");
+        view.setViewOriginalText("SELECT * FROM sales.orders");
+        view.setViewExpandedText("SELECT * FROM sales.orders");
+        return view;
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void recordsDatabaseAndFunctionChanges(Backend backend)
             throws Exception
     {

@@ -19,6 +19,22 @@ public final class TestEngines
         return new EngineHost(EngineHome.of(Path.of(home)));
     }
 
+    /** The Hive 3.1 engine home the build unpacked for the tests. */
+    public static EngineHost hive3Host()
+    {
+        String home = System.getProperty("ferry.engine.home.hive3");
+        if (home == null) {
+            throw new IllegalStateException("system property ferry.engine.home.hive3 is not set; run the tests with Maven");
+        }
+        return new EngineHost(EngineHome.of(Path.of(home)));
+    }
+
+    /** Every engine home the build unpacked for the tests (they are in one folder). */
+    public static EngineHomes homes()
+    {
+        return EngineHomes.around(host().home().path());
+    }
+
     /** Settings as Ferry's defaults have them: no background tasks, the notification log written. */
     public static EngineSettings settings(String name, String jdbcUrl, String user, String password, Path warehouse)
     {

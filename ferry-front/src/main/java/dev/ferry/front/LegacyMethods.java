@@ -13,22 +13,24 @@ import org.apache.thrift.TException;
 import static java.util.Objects.requireNonNull;
 
 /**
- * Answers the methods HMS 4.0 removed as an HMS 3.1 server does, on one engine's 4.0 API: {@code get_table} and
+ * Answers the methods HMS 4.0 removed as an HMS 3.1 server does, on one engine (through Ferry's 4.0 API, so the same
+ * way on a Hive 3.1 engine, which has them, as on a Hive 4 engine): {@code get_table} and
  * {@code get_table_objects_by_name} through their request-style equivalents, which Hive 3.1 serves from the same
  * code (HiveMetaStore.getTableInternal and getTableObjectsInternal, called without client capabilities); the index
- * methods as a metastore without indexes, which HMS 4 is.
+ * methods as a metastore without indexes, which HMS 3.1 and 4 are.
  */
 final class LegacyMethods
         implements LegacyHmsApi
 {
-    private static final String NO_INDEXES = "Hive Metastore 4 has no indexes (Hive 3.0 removed them, HIVE-18448), "
-            + "and Ferry serves Hive Metastore 4: indexes are not supported";
-
     private final ThriftHiveMetastore.Iface engine;
+    private final String noIndexes;
 
-    LegacyMethods(ThriftHiveMetastore.Iface engine)
+    LegacyMethods(ThriftHiveMetastore.Iface engine, String hiveVersion)
     {
         this.engine = requireNonNull(engine, "engine is null");
+        String line = EngineApi.of(requireNonNull(hiveVersion, "hiveVersion is null")).displayName();
+        this.noIndexes = "Hive Metastore %s has no indexes (Hive 3.0 removed them, HIVE-18448), and Ferry serves Hive Metastore %s: indexes are not supported"
+                .formatted(line, line);
     }
 
     @Override
@@ -59,14 +61,14 @@ final class LegacyMethods
             throws MetaException
     {
         throw new MetaException("cannot add index %s on %s.%s: %s".formatted(newIndex.indexName(), newIndex.databaseName(),
-                newIndex.originalTableName(), NO_INDEXES));
+                newIndex.originalTableName(), noIndexes));
     }
 
     @Override
     public void alter_index(String databaseName, String baseTableName, String indexName, LegacyIndex newIndex)
             throws MetaException
     {
-        throw new MetaException("cannot alter index %s on %s.%s: %s".formatted(indexName, databaseName, baseTableName, NO_INDEXES));
+        throw new MetaException("cannot alter index %s on %s.%s: %s".formatted(indexName, databaseName, baseTableName, noIndexes));
     }
 
     @Override

@@ -23,7 +23,9 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * The Thrift server HMS clients connect to. One thread per connection, as in HMS; a thread ends when its
- * connection closes, taking the engines' per-thread state with it.
+ * connection closes (or stays silent for the client timeout), taking the engines' per-thread state with it. What one
+ * connection may make it hold is bounded: at most {@code maxConnections} connections, no frame, string or container
+ * over {@code maxMessageBytes}, checked before anything is allocated for it.
  */
 public final class ThriftFront
         implements AutoCloseable
@@ -31,12 +33,12 @@ public final class ThriftFront
     private static final Logger log = LoggerFactory.getLogger(ThriftFront.class);
 
     private final ThriftFrontConfig config;
-    private final TServerSocket socket;
+    private final LimitedServerSocket socket;
     private final TServer server;
     private final ExecutorService workers;
     private final Thread serving;
 
-    private ThriftFront(ThriftFrontConfig config, TServerSocket socket, TServer server, ExecutorService workers)
+    private ThriftFront(ThriftFrontConfig config, LimitedServerSocket socket, TServer server, ExecutorService workers)
     {
         this.config = config;
         this.socket = socket;
@@ -53,18 +55,22 @@ public final class ThriftFront
     {
         requireNonNull(config, "config is null");
         requireNonNull(router, "router is null");
-        TServerSocket socket;
+        TProtocolFactory protocolFactory = protocolFactory(config.protocol(), config.maxMessageBytes());
+        LimitedServerSocket socket;
         try {
-            socket = new TServerSocket(new TServerSocket.ServerSocketTransportArgs()
+            socket = new LimitedServerSocket(new TServerSocket.ServerSocketTransportArgs()
                     .bindAddr(new InetSocketAddress(config.host(), config.port()))
-                    .backlog(config.maxConnections()));
+                    .backlog(Math.min(config.maxConnections(), 1024))
+                    .clientTimeout((int) config.clientTimeout().toMillis()), config, protocolFactory);
         }
         catch (TTransportException e) {
             throw new IllegalStateException("cannot listen for Thrift clients on %s:%s: %s"
                     .formatted(config.host(), config.port(), e.getMessage()), e);
         }
         AtomicInteger threadNumber = new AtomicInteger();
-        ThreadPoolExecutor workers = new ThreadPoolExecutor(0, config.maxConnections(), 0, TimeUnit.SECONDS,
+        // A few threads beyond the connection limit: a connection counts itself out as it closes, a moment before its
+        // thread is free for the next.
+        ThreadPoolExecutor workers = new ThreadPoolExecutor(0, config.maxConnections() + 16, 0, TimeUnit.SECONDS,
                 new SynchronousQueue<>(), runnable -> {
                     Thread thread = new Thread(runnable, "thrift-front-" + threadNumber.incrementAndGet());
                     thread.setDaemon(true);
@@ -72,7 +78,7 @@ public final class ThriftFront
                 });
         TThreadPoolServer.Args args = new TThreadPoolServer.Args(socket)
                 .processor(new LegacyProcessor(new ThriftHiveMetastore.Processor<>(router.iface()), router.legacyApi()))
-                .protocolFactory(protocolFactory(config.protocol()))
+                .protocolFactory(protocolFactory)
                 .executorService(workers);
         if (config.transport() == ThriftFrontConfig.Transport.FRAMED) {
             args.transportFactory(new TFramedTransport.Factory(config.maxMessageBytes()));
@@ -80,17 +86,27 @@ public final class ThriftFront
         ThriftFront front = new ThriftFront(config, socket, new TThreadPoolServer(args), workers);
         front.serving.setDaemon(true);
         front.serving.start();
-        log.info("Thrift front listening on {}:{} ({} transport, {} protocol)", config.host(), front.port(),
-                config.transport(), config.protocol());
+        log.info("Thrift front listening on {}:{} ({} transport, {} protocol; at most {} connections, messages of {} bytes, clients silent for {} ms)", config.host(), front.port(),
+                config.transport(), config.protocol(), config.maxConnections(), config.maxMessageBytes(), config.clientTimeout().toMillis());
         return front;
     }
 
-    private static TProtocolFactory protocolFactory(ThriftFrontConfig.Protocol protocol)
+    /**
+     * The protocol, refusing a string, binary or container longer than {@code maxMessageBytes} before allocating it
+     * (none of a real request can be: each element takes at least a byte), whichever the transport.
+     */
+    private static TProtocolFactory protocolFactory(ThriftFrontConfig.Protocol protocol, int maxMessageBytes)
     {
         return switch (protocol) {
-            case BINARY -> new TBinaryProtocol.Factory();
-            case COMPACT -> new TCompactProtocol.Factory();
+            case BINARY -> new TBinaryProtocol.Factory(false, true, maxMessageBytes, maxMessageBytes);
+            case COMPACT -> new TCompactProtocol.Factory(maxMessageBytes, maxMessageBytes);
         };
+    }
+
+    /** Connections being served now. */
+    public int openConnections()
+    {
+        return socket.openConnections();
     }
 
     /** The bound port: the configured one, or the one chosen when it was 0. */

@@ -1,5 +1,7 @@
 package dev.ferry.front;
 
+import java.time.Duration;
+
 import static java.util.Objects.requireNonNull;
 
 /**
@@ -9,11 +11,17 @@ import static java.util.Objects.requireNonNull;
  * @param port the port; 0 picks a free one
  * @param transport UNFRAMED (what HMS clients use by default) or FRAMED
  * @param protocol BINARY (what HMS clients use by default) or COMPACT
- * @param maxConnections connections served at once, one thread each
- * @param maxMessageBytes the largest frame accepted with the framed transport
+ * @param maxConnections connections served at once, one thread each; one more is answered with an error and closed
+ * @param maxMessageBytes the largest frame accepted with the framed transport, and the longest string, binary or
+ *     container a request may declare with either transport (checked before anything is allocated for it)
+ * @param clientTimeout how long a connection may stay silent, in the middle of a request or between two, before it
+ *     is closed (its thread then ends)
  */
-public record ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes)
+public record ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout)
 {
+    public static final int DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+    public static final Duration DEFAULT_CLIENT_TIMEOUT = Duration.ofMinutes(10);
+
     public enum Transport
     {
         UNFRAMED,
@@ -40,20 +48,35 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
         if (maxMessageBytes < 1024) {
             throw new IllegalArgumentException("maxMessageBytes must be at least 1024: " + maxMessageBytes);
         }
+        requireNonNull(clientTimeout, "clientTimeout is null");
+        if (clientTimeout.toMillis() < 1 || clientTimeout.toMillis() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("clientTimeout must be from 1 ms to 24 days: " + clientTimeout);
+        }
+    }
+
+    /** With the default client timeout. */
+    public ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes)
+    {
+        this(host, port, transport, protocol, maxConnections, maxMessageBytes, DEFAULT_CLIENT_TIMEOUT);
     }
 
     public static ThriftFrontConfig defaults()
     {
-        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, 100 * 1024 * 1024);
+        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_TIMEOUT);
     }
 
     public ThriftFrontConfig withHost(String newHost)
     {
-        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes);
+        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout);
+    }
+
+    public ThriftFrontConfig withLimits(int newMaxConnections, int newMaxMessageBytes, Duration newClientTimeout)
+    {
+        return new ThriftFrontConfig(host, port, transport, protocol, newMaxConnections, newMaxMessageBytes, newClientTimeout);
     }
 
     public ThriftFrontConfig withPort(int newPort)
     {
-        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes);
+        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes, clientTimeout);
     }
 }

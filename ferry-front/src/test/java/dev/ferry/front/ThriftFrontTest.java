@@ -1,5 +1,6 @@
 package dev.ferry.front;
 
+import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -13,6 +14,7 @@ import dev.ferry.testkit.HmsObjects;
 import dev.ferry.testkit.HmsWorkload;
 import org.apache.hadoop.hive.metastore.api.AlreadyExistsException;
 import org.apache.hadoop.hive.metastore.api.NoSuchObjectException;
+import org.apache.thrift.TApplicationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -54,6 +56,85 @@ class ThriftFrontTest
                 HmsClient client = HmsClient.connect("127.0.0.1", front.port(), HmsClient.Transport.FRAMED, HmsClient.Protocol.COMPACT)) {
             client.api().create_database(HmsObjects.database("framed_compact"));
             assertThat(client.api().get_all_databases()).contains("default", "framed_compact");
+        }
+    }
+
+    /** A client that connects and says nothing is disconnected after the client timeout; its thread is free again. */
+    @Test
+    void aSilentClientIsDisconnectedAfterTheClientTimeout()
+            throws Exception
+    {
+        ThriftFrontConfig config = FrontFixture.loopback().withLimits(10, ThriftFrontConfig.DEFAULT_MAX_MESSAGE_BYTES, Duration.ofSeconds(1));
+        try (ThriftFront front = ThriftFront.start(config, router);
+                Socket silent = new Socket("127.0.0.1", front.port())) {
+            silent.setSoTimeout(30_000);
+            await().atMost(Duration.ofSeconds(10)).until(() -> front.openConnections() == 1);
+            long started = System.nanoTime();
+            assertThat(silent.getInputStream().read()).as("the server closed the connection").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(20));
+            await().atMost(Duration.ofSeconds(10)).until(() -> front.openConnections() == 0);
+            // A half-sent request is cut the same way.
+            try (Socket halfway = new Socket("127.0.0.1", front.port())) {
+                halfway.setSoTimeout(30_000);
+                halfway.getOutputStream().write(new byte[] {(byte) 0x80, 0x01, 0x00});
+                assertThat(halfway.getInputStream().read()).isEqualTo(-1);
+            }
+            try (HmsClient client = HmsClient.connect("127.0.0.1", front.port())) {
+                assertThat(client.api().get_all_databases()).contains("default");
+            }
+        }
+    }
+
+    /**
+     * A length prefix of 100 MB (a string's with the unframed transport, a frame's with the framed one) is refused as
+     * it arrives: the connection is closed at once rather than the server reserving 100 MB and waiting for them.
+     */
+    @Test
+    void aHundredMegabyteLengthPrefixIsRefusedWithoutWaitingForIt()
+            throws Exception
+    {
+        byte[] hundredMegabytes = {0x06, 0x40, 0x00, 0x00};
+        for (ThriftFrontConfig.Transport transport : ThriftFrontConfig.Transport.values()) {
+            ThriftFrontConfig config = new ThriftFrontConfig("127.0.0.1", 0, transport, ThriftFrontConfig.Protocol.BINARY, 10, ThriftFrontConfig.DEFAULT_MAX_MESSAGE_BYTES,
+                    Duration.ofMinutes(10));
+            try (ThriftFront front = ThriftFront.start(config, router);
+                    Socket hostile = new Socket("127.0.0.1", front.port())) {
+                hostile.setSoTimeout(15_000);
+                hostile.getOutputStream().write(hundredMegabytes);
+                hostile.getOutputStream().flush();
+                assertThat(hostile.getInputStream().read()).as("%s: the server closed the connection", transport).isEqualTo(-1);
+                await().atMost(Duration.ofSeconds(10)).until(() -> front.openConnections() == 0);
+            }
+        }
+        ThriftFrontConfig defaults = ThriftFrontConfig.defaults();
+        assertThat(defaults.maxMessageBytes()).isLessThan(100 * 1024 * 1024);
+    }
+
+    /** One connection over thrift.max-connections gets an error naming the limit; once one closes, clients are served again. */
+    @Test
+    void connectionsOverTheLimitAreRefusedWithAClearError()
+            throws Exception
+    {
+        ThriftFrontConfig config = FrontFixture.loopback().withLimits(2, ThriftFrontConfig.DEFAULT_MAX_MESSAGE_BYTES, Duration.ofMinutes(10));
+        try (ThriftFront front = ThriftFront.start(config, router)) {
+            HmsClient first = HmsClient.connect("127.0.0.1", front.port());
+            try (HmsClient second = HmsClient.connect("127.0.0.1", front.port())) {
+                assertThat(first.api().get_all_databases()).contains("default");
+                assertThat(second.api().get_all_databases()).contains("default");
+                try (HmsClient third = HmsClient.connect("127.0.0.1", front.port())) {
+                    assertThatThrownBy(() -> third.api().get_all_databases())
+                            .isInstanceOf(TApplicationException.class)
+                            .hasMessageContaining("at most 2 Thrift connections")
+                            .hasMessageContaining("thrift.max-connections");
+                }
+                assertThat(front.openConnections()).isEqualTo(2);
+                first.close();
+                await().atMost(Duration.ofSeconds(10)).until(() -> front.openConnections() == 1);
+                try (HmsClient fourth = HmsClient.connect("127.0.0.1", front.port())) {
+                    assertThat(fourth.api().get_all_databases()).contains("default");
+                }
+                assertThat(second.api().get_all_databases()).contains("default");
+            }
         }
     }
 

@@ -5,6 +5,8 @@ import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 
+import dev.ferry.replication.source.SourceConnections;
+
 import static dev.ferry.replication.ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_ACCESS_DENIED;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_UNREACHABLE;
@@ -20,11 +22,8 @@ public final class JdbcConnections
     /** A connection to the source as its reading user, with the session in UTC so timestamps read as stored. */
     public static Connection source(SourceDatabase source)
     {
-        Properties properties = new Properties();
-        properties.setProperty("user", source.user());
-        properties.setProperty("password", source.password());
         try {
-            Connection connection = DriverManager.getConnection(source.jdbcUrl(), properties);
+            Connection connection = SourceConnections.open(source, source.database(), source.user(), source.password());
             try (var statement = connection.createStatement()) {
                 statement.execute("SET time_zone = '+00:00'");
             }
@@ -34,6 +33,19 @@ public final class JdbcConnections
             boolean denied = "28000".equals(e.getSQLState()) || e.getErrorCode() == 1045;
             throw new ReplicationException(denied ? SOURCE_ACCESS_DENIED : SOURCE_UNREACHABLE,
                     "cannot connect to the source database %s:%s/%s as %s: %s".formatted(source.host(), source.port(), source.database(), source.user(), e.getMessage()), e);
+        }
+    }
+
+    /** A connection to the source server (no database) as its CDC user, for binlog positions. */
+    public static Connection sourceCdc(SourceDatabase source)
+    {
+        try {
+            return SourceConnections.open(source, "", source.cdcUser(), source.cdcPassword());
+        }
+        catch (SQLException e) {
+            boolean denied = "28000".equals(e.getSQLState()) || e.getErrorCode() == 1045;
+            throw new ReplicationException(denied ? SOURCE_ACCESS_DENIED : SOURCE_UNREACHABLE,
+                    "cannot connect to the source database %s:%s as the CDC user %s: %s".formatted(source.host(), source.port(), source.cdcUser(), e.getMessage()), e);
         }
     }
 

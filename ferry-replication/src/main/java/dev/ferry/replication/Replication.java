@@ -1,17 +1,18 @@
 package dev.ferry.replication;
 
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.SortedSet;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 
@@ -27,6 +28,9 @@ import dev.ferry.replication.preconditions.Preconditions;
 import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourceDialect.BinlogEnd;
+import dev.ferry.replication.source.SourcePosition;
 import dev.ferry.replication.staging.StagingLog;
 import dev.ferry.replication.staging.StagingPosition;
 import dev.ferry.replication.verify.ChangedRows;
@@ -72,8 +76,16 @@ public final class Replication
             Path stagingDirectory,
             long segmentBytes,
             Backfill.Options backfill,
-            Apply.Options apply)
+            Apply.Options apply,
+            Maintenance maintenance)
     {
+        /** A replication with the default {@link Maintenance}. */
+        public Config(String migration, SourceDatabase source, OwnDatabaseTarget own, Path upgradeScripts, String schemaVersion, Path stagingDirectory, long segmentBytes,
+                Backfill.Options backfill, Apply.Options apply)
+        {
+            this(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, Maintenance.defaults());
+        }
+
         public Config
         {
             requireNonNull(migration, "migration is null");
@@ -84,8 +96,38 @@ public final class Replication
             requireNonNull(stagingDirectory, "stagingDirectory is null");
             requireNonNull(backfill, "backfill is null");
             requireNonNull(apply, "apply is null");
+            requireNonNull(maintenance, "maintenance is null");
         }
     }
+
+    /**
+     * What replication does by itself while it streams, so that completeMigration finds it done: the foreign keys
+     * restored, every table verified (a full pass at most every {@code fullInterval}), and what changed since
+     * verified again every {@code interval}. A pass takes at most {@code share} of the time it runs (it pauses
+     * after each chunk for as long as the chunk took, at 0.5), one table at a time: the workload keeps the rest.
+     */
+    public record Maintenance(Duration interval, Duration fullInterval, double share)
+    {
+        public Maintenance
+        {
+            requireNonNull(interval, "interval is null");
+            requireNonNull(fullInterval, "fullInterval is null");
+            if (interval.isNegative() || interval.isZero() || fullInterval.isNegative() || fullInterval.isZero()) {
+                throw new IllegalArgumentException("verify intervals must be positive: %s, %s".formatted(interval, fullInterval));
+            }
+            if (!(share > 0 && share <= 1)) {
+                throw new IllegalArgumentException("the share of a background verify must be above 0 and at most 1: " + share);
+            }
+        }
+
+        public static Maintenance defaults()
+        {
+            return new Maintenance(Duration.ofSeconds(30), Duration.ofHours(6), 0.5);
+        }
+    }
+
+    /** The last verify of every table: when it ended, what it compared and how much differed while writes flowed. */
+    public record FullVerification(Instant ended, int tables, long sourceRows, int differences, Duration elapsed) {}
 
     /** What the control plane shows and exports as metrics. */
     public record Status(
@@ -98,25 +140,48 @@ public final class Replication
             Optional<Long> lagMillis,
             long transactionsApplied,
             long eventsApplied,
-            Optional<String> lastError)
+            Optional<String> lastError,
+            Optional<FullVerification> lastFullVerification,
+            long stagingBytes)
     {
         public Status
         {
             tables = List.copyOf(tables);
+            requireNonNull(lastFullVerification, "lastFullVerification is null");
         }
     }
 
     private final Config config;
     private final SchemaMapping mapping;
     private final Verifier verifier;
+    /** The maintenance's verifier: one table at a time, paced. */
+    private final Verifier pacedVerifier;
     private final ReplicationStore store;
+    /** One verify ahead or foreign key restore at a time: the maintenance's, or a cutover's. */
+    private final ReentrantLock verifyLock = new ReentrantLock();
+    private final AtomicReference<FullVerification> lastFullVerification = new AtomicReference<>();
+    /** Set while a cutover runs: the maintenance does not start a pass, and the one under way runs unpaced. */
+    private volatile boolean maintenancePaused;
+    private volatile Thread maintenance;
     private final AtomicReference<Stage> stage = new AtomicReference<>(Stage.CONNECTING);
     private final AtomicReference<ReplicationException> error = new AtomicReference<>();
     private final AtomicReference<VerificationReport> lastVerification = new AtomicReference<>();
     private final AtomicReference<Baseline> baseline = new AtomicReference<>();
     private final AtomicReference<FenceConnections> fenceConnections = new AtomicReference<>();
-    private final Backfill backfill;
+    /**
+     * What the staging log must keep besides what apply has not applied (see {@link #removeApplied}): where a
+     * verify pass under way began, and where apply stood when a cutover paused the maintenance. Guarded by itself,
+     * with {@link #baseline}'s changes of floor.
+     */
+    private final Object retention = new Object();
+    private StagingPosition passFrom;
+    private StagingPosition cutoverFrom;
     private final Thread runner;
+    /** Made once the dialect is known: the first thing {@link #run()} learns from the source. */
+    private volatile Backfill backfill;
+    private volatile SourceDialect dialect;
+    /** A CDC-user session for binlog positions (fences), kept open: opening one takes longer than the query. */
+    private Connection positionSession;
     private StagingLog staging;
     private volatile Capture capture;
     private volatile Apply apply;
@@ -127,8 +192,8 @@ public final class Replication
         this.config = config;
         this.mapping = SchemaMapping.derive(config.upgradeScripts(), config.schemaVersion());
         this.verifier = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults());
+        this.pacedVerifier = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults().withParallelism(1), this::pace);
         this.store = new ReplicationStore(config.own());
-        this.backfill = new Backfill(config.migration(), config.source(), config.own(), mapping, store, config.backfill());
         this.runner = new Thread(this::run, "replication-" + config.migration());
         this.runner.setDaemon(true);
     }
@@ -145,18 +210,30 @@ public final class Replication
     {
         try {
             store.ensureSchema();
+            SourceDialect detected;
             if (!alreadyStarted()) {
                 // A resumed migration has filled the own database already; the checks are for the first start.
                 SourceFacts facts = Preconditions.forSchema(config.upgradeScripts().resolve("mysql").resolve("hive-schema-%s.mysql.sql".formatted(config.schemaVersion())),
                         config.schemaVersion()).check(config.source(), config.own());
-                log.info("Replication of migration {}: source {} {} passed every precondition", config.migration(), facts.flavor(), facts.serverVersion());
+                log.info("Replication of migration {}: source {} passed every precondition", config.migration(), facts.dialect().describe());
+                detected = facts.dialect();
             }
-            ReplicationStore.CaptureStart start = backfill.prepare();
+            else {
+                detected = detectDialect();
+            }
+            dialect = detected;
+            Backfill created = new Backfill(config.migration(), config.source(), detected, config.own(), mapping, store, config.backfill());
+            backfill = created;
+            if (stopping) {
+                created.stop();
+            }
+            BinlogEnd start = created.prepare();
+            checkPositionKind(detected, start);
             staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes());
-            capture = new Capture(config.migration(), config.source(), mapping, staging);
+            capture = new Capture(config.migration(), config.source(), detected, mapping, staging);
             capture.start(start);
             transition(Stage.CONNECTING, Stage.BACKFILL);
-            backfill.run();
+            created.run();
             if (stopping) {
                 return;
             }
@@ -166,10 +243,15 @@ public final class Replication
                 filter = SnapshotFilter.of(store.snapshots(connection, config.migration()));
             }
             Apply started = new Apply(config.migration(), mapping, store, staging, filter, config.apply());
+            started.onCheckpoint(this::removeApplied);
             started.start();
             // Published only once started: status() reads its checkpoint.
             apply = started;
             transition(Stage.BACKFILL, Stage.STREAMING);
+            Thread maintaining = new Thread(this::maintain, "replication-maintenance-" + config.migration());
+            maintaining.setDaemon(true);
+            maintenance = maintaining;
+            maintaining.start();
         }
         catch (ReplicationException e) {
             fail(e);
@@ -211,6 +293,32 @@ public final class Replication
         }
     }
 
+    private SourceDialect detectDialect()
+    {
+        try (Connection connection = JdbcConnections.sourceCdc(config.source())) {
+            return SourceDialect.detect(connection);
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE, "cannot tell what server the source %s runs: %s".formatted(config.source(), e.getMessage()), e);
+        }
+    }
+
+    /**
+     * A migration that started while the source had GTIDs resumes only with GTIDs, and one without only without: the
+     * positions it recorded name transactions one way.
+     */
+    private void checkPositionKind(SourceDialect detected, BinlogEnd start)
+    {
+        try {
+            sourcePosition().includesAll(start.position());
+        }
+        catch (IllegalArgumentException e) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_GTID_MODE,
+                    "migration %s started at source position %s, which %s cannot continue from: the source's GTID mode changed since; set it back or cancel the migration and start it again"
+                            .formatted(config.migration(), start.position(), detected.describe()), e);
+        }
+    }
+
     private void fail(ReplicationException e)
     {
         error.set(e);
@@ -246,7 +354,8 @@ public final class Replication
 
     public Status status()
     {
-        List<Backfill.TableStatus> tables = backfill.status();
+        Backfill current = backfill;
+        List<Backfill.TableStatus> tables = current == null ? List.of() : current.status();
         long copied = tables.stream().mapToLong(Backfill.TableStatus::rowsCopied).sum();
         long total = tables.stream().mapToLong(table -> table.rowsTotal().orElse(0L)).sum();
         Capture currentCapture = capture;
@@ -261,20 +370,59 @@ public final class Replication
                 currentApply == null ? Optional.empty() : currentApply.lagMillis(System.currentTimeMillis()),
                 currentApply == null ? 0 : currentApply.checkpoint().transactions(),
                 currentApply == null ? 0 : currentApply.checkpoint().changes(),
-                failure().map(ReplicationException::getMessage));
+                failure().map(ReplicationException::getMessage),
+                Optional.ofNullable(lastFullVerification.get()),
+                stagingBytes());
     }
 
-    /** The source's current GTID position: a fence to drain to. */
-    public GtidPosition sourcePosition()
+    /**
+     * Bytes of the staging log's segments on disk: what capture staged and apply has not applied, or the verify or
+     * a cutover still reads, up to a segment more (applied segments are removed).
+     */
+    public long stagingBytes()
     {
-        try (Connection connection = DriverManager.getConnection(config.source().jdbcUrl(), config.source().cdcUser(), config.source().cdcPassword());
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT @@gtid_binlog_pos")) {
-            rows.next();
-            return GtidPosition.parse(rows.getString(1));
+        StagingLog current = staging;
+        try {
+            return current == null ? 0 : current.bytesOnDisk();
         }
-        catch (SQLException e) {
-            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE, "cannot read the binlog position of %s: %s".formatted(config.source(), e.getMessage()), e);
+        catch (UncheckedIOException e) {
+            return 0;
+        }
+    }
+
+    /** The source's current position, which includes every transaction committed so far: a fence to drain to. */
+    public synchronized SourcePosition sourcePosition()
+    {
+        SourceDialect current = dialect;
+        if (current == null) {
+            throw new IllegalStateException("replication of migration %s has not connected to the source yet".formatted(config.migration()));
+        }
+        for (int attempt = 1; ; attempt++) {
+            try {
+                if (positionSession == null || positionSession.isClosed()) {
+                    positionSession = JdbcConnections.sourceCdc(config.source());
+                }
+                return current.currentPosition(positionSession);
+            }
+            catch (SQLException e) {
+                closePositionSession();
+                if (attempt == 2) {
+                    throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE, "cannot read the binlog position of %s: %s".formatted(config.source(), e.getMessage()), e);
+                }
+            }
+        }
+    }
+
+    private synchronized void closePositionSession()
+    {
+        if (positionSession != null) {
+            try {
+                positionSession.close();
+            }
+            catch (SQLException e) {
+                log.debug("Could not close the session for binlog positions: {}", e.getMessage());
+            }
+            positionSession = null;
         }
     }
 
@@ -282,13 +430,13 @@ public final class Replication
      * Waits until every source transaction up to the fence is captured and applied; false on timeout. Only in
      * STREAMING: the caller holds writes, so the fence does not move.
      */
-    public boolean drainTo(GtidPosition fence, Duration timeout)
+    public boolean drainTo(SourcePosition fence, Duration timeout)
             throws InterruptedException
     {
         transition(Stage.STREAMING, Stage.DRAINING);
         try {
             long deadline = System.nanoTime() + timeout.toNanos();
-            while (!capture.stagedPosition().includesAll(fence)) {
+            while (!capture.covers(fence)) {
                 failure().ifPresent(failure -> {
                     throw failure;
                 });
@@ -309,25 +457,29 @@ public final class Replication
      * metastore still running against the source) changed while Ferry held writes. Waits up to {@code timeout}
      * for capture to stage up to the source's current position; empty when nothing was written after the fence.
      */
-    public SortedSet<String> tablesWrittenAfter(GtidPosition fence, Duration timeout)
+    public SortedSet<String> tablesWrittenAfter(SourcePosition fence, Duration timeout)
             throws InterruptedException
     {
-        GtidPosition now = sourcePosition();
+        SourcePosition now = sourcePosition();
         if (fence.includesAll(now)) {
             return new TreeSet<>();
         }
         long deadline = System.nanoTime() + timeout.toNanos();
-        while (!capture.stagedPosition().includesAll(now) && System.nanoTime() < deadline) {
+        boolean covered = capture.covers(now);
+        while (!covered && System.nanoTime() < deadline) {
             Thread.sleep(5);
+            covered = capture.covers(now);
         }
         SortedSet<String> tables = new TreeSet<>();
-        forEachStaged(StagingPosition.START, entry -> {
-            if (!fence.includes(entry.transaction().gtid())) {
+        forEachStaged(staging.start(), entry -> {
+            String transaction = entry.transaction().gtid();
+            if (transaction.isEmpty() || !fence.includes(transaction)) {
                 entry.transaction().changes().forEach(change -> tables.add(change.table()));
             }
         });
-        if (tables.isEmpty()) {
-            // Written, but not (yet) staged: say so rather than name nothing.
+        if (tables.isEmpty() && !covered) {
+            // Written, but not (yet) read: say so rather than name nothing. Read and staged nothing: the source moved
+            // for other databases or statements outside the metastore's tables, which is no other writer.
             tables.add("(source position moved from %s to %s)".formatted(fence, now));
         }
         return tables;
@@ -359,14 +511,151 @@ public final class Replication
      */
     public VerificationReport verifyAhead()
     {
+        verifyLock.lock();
+        try {
+            return verifyAhead(verifier);
+        }
+        finally {
+            verifyLock.unlock();
+        }
+    }
+
+    private VerificationReport verifyAhead(Verifier with)
+    {
         Apply current = apply;
         if (stage.get() != Stage.STREAMING || current == null) {
             throw new IllegalStateException("cannot verify ahead of the fence for migration %s: replication is %s, not STREAMING".formatted(config.migration(), stage.get()));
         }
-        StagingPosition from = current.checkpoint().position();
-        VerificationReport report = compare();
-        baseline.set(new Baseline(from, report.differences()));
-        return report;
+        StagingPosition from;
+        synchronized (retention) {
+            from = current.checkpoint().position();
+            passFrom = from;
+        }
+        try {
+            VerificationReport report = compare(with, null);
+            baseline.set(new Baseline(from, report.differences()));
+            return report;
+        }
+        finally {
+            synchronized (retention) {
+                passFrom = null;
+            }
+        }
+    }
+
+    /**
+     * After apply checkpointed: removes the staging log's segments that nothing reads any more. Apply reads from its
+     * checkpoint on; the verify from the baseline's start ({@link #compare}) or the start of a pass under way; a
+     * cutover from where apply stood when it paused the maintenance (the check for other writers reads what was
+     * staged after the fence). Whole segments only, never the one being written.
+     */
+    private void removeApplied(Apply.Checkpoint checkpoint)
+    {
+        synchronized (retention) {
+            StagingPosition floor = checkpoint.position();
+            Baseline last = baseline.get();
+            for (StagingPosition kept : new StagingPosition[] {last == null ? null : last.from(), passFrom, cutoverFrom}) {
+                if (kept != null && kept.compareTo(floor) < 0) {
+                    floor = kept;
+                }
+            }
+            int removed = staging.removeBefore(floor.segment(), checkpoint.applied().toString());
+            if (removed > 0) {
+                log.debug("Migration {}: {} applied staging segments removed (before segment {})", config.migration(), removed, floor.segment());
+            }
+        }
+    }
+
+    /**
+     * The maintenance, from the start of streaming on: restores the foreign keys, then verifies ahead every
+     * {@code interval}, every table again once the last full pass is older than {@code fullInterval}. A failure is
+     * logged and the next round tries again; a cutover pauses it ({@link #pauseMaintenance()}).
+     */
+    private void maintain()
+    {
+        Maintenance settings = config.maintenance();
+        boolean keysRestored = false;
+        while (!stopping) {
+            if (!maintenancePaused) {
+                verifyLock.lock();
+                try {
+                    if (!maintenancePaused && !stopping) {
+                        if (!keysRestored) {
+                            restoreForeignKeysWhileStreaming();
+                            keysRestored = true;
+                        }
+                        FullVerification full = lastFullVerification.get();
+                        boolean whole = full == null || Duration.between(full.ended(), Instant.now()).compareTo(settings.fullInterval()) >= 0;
+                        if (whole) {
+                            baseline.set(null);
+                        }
+                        VerificationReport report = verifyAhead(pacedVerifier);
+                        if (whole) {
+                            FullVerification done = new FullVerification(Instant.now(), report.tables().size(),
+                                    report.tables().stream().mapToLong(table -> table.sourceRows()).sum(), report.differences().size(), report.elapsed());
+                            lastFullVerification.set(done);
+                            log.info("Migration {}: every table verified in the background while streaming: {} (differences while writes flow are compared again later)",
+                                    config.migration(), report.summary());
+                        }
+                    }
+                }
+                catch (ReplicationException | IllegalStateException e) {
+                    if (!stopping) {
+                        log.warn("Migration {}: background verify or foreign key restore failed, tried again in {} s: {}", config.migration(),
+                                settings.interval().toSeconds(), e.getMessage());
+                    }
+                }
+                finally {
+                    verifyLock.unlock();
+                }
+            }
+            try {
+                Thread.sleep(settings.interval().toMillis());
+            }
+            catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    /** The maintenance's pace: a pause as long as the chunk took (at a share of 0.5), none while a cutover waits. */
+    private void pace(long chunkNanos)
+            throws InterruptedException
+    {
+        if (maintenancePaused || stopping) {
+            return;
+        }
+        double share = config.maintenance().share();
+        long pause = (long) (chunkNanos * (1 - share) / share);
+        if (pause > 0) {
+            Thread.sleep(pause / 1_000_000, (int) (pause % 1_000_000));
+        }
+    }
+
+    /**
+     * For a cutover: the maintenance starts nothing new, and what it is doing (a foreign key restore, a verify
+     * pass, unpaced from now on) is finished before this returns, so that the cutover's own verifies follow it.
+     */
+    public void pauseMaintenance()
+    {
+        maintenancePaused = true;
+        Apply current = apply;
+        if (current != null) {
+            synchronized (retention) {
+                cutoverFrom = current.checkpoint().position();
+            }
+        }
+        verifyLock.lock();
+        verifyLock.unlock();
+    }
+
+    /** After a cutover went back to streaming. */
+    public void resumeMaintenance()
+    {
+        maintenancePaused = false;
+        synchronized (retention) {
+            cutoverFrom = null;
+        }
     }
 
     /**
@@ -384,7 +673,7 @@ public final class Replication
     {
         Stage previous = stage.getAndSet(Stage.VERIFYING);
         try {
-            VerificationReport report = compare(connections);
+            VerificationReport report = compare(verifier, connections);
             lastVerification.set(report);
             log.info("Verification of migration {}: {}", config.migration(), report.summary());
             return report;
@@ -394,22 +683,17 @@ public final class Replication
         }
     }
 
-    private VerificationReport compare()
-    {
-        return compare(null);
-    }
-
-    private VerificationReport compare(FenceConnections connections)
+    private VerificationReport compare(Verifier with, FenceConnections connections)
     {
         Baseline last = baseline.get();
         if (last == null) {
-            return verifier.verifyAll();
+            return with.verifyAll();
         }
         ChangedRows.Builder changed = ChangedRows.builder(mapping).addAll(last.differences());
         forEachStaged(last.from(), entry -> entry.transaction().changes().forEach(changed::add));
         return connections == null
-                ? verifier.verifyChanged(changed.build())
-                : verifier.verifyChanged(changed.build(), connections.verifySource(), connections.verifyOwn());
+                ? with.verifyChanged(changed.build())
+                : with.verifyChanged(changed.build(), connections.verifySource(), connections.verifyOwn());
     }
 
     /**
@@ -419,6 +703,7 @@ public final class Replication
      */
     public int restoreForeignKeysWhileStreaming()
     {
+        verifyLock.lock();
         try (Connection connection = store.connect()) {
             int foreignKeys = store.restoreForeignKeysWhileApplying(connection, config.migration());
             log.info("Migration {}: {} foreign keys restored and validated while streaming", config.migration(), foreignKeys);
@@ -427,6 +712,9 @@ public final class Replication
         catch (SQLException e) {
             throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
                     "cannot restore the own database's foreign keys for migration %s: %s".formatted(config.migration(), e.getMessage()), e);
+        }
+        finally {
+            verifyLock.unlock();
         }
     }
 
@@ -453,7 +741,7 @@ public final class Replication
         restoreForeignKeys();
         // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
         baseline.set(null);
-        return new IdGeneratorFinalizer(config.source(), config.own()).finalizeGenerators();
+        return new IdGeneratorFinalizer(config.source(), config.own(), mapping).finalizeGenerators();
     }
 
     /**
@@ -476,7 +764,7 @@ public final class Replication
             return report;
         });
         try {
-            IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own());
+            IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own(), mapping);
             IdGeneratorFinalizer.BeforeCommit whenVerified = connection -> {
                 VerificationReport report = verification.join();
                 if (!report.identical()) {
@@ -498,6 +786,48 @@ public final class Replication
     }
 
     /**
+     * Fences the source for a cutover (see {@link SourceDialect#fence}): from the reader's session that
+     * {@link #prepareFence()} opened (a new one otherwise), which the fence then owns. Empty when the reader may not
+     * lock the metastore's tables: the cutover then watches for other writers instead.
+     *
+     * @throws ReplicationException {@code SOURCE_UNREACHABLE} when another transaction held a write on the
+     *     metastore's tables for longer than {@code wait} (another metastore still running against the source?)
+     */
+    public Optional<SourceDialect.SourceFence> fenceSource(Duration wait)
+    {
+        FenceConnections prepared = fenceConnections.get();
+        Connection session = prepared != null && prepared.lockSource() != null ? takeLockSession(prepared) : JdbcConnections.source(config.source());
+        List<String> tables = mapping.tables().values().stream()
+                .map(table -> "`%s`.%s".formatted(config.source().database().replace("`", "``"), table.sourceIdentifier()))
+                .toList();
+        try {
+            Optional<SourceDialect.SourceFence> fence = dialect.fence(session, tables, wait);
+            if (fence.isEmpty()) {
+                session.close();
+                log.warn("Migration {}: the reader may not LOCK TABLES on the source's metastore database: the cutover cannot fence the source", config.migration());
+            }
+            return fence;
+        }
+        catch (SQLException e) {
+            try {
+                session.close();
+            }
+            catch (SQLException closing) {
+                e.addSuppressed(closing);
+            }
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
+                    "cannot fence the source's metastore tables within %s ms (a transaction of another session holds a write on them: another metastore still running against the source?): %s"
+                            .formatted(wait.toMillis(), e.getMessage()), e);
+        }
+    }
+
+    private Connection takeLockSession(FenceConnections prepared)
+    {
+        fenceConnections.compareAndSet(prepared, new FenceConnections(prepared.verifySource(), prepared.verifyOwn(), prepared.finalizeOwn(), null));
+        return prepared.lockSource();
+    }
+
+    /**
      * Opens the connections the verify and finalize at the fence ({@link #verifyAndFinalize}) use, and has each
      * read what it will read there once, so that neither opens a connection nor loads a new PostgreSQL session's
      * catalog entries while writes are held. A cutover calls it just before it holds writes; without it they open
@@ -508,7 +838,9 @@ public final class Replication
         Connection verifySource = JdbcConnections.source(config.source());
         Connection verifyOwn = null;
         Connection finalizeOwn = null;
+        Connection lockSource = null;
         try {
+            lockSource = JdbcConnections.source(config.source());
             verifyOwn = JdbcConnections.own(config.own());
             finalizeOwn = JdbcConnections.own(config.own());
             try (Statement statement = verifyOwn.createStatement()) {
@@ -516,27 +848,27 @@ public final class Replication
                 statement.executeQuery(mapping.tables().values().stream().map(table -> "SELECT 1 FROM " + table.targetIdentifier() + " WHERE false")
                         .collect(Collectors.joining(" UNION ALL "))).close();
             }
-            IdGeneratorFinalizer.warmUp(finalizeOwn);
+            new IdGeneratorFinalizer(config.source(), config.own(), mapping).warm(finalizeOwn);
         }
         catch (SQLException | RuntimeException e) {
-            new FenceConnections(verifySource, verifyOwn, finalizeOwn).close();
+            new FenceConnections(verifySource, verifyOwn, finalizeOwn, lockSource).close();
             throw e instanceof ReplicationException replication ? replication
                     : new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot prepare the own database's connections for the fence: " + e.getMessage(), e);
         }
-        FenceConnections previous = fenceConnections.getAndSet(new FenceConnections(verifySource, verifyOwn, finalizeOwn));
+        FenceConnections previous = fenceConnections.getAndSet(new FenceConnections(verifySource, verifyOwn, finalizeOwn, lockSource));
         if (previous != null) {
             previous.close();
         }
     }
 
     /** What {@link #prepareFence()} opened; any may be null when opening failed part way. */
-    private record FenceConnections(Connection verifySource, Connection verifyOwn, Connection finalizeOwn)
+    private record FenceConnections(Connection verifySource, Connection verifyOwn, Connection finalizeOwn, Connection lockSource)
             implements AutoCloseable
     {
         @Override
         public void close()
         {
-            for (Connection connection : new Connection[] {verifySource, verifyOwn, finalizeOwn}) {
+            for (Connection connection : new Connection[] {verifySource, verifyOwn, finalizeOwn, lockSource}) {
                 if (connection != null) {
                     try {
                         connection.close();
@@ -616,7 +948,20 @@ public final class Replication
             return;
         }
         stopping = true;
-        backfill.stop();
+        Backfill current = backfill;
+        if (current != null) {
+            current.stop();
+        }
+        Thread maintaining = maintenance;
+        if (maintaining != null) {
+            maintaining.interrupt();
+            try {
+                maintaining.join(60_000);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         try {
             runner.join(60_000);
         }
@@ -636,6 +981,7 @@ public final class Replication
         if (prepared != null) {
             prepared.close();
         }
+        closePositionSession();
         stage.set(Stage.STOPPED);
         log.info("Replication of migration {} stopped", config.migration());
     }

@@ -15,12 +15,22 @@ public class ReplicationException
         SOURCE_UNREACHABLE,
         /** The source rejected the user name or password (user must fix). */
         SOURCE_ACCESS_DENIED,
-        /** binlog off, or binlog_format / binlog_row_image not ROW / FULL (user must fix). */
-        SOURCE_BINLOG_NOT_READY,
+        /** The source server's version is one Ferry does not migrate from (user must fix). */
+        SOURCE_VERSION_UNSUPPORTED,
+        /** The binlog is off (user must fix). */
+        SOURCE_BINLOG_OFF,
+        /** binlog_format is not ROW (user must fix). */
+        SOURCE_BINLOG_FORMAT,
+        /** binlog_row_image is not FULL (user must fix). */
+        SOURCE_BINLOG_ROW_IMAGE,
+        /** MySQL's gtid_mode is in a transitional state (OFF_PERMISSIVE, ON_PERMISSIVE) (user must fix). */
+        SOURCE_GTID_MODE,
         /** The CDC user lacks replication privileges, or the reader lacks SELECT (user must fix). */
         SOURCE_PRIVILEGES_MISSING,
         /** The source's metastore schema version differs from the engine's (user must fix). */
         SOURCE_SCHEMA_VERSION_MISMATCH,
+        /** Ferry has no engine for the source's metastore schema version (user must fix: upgrade the source first). */
+        SOURCE_SCHEMA_VERSION_UNSUPPORTED,
         /** HMS tables are missing in the source database (user must fix). */
         SOURCE_SCHEMA_INCOMPLETE,
         /** The binlog position replication needs has been purged from the source (user must fix). */
@@ -40,8 +50,9 @@ public class ReplicationException
         public boolean userMustFix()
         {
             return switch (this) {
-                case SOURCE_UNREACHABLE, SOURCE_ACCESS_DENIED, SOURCE_BINLOG_NOT_READY, SOURCE_PRIVILEGES_MISSING,
-                        SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_INCOMPLETE, SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY -> true;
+                case SOURCE_UNREACHABLE, SOURCE_ACCESS_DENIED, SOURCE_VERSION_UNSUPPORTED, SOURCE_BINLOG_OFF, SOURCE_BINLOG_FORMAT,
+                        SOURCE_BINLOG_ROW_IMAGE, SOURCE_GTID_MODE, SOURCE_PRIVILEGES_MISSING,
+                        SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_VERSION_UNSUPPORTED, SOURCE_SCHEMA_INCOMPLETE, SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY -> true;
                 case OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE, VERIFICATION_FAILED, INTERNAL -> false;
             };
         }

@@ -7,11 +7,16 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+
+import dev.ferry.replication.source.SourceDialect.BinlogEnd;
+import dev.ferry.replication.source.SourcePosition;
 
 import static java.util.Objects.requireNonNull;
 
@@ -23,6 +28,8 @@ import static java.util.Objects.requireNonNull;
 public final class ReplicationStore
 {
     static final String SCHEMA = "ferry_replication";
+    /** How long a foreign key waits, in 200 ms tries, for apply to let go of its table while streaming. */
+    static final Duration FOREIGN_KEY_PATIENCE = Duration.ofMinutes(2);
 
     private final OwnDatabaseTarget target;
 
@@ -88,30 +95,31 @@ public final class ReplicationStore
         }
     }
 
-    /** Where capture starts for a migration, recorded when its backfill first starts. */
-    public record CaptureStart(String binlogFile, long binlogPosition, String gtid) {}
-
-    public Optional<CaptureStart> captureStart(Connection connection, String migration)
+    /**
+     * Where capture starts for a migration, recorded when its backfill first starts. (The {@code *_gtid} columns
+     * hold a {@link SourcePosition}'s text: GTIDs, or binlog coordinates for MySQL without GTIDs.)
+     */
+    public Optional<BinlogEnd> captureStart(Connection connection, String migration)
             throws SQLException
     {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT capture_file, capture_position, capture_gtid FROM ferry_replication.migration WHERE migration = ?")) {
             statement.setString(1, migration);
             try (ResultSet rows = statement.executeQuery()) {
-                return rows.next() ? Optional.of(new CaptureStart(rows.getString(1), rows.getLong(2), rows.getString(3))) : Optional.empty();
+                return rows.next() ? Optional.of(new BinlogEnd(rows.getString(1), rows.getLong(2), SourcePosition.parse(rows.getString(3)))) : Optional.empty();
             }
         }
     }
 
-    public void insertMigration(Connection connection, String migration, CaptureStart start)
+    public void insertMigration(Connection connection, String migration, BinlogEnd start)
             throws SQLException
     {
         try (PreparedStatement statement = connection.prepareStatement(
                 "INSERT INTO ferry_replication.migration (migration, capture_file, capture_position, capture_gtid) VALUES (?, ?, ?, ?)")) {
             statement.setString(1, migration);
-            statement.setString(2, start.binlogFile());
-            statement.setLong(3, start.binlogPosition());
-            statement.setString(4, start.gtid());
+            statement.setString(2, start.file());
+            statement.setLong(3, start.offset());
+            statement.setString(4, start.position().toString());
             statement.executeUpdate();
         }
     }
@@ -292,15 +300,18 @@ public final class ReplicationStore
     /**
      * Re-creates the foreign keys set aside for a migration while apply writes the tables: each is added
      * {@code NOT VALID} in a short transaction (the only step that blocks writers; it gives up a lock wait after
-     * 200 ms, before PostgreSQL's deadlock check (1 s) could pick apply as the victim, and tries again), then validated, which scans the rows without blocking writes, and only then
-     * forgotten. Each step commits; a crash in between leaves a key that {@link #restoreForeignKeys} validates.
+     * 200 ms, before PostgreSQL's deadlock check (1 s) could pick apply as the victim, and tries again after a short
+     * random pause, for up to {@link #FOREIGN_KEY_PATIENCE} a key: on a busy machine apply may hold the table for
+     * many tries in a row), then validated, which scans the rows without blocking writes, and only then forgotten.
+     * Each step commits; a crash in between leaves a key that {@link #restoreForeignKeys} validates.
      */
     public int restoreForeignKeysWhileApplying(Connection connection, String migration)
             throws SQLException
     {
         int restored = 0;
         for (String[] key : savedForeignKeys(connection, migration)) {
-            for (int attempt = 1; !constraintExists(connection, key[0], key[1]); attempt++) {
+            long deadline = System.nanoTime() + FOREIGN_KEY_PATIENCE.toNanos();
+            while (!constraintExists(connection, key[0], key[1])) {
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("SET LOCAL lock_timeout = '200ms'");
                     statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s NOT VALID".formatted(key[0], key[1], key[2]));
@@ -309,9 +320,10 @@ public final class ReplicationStore
                 catch (SQLException e) {
                     connection.rollback();
                     // 40P01 deadlock_detected, 55P03 lock_not_available: apply held a lock the ALTER needed.
-                    if (attempt >= 50 || !("40P01".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) {
+                    if (System.nanoTime() > deadline || !("40P01".equals(e.getSQLState()) || "55P03".equals(e.getSQLState()))) {
                         throw e;
                     }
+                    pause();
                 }
             }
             try (Statement statement = connection.createStatement();
@@ -327,6 +339,19 @@ public final class ReplicationStore
             restored++;
         }
         return restored;
+    }
+
+    /** Lets apply's transaction through before the next try; interrupted, it stops the restore. */
+    private static void pause()
+            throws SQLException
+    {
+        try {
+            Thread.sleep(ThreadLocalRandom.current().nextLong(10, 100));
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new SQLException("interrupted while restoring foreign keys", e);
+        }
     }
 
     private static List<String[]> savedForeignKeys(Connection connection, String migration)

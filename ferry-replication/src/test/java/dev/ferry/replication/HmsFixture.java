@@ -21,8 +21,11 @@ import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
-import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourcePosition;
+import dev.ferry.testkit.EmbeddedMySql;
 import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.SourceServer;
 import dev.ferry.testkit.HmsObjects;
 import org.apache.hadoop.hive.metastore.api.AbortTxnRequest;
 import org.apache.hadoop.hive.metastore.api.ColumnStatistics;
@@ -40,7 +43,7 @@ import org.apache.hadoop.hive.metastore.api.Partition;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 
-/** Real metastores for replication tests: a MariaDB source and a PostgreSQL own database, filled through HMS. */
+/** Real metastores for replication tests: a MariaDB or MySQL source and a PostgreSQL own database, filled through HMS. */
 public final class HmsFixture
 {
     public static final String SCHEMA_VERSION = "4.0.0";
@@ -69,12 +72,45 @@ public final class HmsFixture
                 EngineSettings.NotificationLog.ON, Map.of());
     }
 
-    /** A MariaDB database with Hive's schema, and the source description replication connects with. */
-    public static SourceDatabase source(EmbeddedMariaDb mariaDb, String database)
+    /**
+     * A database with Hive's schema on a source server, and the source description replication connects with: on
+     * MySQL as a reader and a CDC user with the least privileges Ferry documents (on MySQL 8 with
+     * caching_sha2_password); on the shared MariaDB, which skips grant tables, as its root.
+     */
+    public static SourceDatabase source(SourceServer server, String database)
             throws Exception
     {
-        host().initializeSchema(settings(database, mariaDb.createDatabase(database), EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD));
-        return new SourceDatabase("127.0.0.1", mariaDb.port(), database, EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD, EmbeddedMariaDb.USER, EmbeddedMariaDb.PASSWORD);
+        host().initializeSchema(settings(database, server.createDatabase(database), server.user(), server.password()));
+        if (server instanceof EmbeddedMySql mySql) {
+            EmbeddedMySql.MigrationUsers users = mySql.createMigrationUsers(database);
+            return new SourceDatabase("127.0.0.1", server.port(), database, users.reader(), users.readerPassword(), users.cdc(), users.cdcPassword());
+        }
+        return new SourceDatabase("127.0.0.1", server.port(), database, server.user(), server.password(), server.user(), server.password());
+    }
+
+    /** An engine on the source database as the server's administrator (the metastore's own account). */
+    public static Engine engine(SourceServer server, SourceDatabase source)
+            throws Exception
+    {
+        return host().start(settings(source.database(), server.jdbcUrl(source.database()), server.user(), server.password()));
+    }
+
+    /** The dialect of a source's server, as replication detects it. */
+    public static SourceDialect dialect(SourceDatabase source)
+            throws SQLException
+    {
+        try (Connection connection = JdbcConnections.sourceCdc(source)) {
+            return SourceDialect.detect(connection);
+        }
+    }
+
+    /** The source's position now: every transaction committed so far. */
+    public static SourcePosition position(SourceDatabase source)
+            throws SQLException
+    {
+        try (Connection connection = JdbcConnections.sourceCdc(source)) {
+            return SourceDialect.detect(connection).currentPosition(connection);
+        }
     }
 
     /** A PostgreSQL database freshly initialised as Ferry does it: schema tool, then one engine start. */
@@ -87,12 +123,6 @@ public final class HmsFixture
             engine.client().get_all_databases();
         }
         return new OwnDatabaseTarget(postgres.jdbcUrl(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
-    }
-
-    public static Engine engine(SourceDatabase source)
-            throws Exception
-    {
-        return host().start(settings(source.database(), source.jdbcUrl(), source.user(), source.password()));
     }
 
     public static Engine engine(OwnDatabaseTarget own)
@@ -153,7 +183,7 @@ public final class HmsFixture
     public static Map<String, Long> sourceCounts(SourceDatabase source, SchemaMapping mapping)
             throws SQLException
     {
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password())) {
+        try (Connection connection = JdbcConnections.source(source)) {
             return counts(connection, mapping, true);
         }
     }
@@ -185,7 +215,7 @@ public final class HmsFixture
     public static void assertEveryTableEqual(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping)
             throws SQLException
     {
-        try (Connection sourceConnection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+        try (Connection sourceConnection = JdbcConnections.source(source);
                 Connection ownConnection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password())) {
             for (TableMapping table : mapping.tables().values()) {
                 org.assertj.core.api.Assertions.assertThat(rows(ownConnection, table, false)).as(table.name())

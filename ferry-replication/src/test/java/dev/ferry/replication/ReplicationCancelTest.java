@@ -10,27 +10,32 @@ import dev.ferry.engine.Engine;
 import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.preconditions.Preconditions;
-import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
-import org.junit.jupiter.api.Test;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+/** Cancel from every source dialect: the own database back to a fresh metastore, no staging data left. */
 class ReplicationCancelTest
 {
     @TempDir
     Path staging;
 
-    @Test
-    void deletingTransferredDataLeavesAFreshMetastoreAndNoStagingData()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SourceServers.Kind.class)
+    void deletingTransferredDataLeavesAFreshMetastoreAndNoStagingData(SourceServers.Kind kind)
             throws Exception
     {
-        try (EmbeddedMariaDb mariaDb = EmbeddedMariaDb.start(); EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
-            SourceDatabase source = HmsFixture.source(mariaDb, "hms_cancel");
+        SourceServer server = SourceServers.shared(kind);
+        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
+            SourceDatabase source = HmsFixture.source(server, "hms_cancel_" + kind.tag());
             OwnDatabaseTarget own = HmsFixture.own(postgres, "own_cancel");
-            try (Engine writer = HmsFixture.engine(source)) {
+            try (Engine writer = HmsFixture.engine(server, source)) {
                 HmsFixture.fill(writer.client(), "cancel", 2, 2, 100);
             }
             Path stagingDirectory = staging.resolve("cancel");

@@ -6,6 +6,8 @@ import java.lang.reflect.Method;
 import java.nio.file.Path;
 import java.util.List;
 
+import dev.ferry.cli.CliEnvironment;
+import dev.ferry.cli.FerryCli;
 import dev.ferry.server.config.ConfigException;
 import dev.ferry.server.config.ServerConfig;
 import org.apache.logging.log4j.LogManager;
@@ -27,21 +29,29 @@ public final class FerryMain
 
     private static final String USAGE = """
             usage: ferry serve [--config FILE]
+                   ferry migrations start|watch|complete|cancel|describe|list|delete|operations ...
                    ferry demo [--databases N] [--tables N] [--partitions N] ...
-                   ferry tokens create|list|revoke ...
+                   ferry tokens create|list|revoke|recover ...
                    ferry staging print SEGMENT-FILE
                    ferry version
                    ferry help
 
+            Every command takes --help.
+
             serve    run the Hive Metastore service (Thrift, default port 9083) and its HTTP endpoint (default
-                     port 8080); without --config every key has its default: an embedded PostgreSQL under ./data
-                     is the metastore database. Keys: docs/CONFIGURATION.md.
+                     port 8080: the REST API, and the web console at http://HOST:8080/console/); without
+                     --config every key has its default: an embedded PostgreSQL under ./data is the metastore
+                     database. Keys: docs/CONFIGURATION.md.
+            migrations
+                     start, follow live, complete or cancel a migration of a MySQL/MariaDB metastore database
+                     into Ferry's own database, over the REST API of a running Ferry. docs/CLI.md.
             demo     migrate a generated metastore (50 databases, 2,000 tables, 50,000 partitions by default) from
                      an embedded MariaDB into an in-process Ferry's own PostgreSQL under a live client workload,
                      show its progress, verify it and print a summary; leaves nothing behind. 'ferry demo --help'
                      for its options.
-            tokens   manage the REST API's bearer tokens of a running Ferry (admin only); 'ferry tokens' for
-                     its options. API: docs/API.md.
+            tokens   manage the REST API's bearer tokens of a running Ferry (admin only; --expires-in for a
+                     token that stops working). 'tokens recover' mints an admin token from the data directory
+                     when every admin token is lost or expired. API: docs/API.md.
             staging print
                      print a staging-log segment (segment-NNNNNNNNNNNN.log) of a migration as text, one source
                      transaction after another. Format: docs/REPLICATION.md.
@@ -60,6 +70,13 @@ public final class FerryMain
 
     static int run(String[] args, PrintStream out, PrintStream err)
     {
+        return run(args, CliEnvironment.system(out, err));
+    }
+
+    static int run(String[] args, CliEnvironment environment)
+    {
+        PrintStream out = environment.out();
+        PrintStream err = environment.err();
         List<String> arguments = List.of(args);
         if (arguments.isEmpty()) {
             err.print(USAGE);
@@ -67,9 +84,12 @@ public final class FerryMain
         }
         return switch (arguments.get(0)) {
             case "serve" -> serve(arguments.subList(1, arguments.size()), out, err);
+            case "migrations" -> FerryCli.migrations(arguments.subList(1, arguments.size()), environment);
             case "demo" -> demo(arguments.subList(1, arguments.size()), out, err);
             case "staging" -> StagingCommand.run(arguments.subList(1, arguments.size()), out, err, USAGE);
-            case "tokens" -> TokensCommand.run(arguments.subList(1, arguments.size()), out, err, System.getenv());
+            case "tokens" -> arguments.size() > 1 && arguments.get(1).equals("recover")
+                    ? TokensRecoverCommand.run(arguments.subList(2, arguments.size()), out, err)
+                    : FerryCli.tokens(arguments.subList(1, arguments.size()), environment);
             case "version", "--version" -> {
                 out.println("ferry " + version());
                 yield EXIT_OK;
@@ -85,8 +105,26 @@ public final class FerryMain
         };
     }
 
+    static final String SERVE_USAGE = """
+            usage: ferry serve [--config FILE]
+
+            Runs Ferry: the Hive Metastore Thrift service (default port 9083) and the HTTP endpoint (default port
+            8080: the REST API under /v1, the web console under /console/, /healthz, /readyz, /metrics) until
+            SIGTERM or Ctrl-C. The first start writes an admin API token to data/admin-token.
+
+              --config FILE   the configuration (docs/CONFIGURATION.md); without it every key has its default, and
+                              an embedded PostgreSQL under ./data is the metastore database
+              -h, --help      show this help
+
+            Exit codes: 1 could not start, 2 bad command line or configuration; 143/130 after SIGTERM/SIGINT.
+            """;
+
     private static int serve(List<String> arguments, PrintStream out, PrintStream err)
     {
+        if (arguments.contains("--help") || arguments.contains("-h")) {
+            out.print(SERVE_USAGE);
+            return EXIT_OK;
+        }
         Path configFile = null;
         for (int i = 0; i < arguments.size(); i++) {
             String argument = arguments.get(i);
@@ -97,7 +135,7 @@ public final class FerryMain
                 configFile = Path.of(argument.substring("--config=".length()));
             }
             else {
-                err.printf("ferry: unexpected argument '%s' for serve%n%s", argument, USAGE);
+                err.printf("ferry: unexpected argument '%s' for serve%n%s", argument, SERVE_USAGE);
                 return EXIT_USAGE;
             }
         }

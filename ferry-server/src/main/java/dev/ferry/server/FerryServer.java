@@ -12,13 +12,16 @@ import java.util.concurrent.atomic.AtomicReference;
 import dev.ferry.control.ControlPlane;
 import dev.ferry.control.ServiceName;
 import dev.ferry.control.Views;
+import dev.ferry.control.rest.ConsoleAssets;
+import dev.ferry.control.rest.RestEdge;
 import dev.ferry.control.rest.RestServer;
+import dev.ferry.control.rest.SystemEndpoints;
 import dev.ferry.control.security.SecretBox;
+import dev.ferry.control.security.TokenRecovery;
 import dev.ferry.control.security.Tokens;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.engine.Engine;
-import dev.ferry.engine.EngineHome;
-import dev.ferry.engine.EngineHost;
+import dev.ferry.engine.EngineHomes;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
 import dev.ferry.front.ThriftFront;
@@ -81,20 +84,22 @@ public final class FerryServer
             ownDatabase = openOwnDatabase();
             started.push(step("own database", ownDatabase::close));
 
-            EngineHost host = new EngineHost(EngineHome.of(config.engine().home()));
-            ServerEngines engines = new ServerEngines(host, config, ownDatabase);
+            EngineHomes homes = EngineHomes.around(config.engine().home());
+            log.info("Engines: {}", homes.supported());
+            ServerEngines engines = new ServerEngines(homes, config, ownDatabase);
+            engines.reportSettings();
             engines.ensureOwnSchema();
 
             ControlConfig control = config.control();
             ControlStore store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
             SecretBox secrets = SecretBox.load(control.encryptionKey(), Optional.ofNullable(System.getenv(SecretBox.KEY_ENVIRONMENT_VARIABLE)), control.keyFile());
-            Tokens tokens = new Tokens(store);
+            Tokens tokens = new Tokens(store, new TokenRecovery(config.dataDirectory()));
             tokens.bootstrapAdmin(control.adminTokenFile());
 
             ServiceName name = ServiceName.parse(control.serviceName());
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
-                    host.home().path().resolve("scripts/metastore/upgrade"), host.schemaVersion(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests()));
+                    control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy()));
             Engine initial = controlPlane.recover();
             router = new Router(initial, new WriteGate(config.writeHoldBound()));
             controlPlane.attach(router);
@@ -103,7 +108,8 @@ public final class FerryServer
             front = ThriftFront.start(config.thrift(), router);
             started.push(step("Thrift front", front::close));
 
-            http = RestServer.start(config.http().host(), config.http().port(), controlPlane, tokens, this::readiness);
+            http = RestServer.start(config.http().host(), config.http().port(),
+                    RestEdge.of(controlPlane, tokens, this::readiness, ConsoleAssets.fromClasspath(FerryServer.class.getClassLoader())), config.http().limits(), config.http().tls());
             started.push(step("HTTP", http::close));
 
             transition(State.STARTING, State.SERVING);
@@ -132,7 +138,7 @@ public final class FerryServer
         if (step == null || step.isBlank()) {
             return Optional.empty();
         }
-        log.warn("Crash-test setting {}={}: a cutover will stop at that step", CUTOVER_PAUSE_PROPERTY, step);
+        log.warn("Crash-test setting {}={}: a cutover or upgradeHiveVersion will stop at that step", CUTOVER_PAUSE_PROPERTY, step);
         return Optional.of(ControlPlane.CutoverStep.valueOf(step));
     }
 
@@ -151,7 +157,9 @@ public final class FerryServer
             }
         }
         int port = front == null ? config.thrift().port() : front.port();
-        return new Views.ServiceFacts("thrift://%s:%s".formatted(host, port), port, "POSTGRESQL", "4.0.1");
+        // The Hive version of the engine the front serves from: a migrated metastore keeps its source's.
+        String hiveVersion = router == null ? "4.0.1" : router.activeEngine().hiveVersion();
+        return new Views.ServiceFacts("thrift://%s:%s".formatted(host, port), port, "POSTGRESQL", hiveVersion);
     }
 
     private OwnDatabase openOwnDatabase()
@@ -165,13 +173,13 @@ public final class FerryServer
         return external;
     }
 
-    private RestServer.Readiness readiness()
+    private SystemEndpoints.Readiness readiness()
     {
         State current = state.get();
         if (current != State.SERVING) {
-            return new RestServer.Readiness(false, "Ferry is " + current);
+            return new SystemEndpoints.Readiness(false, "Ferry is " + current);
         }
-        return new RestServer.Readiness(true, "serving from the %s engine (service %s)".formatted(router.activeEngine().name(), controlPlane.service().state()));
+        return new SystemEndpoints.Readiness(true, "serving from the %s engine (service %s)".formatted(router.activeEngine().name(), controlPlane.service().state()));
     }
 
     public State state()

@@ -1,67 +1,116 @@
 package dev.ferry.server;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import dev.ferry.control.Engines;
 import dev.ferry.engine.Engine;
+import dev.ferry.engine.EngineHomes;
 import dev.ferry.engine.EngineHost;
+import dev.ferry.engine.spi.EngineException;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.server.config.ServerConfig;
 import dev.ferry.server.owndb.OwnDatabase;
+import dev.ferry.upgrade.PostgresDatabase;
+import dev.ferry.upgrade.SchemaTool;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.thrift.TException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import static dev.ferry.engine.spi.EngineException.Reason.SCHEMA_MISSING;
 import static java.util.Objects.requireNonNull;
 
-/** The engines of one Ferry process: on the own database, and on a migration's source, all from one engine home. */
+/**
+ * The engines of one Ferry process: on the own database, and on a migration's source, each of the Hive version
+ * whose schema its database records, from the engine homes of this Ferry.
+ */
 final class ServerEngines
         implements Engines
 {
     private static final Logger log = LoggerFactory.getLogger(ServerEngines.class);
+    private static final Pattern CREATE_TABLE = Pattern.compile("(?im)^\\s*CREATE\\s+TABLE\\s+(?:IF\\s+NOT\\s+EXISTS\\s+)?(\"?)(\\w+)\\1");
 
-    private final EngineHost host;
+    private final EngineHomes homes;
     private final ServerConfig config;
     private final OwnDatabase ownDatabase;
     private final AtomicInteger started = new AtomicInteger();
 
-    ServerEngines(EngineHost host, ServerConfig config, OwnDatabase ownDatabase)
+    ServerEngines(EngineHomes homes, ServerConfig config, OwnDatabase ownDatabase)
     {
-        this.host = requireNonNull(host, "host is null");
+        this.homes = requireNonNull(homes, "homes is null");
         this.config = requireNonNull(config, "config is null");
         this.ownDatabase = requireNonNull(ownDatabase, "ownDatabase is null");
     }
 
+    /**
+     * Logs what the operator should know about the settings passed through to the engines: what the configuration
+     * reading noticed, and every key the engine's Hive and Hadoop do not know (passed on all the same).
+     */
+    void reportSettings()
+    {
+        config.engine().warnings().forEach(warning -> log.warn("{}", warning));
+        for (var unknown : configuredHost().unknownSettings(config.engine().properties().keySet())) {
+            log.warn("engine.properties: {} is not a setting Hive Metastore {} or its Hadoop knows; passed on to the engines anyway{}", unknown.key(),
+                    configuredHost().hiveVersion(), unknown.closest().isEmpty() ? "" : " (did you mean %s?)".formatted(unknown.closest()));
+        }
+    }
+
+    /** Creates the own database's metastore schema, of the configured Hive version, when it has none. */
     void ensureOwnSchema()
     {
-        EngineSettings settings = settings("own", ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
-        var version = host.databaseSchemaVersion(settings);
+        EngineSettings settings = ownSettings("own");
+        Optional<String> version = configuredHost().databaseSchemaVersion(settings);
         if (version.isEmpty()) {
-            log.info("Own database has no metastore schema; initialising it with Hive's schema tool");
+            EngineHost host = configuredHost();
+            log.info("Own database has no metastore schema; initialising it with Hive's schema tool for Hive {} (schema {})", host.hiveVersion(), host.schemaVersion());
             host.initializeSchema(settings);
         }
         else {
-            log.info("Own database has metastore schema {}", version.get());
+            EngineHost host = homes.forSchemaVersion(version.get());
+            log.info("Own database has metastore schema {}: served by Hive {}{}", version.get(), host.hiveVersion(),
+                    host.home().hiveLine().equals(config.engine().version()) ? "" : " (engine.version %s applies to a new own database only)".formatted(config.engine().version()));
         }
+    }
+
+    private EngineHost configuredHost()
+    {
+        return homes.forHiveVersion(config.engine().version());
     }
 
     @Override
     public Engine startOwn()
     {
         ensureOwnSchema();
-        return warm(host.start(settings(name("own"), ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password())));
+        EngineHost host = homes.forSchemaVersion(ownSchemaVersion());
+        return warm(host.start(ownSettings(name("own"))));
     }
 
     @Override
     public Engine startSource(SourceDatabase source)
     {
-        return warm(host.start(settings(name("source"), source.jdbcUrl(), source.user(), source.password())));
+        EngineSettings settings = settings(name("source"), source.jdbcUrl(), source.user(), source.password());
+        String version = configuredHost().databaseSchemaVersion(settings).orElseThrow(() -> new EngineException(SCHEMA_MISSING,
+                "the source database %s has no Hive metastore schema (no VERSION table or row)".formatted(source.jdbcUrl())));
+        return warm(homes.forSchemaVersion(version).start(settings));
     }
 
     @Override
@@ -70,17 +119,148 @@ final class ServerEngines
         return new OwnDatabaseTarget(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
     }
 
+    @Override
+    public String ownSchemaVersion()
+    {
+        return configuredHost().databaseSchemaVersion(ownSettings("own-version"))
+                .orElseThrow(() -> new IllegalStateException("the own database %s has no metastore schema".formatted(ownDatabase.describe())));
+    }
+
+    @Override
+    public boolean supportsSchemaVersion(String schemaVersion)
+    {
+        return homes.supportsSchemaVersion(schemaVersion);
+    }
+
+    @Override
+    public String supportedSchemaVersions()
+    {
+        return homes.supported();
+    }
+
+    @Override
+    public Path upgradeScripts(String schemaVersion)
+    {
+        return homes.forSchemaVersion(schemaVersion).home().upgradeScripts();
+    }
+
+    @Override
+    public Optional<String> reinitializeOwnSchema(String schemaVersion)
+    {
+        String current = ownSchemaVersion();
+        if (current.equals(schemaVersion)) {
+            return Optional.empty();
+        }
+        EngineHost target = homes.forSchemaVersion(schemaVersion);
+        long begin = System.nanoTime();
+        List<String> tables = metastoreTables(homes.forSchemaVersion(current).home().schemaScripts("postgres").resolve("hive-schema-%s.postgres.sql".formatted(current)));
+        try (Connection connection = DriverManager.getConnection(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
+                Statement statement = connection.createStatement()) {
+            connection.setAutoCommit(false);
+            for (String table : tables) {
+                statement.addBatch("DROP TABLE IF EXISTS %s CASCADE".formatted(table));
+            }
+            statement.executeBatch();
+            connection.commit();
+        }
+        catch (SQLException e) {
+            throw new IllegalStateException("cannot drop the metastore schema %s of the own database %s: %s".formatted(current, ownDatabase.describe(), e.getMessage()), e);
+        }
+        target.initializeSchema(ownSettings("own-schema"));
+        log.info("Own database re-initialised from metastore schema {} to {} (Hive {}) in {} ms: it takes the schema version of the migration's source",
+                current, schemaVersion, target.hiveVersion(), (System.nanoTime() - begin) / 1_000_000);
+        return Optional.of(current);
+    }
+
+    @Override
+    public List<String> schemaVersions()
+    {
+        return homes.schemaVersions();
+    }
+
+    @Override
+    public String hiveVersion(String schemaVersion)
+    {
+        return homes.forSchemaVersion(schemaVersion).hiveVersion();
+    }
+
+    @Override
+    public Optional<String> schemaVersionOfHive(String hiveVersion)
+    {
+        try {
+            return Optional.of(homes.forHiveVersion(hiveVersion).schemaVersion());
+        }
+        catch (EngineException e) {
+            return Optional.empty();
+        }
+    }
+
+    @Override
+    public SchemaTool ownSchemaTool()
+    {
+        return new SchemaTool()
+        {
+            @Override
+            public void initialize(String schemaVersion, String searchPath)
+            {
+                homes.forSchemaVersion(schemaVersion).initializeSchema(ownSettings("schema-tool", searchPath));
+            }
+
+            @Override
+            public void upgrade(String fromVersion, String toVersion, String searchPath)
+            {
+                homes.forSchemaVersion(toVersion).upgradeSchema(ownSettings("schema-tool", searchPath), fromVersion);
+            }
+        };
+    }
+
+    @Override
+    public Engine startOwn(String schemaVersion, String searchPath)
+    {
+        return warm(homes.forSchemaVersion(schemaVersion).start(ownSettings(name("own"), searchPath)));
+    }
+
+    private EngineSettings ownSettings(String name, String searchPath)
+    {
+        return settings(name, new PostgresDatabase(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password()).jdbcUrlWithSearchPath(searchPath),
+                ownDatabase.user(), ownDatabase.password());
+    }
+
+    /** The tables a Hive PostgreSQL schema script creates, named as PostgreSQL stores them, quoted. */
+    static List<String> metastoreTables(Path postgresScript)
+    {
+        String script;
+        try {
+            script = Files.readString(postgresScript, StandardCharsets.UTF_8);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        List<String> tables = new ArrayList<>();
+        Matcher create = CREATE_TABLE.matcher(script);
+        while (create.find()) {
+            String name = create.group(1).isEmpty() ? create.group(2).toLowerCase(Locale.ROOT) : create.group(2);
+            tables.add("\"" + name + "\"");
+        }
+        return tables;
+    }
+
     private String name(String kind)
     {
         int number = started.incrementAndGet();
         return number == 1 ? kind : kind + "-" + number;
     }
 
+    private EngineSettings ownSettings(String name)
+    {
+        return settings(name, ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
+    }
+
     private EngineSettings settings(String name, String jdbcUrl, String user, String password)
     {
         return new EngineSettings(name, jdbcUrl, user, password, config.warehouseDirectory().toAbsolutePath(),
                 config.engine().backgroundTasks() ? EngineSettings.BackgroundTasks.ON : EngineSettings.BackgroundTasks.OFF,
-                config.engine().notificationLog() ? EngineSettings.NotificationLog.ON : EngineSettings.NotificationLog.OFF, Map.of());
+                config.engine().notificationLog() ? EngineSettings.NotificationLog.ON : EngineSettings.NotificationLog.OFF, config.engine().properties());
     }
 
     /** Tables looked at, at most, for one with a partition to read when warming an engine. */
@@ -101,30 +281,91 @@ final class ServerEngines
     }
 
     /**
-     * Reads a table and one of its partitions, if the metastore has one: the first such read after a start loads
-     * the object-store metadata of tables, partitions and storage descriptors, which the first client calls after
-     * a cutover's switch would otherwise wait for. Best effort: a failure here is logged, not fatal.
+     * The read calls clients make most (Spark, Trino, Iceberg, Hive), each made once on a table with a partition if
+     * the metastore has one: the first such call after a start loads the object-store metadata of tables,
+     * partitions and storage descriptors, compiles the engine's queries and has PostgreSQL plan them, which the first
+     * client calls after a cutover's switch would otherwise wait for (reads go to the new engine at the switch, and
+     * are never held). What each first call took is logged, so the cold cost is measured per method on every start.
+     * Only reads: the engine may not write the own database before it serves it. Best effort: a failure here is
+     * logged, not fatal.
      */
     private static void warmReads(Engine engine, List<String> databases)
     {
         long started = System.nanoTime();
-        int looked = 0;
+        Map<String, Long> firstCalls = new java.util.LinkedHashMap<>();
         try {
+            int looked = 0;
+            Table found = null;
+            search:
             for (String database : databases) {
-                for (String name : engine.client().get_all_tables(database)) {
+                for (String name : timed(firstCalls, "get_all_tables", () -> engine.client().get_all_tables(database))) {
                     if (++looked > WARM_TABLES) {
-                        return;
+                        break search;
                     }
-                    Table table = engine.client().get_table_req(new GetTableRequest(database, name)).getTable();
-                    if (table.getPartitionKeysSize() > 0 && !engine.client().get_partitions(database, name, (short) 1).isEmpty()) {
-                        log.debug("Engine {} warmed on {}.{} in {} ms", engine.name(), database, name, (System.nanoTime() - started) / 1_000_000);
-                        return;
+                    Table table = timed(firstCalls, "get_table_req", () -> engine.client().get_table_req(new GetTableRequest(database, name)).getTable());
+                    if (table.getPartitionKeysSize() > 0 && !timed(firstCalls, "get_partitions", () -> engine.client().get_partitions(database, name, (short) 1)).isEmpty()) {
+                        found = table;
+                        break search;
                     }
                 }
             }
+            Table table = found;
+            if (table != null) {
+                String database = table.getDbName();
+                String name = table.getTableName();
+                List<String> partitionNames = timed(firstCalls, "get_partition_names", () -> engine.client().get_partition_names(database, name, (short) 10));
+                if (!partitionNames.isEmpty()) {
+                    tryTimed(engine, firstCalls, "get_partitions_by_names", () -> engine.client().get_partitions_by_names(database, name, partitionNames.subList(0, 1)));
+                    String key = table.getPartitionKeys().get(0).getName();
+                    String first = partitionNames.get(0);
+                    String value = first.substring(first.indexOf('=') + 1).split("/")[0];
+                    tryTimed(engine, firstCalls, "get_partitions_by_filter", () -> engine.client().get_partitions_by_filter(database, name, "%s = \"%s\"".formatted(key, value.replace("\"", "")), (short) 1));
+                    tryTimed(engine, firstCalls, "get_partitions_ps", () -> engine.client().get_partitions_ps(database, name, List.of(value), (short) 1));
+                }
+                org.apache.hadoop.hive.metastore.api.GetTablesRequest tables = new org.apache.hadoop.hive.metastore.api.GetTablesRequest(database);
+                tables.setTblNames(List.of(name));
+                tryTimed(engine, firstCalls, "get_table_objects_by_name_req", () -> engine.client().get_table_objects_by_name_req(tables));
+                List<String> columns = table.getSd().getCols().stream().map(org.apache.hadoop.hive.metastore.api.FieldSchema::getName).limit(5).toList();
+                if (!columns.isEmpty()) {
+                    tryTimed(engine, firstCalls, "get_table_statistics_req", () -> engine.client().get_table_statistics_req(
+                            new org.apache.hadoop.hive.metastore.api.TableStatsRequest(database, name, columns)));
+                }
+            }
+            tryTimed(engine, firstCalls, "get_current_notificationEventId", () -> engine.client().get_current_notificationEventId());
+            tryTimed(engine, firstCalls, "show_locks", () -> engine.client().show_locks(new org.apache.hadoop.hive.metastore.api.ShowLocksRequest()));
+            tryTimed(engine, firstCalls, "get_open_txns", () -> engine.client().get_open_txns());
         }
-        catch (TException | RuntimeException e) {
-            log.warn("Engine {}: warming it with reads failed ({}); its first calls may be slower", engine.name(), e.getMessage());
+        catch (TException | RuntimeException | LinkageError e) {
+            log.warn("Engine {}: warming it with reads failed ({}); its first calls may be slower", engine.name(), e.toString());
         }
+        log.info("Engine {} warmed in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000, firstCalls.entrySet().stream()
+                .map(entry -> entry.getKey() + " " + entry.getValue() + " ms").collect(java.util.stream.Collectors.joining(", ")));
+    }
+
+    private interface Read<T>
+    {
+        T call()
+                throws TException;
+    }
+
+    /** {@link #timed}, for a call whose failure (a method this engine's version lacks, say) does not stop the warm-up. */
+    private static void tryTimed(Engine engine, Map<String, Long> firstCalls, String method, Read<?> read)
+    {
+        try {
+            timed(firstCalls, method, read);
+        }
+        catch (TException | RuntimeException | LinkageError e) {
+            log.info("Engine {}: warming {} failed: {}", engine.name(), method, e.toString());
+        }
+    }
+
+    /** Makes the call, and notes what the first call of that method took. */
+    private static <T> T timed(Map<String, Long> firstCalls, String method, Read<T> read)
+            throws TException
+    {
+        long began = System.nanoTime();
+        T result = read.call();
+        firstCalls.putIfAbsent(method, (System.nanoTime() - began) / 1_000_000);
+        return result;
     }
 }

@@ -17,8 +17,20 @@ final class StagingCommand
 {
     private StagingCommand() {}
 
+    static final String USAGE = """
+            usage: ferry staging print SEGMENT-FILE
+
+            Prints a staging-log segment of a migration (segment-NNNNNNNNNNNN.log under the staging location) as
+            text: one source transaction after another, each with its GTID, binlog position, commit time and row
+            changes. Exit code 1 when the file ends in a torn or damaged frame. Format: docs/REPLICATION.md.
+            """;
+
     static int run(List<String> arguments, PrintStream out, PrintStream err, String usage)
     {
+        if (arguments.contains("--help") || arguments.contains("-h")) {
+            out.print(USAGE);
+            return FerryMain.EXIT_OK;
+        }
         if (arguments.size() != 2 || !arguments.get(0).equals("print")) {
             err.print("ferry: expected 'staging print SEGMENT-FILE'\n" + usage);
             return FerryMain.EXIT_USAGE;

@@ -27,7 +27,7 @@ import static java.util.Objects.requireNonNull;
  * privileges matter. In every variant {@link #USER} with {@link #PASSWORD} logs in over TCP with all privileges.
  */
 public final class EmbeddedMariaDb
-        implements AutoCloseable
+        implements SourceServer
 {
     public static final String VERSION = "10.11.5";
     public static final String USER = "root";
@@ -159,12 +159,31 @@ public final class EmbeddedMariaDb
         }
     }
 
+    @Override
+    public String description()
+    {
+        return "MariaDB " + VERSION;
+    }
+
+    @Override
     public int port()
     {
         return port;
     }
 
-    /** Creates an empty database and returns its JDBC URL. */
+    @Override
+    public String user()
+    {
+        return USER;
+    }
+
+    @Override
+    public String password()
+    {
+        return PASSWORD;
+    }
+
+    @Override
     public String createDatabase(String name)
     {
         try (Connection connection = DriverManager.getConnection(jdbcUrl(""), USER, PASSWORD);
@@ -177,11 +196,13 @@ public final class EmbeddedMariaDb
         return jdbcUrl(name);
     }
 
+    @Override
     public String jdbcUrl(String database)
     {
         return "jdbc:mariadb://127.0.0.1:%s/%s".formatted(port, database);
     }
 
+    @Override
     public Connection connect(String database)
             throws SQLException
     {

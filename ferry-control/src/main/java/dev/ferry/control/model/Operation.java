@@ -21,13 +21,22 @@ public record Operation(
         String statusMessage,
         boolean requestedCancellation)
 {
-    /** google.rpc.Status of a failed operation. */
-    public record OperationError(int code, String status, String message)
+    /**
+     * google.rpc.Status of a failed operation; {@code reason}, when known, is given in a google.rpc.ErrorInfo detail
+     * (such as SOURCE_BINLOG_FORMAT), for scripts to act on without parsing the message.
+     */
+    public record OperationError(int code, String status, String message, Optional<String> reason)
     {
         public OperationError
         {
             requireNonNull(status, "status is null");
             requireNonNull(message, "message is null");
+            requireNonNull(reason, "reason is null");
+        }
+
+        public OperationError(int code, String status, String message)
+        {
+            this(code, status, message, Optional.empty());
         }
     }
 

@@ -8,7 +8,9 @@ public enum Verb
     START,
     COMPLETE,
     CANCEL,
-    DELETE;
+    DELETE,
+    /** upgradeHiveVersion: the service's metastore and engine to a newer Hive version. */
+    UPGRADE;
 
     public String wireName()
     {

@@ -3,6 +3,7 @@ package dev.ferry.control.rest;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLongArray;
@@ -24,6 +25,9 @@ public final class Metrics
 {
     private static final double[] BUCKETS = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};
 
+    /** The HTTP methods of the route table (Route takes no others); any other method is counted as {@code other}. */
+    private static final Set<String> KNOWN_METHODS = Set.of("GET", "HEAD", "POST", "DELETE");
+
     private final Map<String, Histogram> requests = new ConcurrentHashMap<>();
 
     private static final class Histogram
@@ -44,10 +48,21 @@ public final class Metrics
         }
     }
 
+    /**
+     * Records one request's latency. The labels are bounded whatever a client sends: {@code route} is a template of
+     * the route table or {@code unknown} (the caller's job), {@code method} one of the methods routes take or
+     * {@code other}, {@code code} the HTTP status Ferry answered; values are escaped all the same.
+     */
     public void observeRequest(String route, String method, int status, long nanos)
     {
-        String key = "route=\"%s\",method=\"%s\",code=\"%s\"".formatted(route, method, status);
+        String key = "route=\"%s\",method=\"%s\",code=\"%s\"".formatted(labelValue(route), labelValue(KNOWN_METHODS.contains(method) ? method : "other"), status);
         requests.computeIfAbsent(key, ignored -> new Histogram()).observe(nanos / 1e9);
+    }
+
+    /** A label value as the text format writes it: backslash, double quote and line feed escaped. */
+    static String labelValue(String value)
+    {
+        return value.replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n");
     }
 
     public String render(ControlPlane controlPlane)

@@ -1,8 +1,5 @@
 package dev.ferry.control.rest;
 
-import java.net.URI;
-import java.net.URISyntaxException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -17,9 +14,11 @@ import java.util.regex.Pattern;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.control.ControlException;
 import dev.ferry.control.FieldViolation;
+import dev.ferry.control.StagingLocations;
 import dev.ferry.control.model.CdcConfig;
 import dev.ferry.control.model.CloudSqlConnectionConfig;
 import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.replication.source.SourceTls;
 
 import static java.util.Objects.requireNonNull;
 
@@ -42,6 +41,7 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
     private static final Pattern DATABASE_NAME = Pattern.compile("[A-Za-z0-9_$]{1,64}");
     private static final Pattern NETWORK_NAME = Pattern.compile("[A-Za-z0-9]([A-Za-z0-9._/-]{0,253}[A-Za-z0-9])?");
     private static final int MAX_PREFIX_LENGTH = 29;
+    private static final int MAX_CA_CERTIFICATE = 16_384;
 
     public StartMigrationRequest
     {
@@ -49,9 +49,10 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
         requireNonNull(config, "config is null");
     }
 
-    public static StartMigrationRequest parse(JsonNode body)
+    /** @param staging where a bucket may point */
+    public static StartMigrationRequest parse(JsonNode body, StagingLocations staging)
     {
-        Reader reader = new Reader();
+        Reader reader = new Reader(staging);
         if (body == null || !body.isObject()) {
             throw ControlException.invalid("(body)", "must be a JSON object with migrationExecution");
         }
@@ -107,6 +108,12 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
     private static final class Reader
     {
         private final List<FieldViolation> violations = new ArrayList<>();
+        private final StagingLocations staging;
+
+        Reader(StagingLocations staging)
+        {
+            this.staging = requireNonNull(staging, "staging is null");
+        }
 
         /** The object's fields by their lowerCamelCase name; unknown ones are violations, output-only ones dropped. */
         Map<String, JsonNode> fields(JsonNode object, String path, Set<String> known, Set<String> outputOnly)
@@ -160,7 +167,7 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
             }
             int before = violations.size();
             Map<String, JsonNode> fields = fields(node, CONNECTION, Set.of("instanceConnectionName", "ipAddress", "port", "hiveDatabaseName", "username",
-                    "password", "proxySubnet", "natSubnet"), Set.of());
+                    "password", "proxySubnet", "natSubnet", "tls"), Set.of());
             Optional<String> instance = optionalString(fields.get("instanceConnectionName"), CONNECTION + ".instanceConnectionName");
             instance.ifPresent(value -> check(INSTANCE_CONNECTION_NAME.matcher(value).matches(), CONNECTION + ".instanceConnectionName",
                     "must be PROJECT_ID/LOCATION/INSTANCE_ID or project:region:instance, got \"%s\"".formatted(abbreviate(value))));
@@ -181,10 +188,45 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
             String password = requiredSecret(fields.get("password"), CONNECTION + ".password");
             Optional<String> proxySubnet = subnet(fields.get("proxySubnet"), CONNECTION + ".proxySubnet");
             Optional<String> natSubnet = subnet(fields.get("natSubnet"), CONNECTION + ".natSubnet");
+            SourceTls tls = tls(fields.get("tls"), CONNECTION + ".tls");
             if (violations.size() > before) {
                 return null;
             }
-            return new CloudSqlConnectionConfig(instance, ipAddress, port, database, username, password, proxySubnet, natSubnet);
+            return new CloudSqlConnectionConfig(instance, ipAddress, port, database, username, password, proxySubnet, natSubnet, tls);
+        }
+
+        /** Ferry's {@code tls} object: {@code mode} (PREFERRED by default) and, to verify the server, {@code caCertificate}. */
+        private SourceTls tls(JsonNode node, String path)
+        {
+            if (node == null || node.isNull()) {
+                return SourceTls.PREFERRED;
+            }
+            if (!requireObject(node, path)) {
+                return SourceTls.PREFERRED;
+            }
+            Map<String, JsonNode> fields = fields(node, path, Set.of("mode", "caCertificate"), Set.of());
+            Optional<String> modeText = optionalString(fields.get("mode"), path + ".mode");
+            SourceTls.Mode mode = SourceTls.Mode.PREFERRED;
+            if (modeText.isPresent()) {
+                try {
+                    mode = SourceTls.Mode.valueOf(modeText.get());
+                }
+                catch (IllegalArgumentException e) {
+                    violations.add(new FieldViolation(path + ".mode", "must be one of %s, got \"%s\"".formatted(
+                            String.join(", ", java.util.Arrays.stream(SourceTls.Mode.values()).map(Enum::name).toList()), abbreviate(modeText.get()))));
+                    return SourceTls.PREFERRED;
+                }
+            }
+            Optional<String> ca = optionalString(fields.get("caCertificate"), path + ".caCertificate");
+            if (ca.isPresent() && (ca.get().length() > MAX_CA_CERTIFICATE || !ca.get().contains("-----BEGIN CERTIFICATE-----"))) {
+                violations.add(new FieldViolation(path + ".caCertificate", "must be PEM text (-----BEGIN CERTIFICATE----- ...) of at most %s characters".formatted(MAX_CA_CERTIFICATE)));
+                return SourceTls.PREFERRED;
+            }
+            if (mode.verifies() && ca.isEmpty()) {
+                violations.add(new FieldViolation(path + ".caCertificate", "required when mode is " + mode + ": the CA certificate the source's certificate must be signed by"));
+                return SourceTls.PREFERRED;
+            }
+            return new SourceTls(mode, ca);
         }
 
         CdcConfig cdc(JsonNode node)
@@ -219,32 +261,7 @@ public record StartMigrationRequest(Optional<UUID> requestId, MigrationConfig co
 
         private void bucket(String value, String path)
         {
-            if (value.isBlank() || value.chars().anyMatch(c -> c < 0x20)) {
-                violations.add(new FieldViolation(path, "must be a local directory or a file:// URI"));
-                return;
-            }
-            int colon = value.indexOf("://");
-            String scheme = colon < 0 ? "" : value.substring(0, colon).toLowerCase(Locale.ROOT);
-            if (colon >= 0 && !scheme.equals("file")) {
-                violations.add(new FieldViolation(path, "Ferry stages to a local directory or a file:// URI; %s:// is not supported".formatted(scheme)));
-                return;
-            }
-            if (!value.regionMatches(true, 0, "file:", 0, 5)) {
-                // A relative directory is resolved under migration.staging-directory and must stay there.
-                check(!List.of(value.split("/")).contains(".."), path, "must not contain \"..\"; use an absolute path to stage elsewhere");
-                return;
-            }
-            // The control plane makes the staging directory with Path.of(URI) when the value starts with "file:"; a URI
-            // it cannot turn into a path fails the start, and then the return to the own database, so refuse it here.
-            boolean usable;
-            try {
-                usable = value.startsWith("file:") && Path.of(new URI(value)).isAbsolute();
-            }
-            catch (URISyntaxException | IllegalArgumentException e) {
-                usable = false;
-            }
-            check(usable, path, "a file URI must be file:///absolute/path, with the scheme in lower case and no host, query or fragment, such as file:///var/lib/ferry/staging; got \"%s\""
-                    .formatted(abbreviate(value)));
+            staging.problem(value).ifPresent(problem -> violations.add(new FieldViolation(path, problem)));
         }
 
         private Optional<String> subnet(JsonNode node, String path)

@@ -5,6 +5,8 @@ public enum Permission
 {
     SERVICES_GET("services.get"),
     SERVICES_LIST("services.list"),
+    /** Changes the service itself: upgradeHiveVersion. */
+    SERVICES_UPDATE("services.update"),
     MIGRATIONS_GET("migrations.get"),
     MIGRATIONS_LIST("migrations.list"),
     MIGRATIONS_START("migrations.start"),

@@ -15,6 +15,7 @@ import static dev.ferry.control.security.Permission.OPERATIONS_GET;
 import static dev.ferry.control.security.Permission.OPERATIONS_LIST;
 import static dev.ferry.control.security.Permission.SERVICES_GET;
 import static dev.ferry.control.security.Permission.SERVICES_LIST;
+import static dev.ferry.control.security.Permission.SERVICES_UPDATE;
 import static dev.ferry.control.security.Permission.TOKENS_MANAGE;
 
 /** The permission matrix of docs/API.md. */
@@ -24,7 +25,7 @@ public enum Role
     MIGRATION_ADMIN("roles/metastore.migrationAdmin", EnumSet.of(SERVICES_GET, SERVICES_LIST, MIGRATIONS_GET, MIGRATIONS_LIST, OPERATIONS_GET, OPERATIONS_LIST,
             MIGRATIONS_START, MIGRATIONS_COMPLETE, MIGRATIONS_CANCEL)),
     EDITOR("roles/metastore.editor", EnumSet.of(SERVICES_GET, SERVICES_LIST, MIGRATIONS_GET, MIGRATIONS_LIST, OPERATIONS_GET, OPERATIONS_LIST,
-            MIGRATIONS_START, MIGRATIONS_COMPLETE, MIGRATIONS_CANCEL, MIGRATIONS_DELETE)),
+            MIGRATIONS_START, MIGRATIONS_COMPLETE, MIGRATIONS_CANCEL, MIGRATIONS_DELETE, SERVICES_UPDATE)),
     ADMIN("roles/metastore.admin", EnumSet.allOf(Permission.class));
 
     private final String wireName;

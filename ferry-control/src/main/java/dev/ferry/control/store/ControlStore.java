@@ -24,6 +24,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.control.model.CdcConfig;
 import dev.ferry.control.model.CloudSqlConnectionConfig;
 import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Operation;
@@ -31,6 +32,7 @@ import dev.ferry.control.model.Phase;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.model.ServiceState;
 import dev.ferry.control.model.Verb;
+import dev.ferry.replication.source.SourceTls;
 import org.flywaydb.core.Flyway;
 import org.flywaydb.core.api.output.MigrateResult;
 import org.slf4j.Logger;
@@ -53,8 +55,8 @@ public final class ControlStore
     private final String user;
     private final String password;
 
-    /** A stored token: its hash only. */
-    public record StoredToken(String id, String principal, String role, String hash, Instant createTime, Optional<Instant> revokeTime)
+    /** A stored token: its hash only; {@code expireTime}, if any, is when it stops being valid. */
+    public record StoredToken(String id, String principal, String role, String hash, Instant createTime, Optional<Instant> revokeTime, Optional<Instant> expireTime)
     {
         public StoredToken
         {
@@ -64,6 +66,7 @@ public final class ControlStore
             requireNonNull(hash, "hash is null");
             requireNonNull(createTime, "createTime is null");
             requireNonNull(revokeTime, "revokeTime is null");
+            requireNonNull(expireTime, "expireTime is null");
         }
     }
 
@@ -174,6 +177,7 @@ public final class ControlStore
     public static void updateServiceState(Connection connection, ServiceState state, String message)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement update = connection.prepareStatement("UPDATE service SET state = ?, state_message = ?, update_time = now() WHERE id = 1")) {
             update.setString(1, state.name());
             update.setString(2, message);
@@ -185,6 +189,7 @@ public final class ControlStore
     public static long switchBackend(Connection connection, ServiceRecord.Backend backend, Optional<String> execution)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement update = connection.prepareStatement(
                 "UPDATE service SET backend = ?, backend_execution = ?, generation = generation + 1, update_time = now() WHERE id = 1 RETURNING generation")) {
             update.setString(1, backend.name());
@@ -201,6 +206,7 @@ public final class ControlStore
     public static void insertExecution(Connection connection, MigrationExecution execution, SealedPasswords passwords)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement insert = connection.prepareStatement("""
                 INSERT INTO migration_execution (id, create_time, state, phase, state_message, config, connection_password, cdc_password)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?)""")) {
@@ -223,6 +229,7 @@ public final class ControlStore
     public static boolean transition(Connection connection, String id, Set<ExecutionState> expected, ExecutionState next, Phase phase, String message)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement update = connection.prepareStatement("""
                 UPDATE migration_execution SET state = ?, phase = ?, state_message = ?, end_time = CASE WHEN ? THEN now() ELSE end_time END
                 WHERE id = ? AND state = ANY (?)""")) {
@@ -239,6 +246,7 @@ public final class ControlStore
     public static void updateStateMessage(Connection connection, String id, String message)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement update = connection.prepareStatement("UPDATE migration_execution SET state_message = ? WHERE id = ?")) {
             update.setString(1, message);
             update.setString(2, id);
@@ -250,6 +258,7 @@ public final class ControlStore
     public static boolean changePhase(Connection connection, String id, ExecutionState state, Phase from, Phase to, String message)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement update = connection.prepareStatement("UPDATE migration_execution SET phase = ?, state_message = ? WHERE id = ? AND state = ? AND phase = ?")) {
             update.setString(1, to.name());
             update.setString(2, message);
@@ -273,6 +282,7 @@ public final class ControlStore
     public static boolean deleteExecution(Connection connection, String id)
             throws SQLException
     {
+        lockService(connection);
         try (PreparedStatement delete = connection.prepareStatement("DELETE FROM migration_execution WHERE id = ?")) {
             delete.setString(1, id);
             return delete.executeUpdate() == 1;
@@ -388,6 +398,9 @@ public final class ControlStore
         connection.put("username", clear.connection().username());
         clear.connection().proxySubnet().ifPresent(value -> connection.put("proxySubnet", value));
         clear.connection().natSubnet().ifPresent(value -> connection.put("natSubnet", value));
+        ObjectNode tls = connection.putObject("tls");
+        tls.put("mode", clear.connection().tls().mode().name());
+        clear.connection().tls().caCertificate().ifPresent(value -> tls.put("caCertificate", value));
         ObjectNode cdc = root.putObject("cdc");
         cdc.put("username", clear.cdc().username());
         clear.cdc().vpcNetwork().ifPresent(value -> cdc.put("vpcNetwork", value));
@@ -407,7 +420,7 @@ public final class ControlStore
             return new MigrationConfig(
                     new CloudSqlConnectionConfig(optional(connection, "instanceConnectionName"), connection.get("ipAddress").asText(), connection.get("port").asInt(),
                             connection.get("hiveDatabaseName").asText(), connection.get("username").asText(), "",
-                            optional(connection, "proxySubnet"), optional(connection, "natSubnet")),
+                            optional(connection, "proxySubnet"), optional(connection, "natSubnet"), tls(connection.get("tls"))),
                     new CdcConfig(cdc.get("username").asText(), "", optional(cdc, "vpcNetwork"), optional(cdc, "subnetIpRange"),
                             optional(cdc, "reverseProxySubnet"), optional(cdc, "bucket"), cdc.get("rootPath").asText()));
         }
@@ -416,9 +429,103 @@ public final class ControlStore
         }
     }
 
+    /** A migration stored before TLS was configurable used the default, PREFERRED. */
+    private static SourceTls tls(JsonNode node)
+    {
+        return node == null ? SourceTls.PREFERRED : new SourceTls(SourceTls.Mode.valueOf(node.get("mode").asText()), optional(node, "caCertificate"));
+    }
+
     private static Optional<String> optional(JsonNode node, String field)
     {
         return node.hasNonNull(field) ? Optional.of(node.get(field).asText()) : Optional.empty();
+    }
+
+    // ---- Hive version upgrades ----
+
+    public static void insertUpgrade(Connection connection, HiveVersionUpgrade upgrade)
+            throws SQLException
+    {
+        try (PreparedStatement insert = connection.prepareStatement("""
+                INSERT INTO hive_version_upgrade (id, create_time, state, state_message, from_schema_version, to_schema_version, to_hive_version)
+                VALUES (?, ?, ?, ?, ?, ?, ?)""")) {
+            insert.setString(1, upgrade.id());
+            insert.setTimestamp(2, Timestamp.from(upgrade.createTime()));
+            insert.setString(3, upgrade.state().name());
+            insert.setString(4, upgrade.stateMessage());
+            insert.setString(5, upgrade.fromSchemaVersion());
+            insert.setString(6, upgrade.toSchemaVersion());
+            insert.setString(7, upgrade.toHiveVersion());
+            insert.executeUpdate();
+        }
+    }
+
+    /**
+     * Moves an upgrade to {@code next} if it is in one of {@code expected}, with its end time when {@code next} is
+     * terminal; false (and nothing written) if it is not.
+     */
+    public static boolean transitionUpgrade(Connection connection, String id, Set<HiveVersionUpgrade.State> expected, HiveVersionUpgrade.State next, String message)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("""
+                UPDATE hive_version_upgrade SET state = ?, state_message = ?, end_time = CASE WHEN ? THEN now() ELSE end_time END
+                WHERE id = ? AND state = ANY (?)""")) {
+            update.setString(1, next.name());
+            update.setString(2, message);
+            update.setBoolean(3, next.terminal());
+            update.setString(4, id);
+            update.setArray(5, connection.createArrayOf("text", expected.stream().map(Enum::name).toArray()));
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    public static void recordUpgradeWritePause(Connection connection, String id, long millis)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE hive_version_upgrade SET write_pause_millis = ? WHERE id = ?")) {
+            update.setLong(1, millis);
+            update.setString(2, id);
+            update.executeUpdate();
+        }
+    }
+
+    public Optional<HiveVersionUpgrade> upgrade(String id)
+    {
+        return inTransaction(connection -> upgrade(connection, id));
+    }
+
+    public static Optional<HiveVersionUpgrade> upgrade(Connection connection, String id)
+            throws SQLException
+    {
+        return byId(connection, UPGRADE_COLUMNS, id, ControlStore::upgrade);
+    }
+
+    /** The upgrade under way (RUNNING or SWITCHED), if any, locked for the transaction; at most one is. */
+    public static Optional<HiveVersionUpgrade> liveUpgrade(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(UPGRADE_COLUMNS + " WHERE state IN ('RUNNING', 'SWITCHED') FOR UPDATE");
+                ResultSet rows = select.executeQuery()) {
+            return rows.next() ? Optional.of(upgrade(rows)) : Optional.empty();
+        }
+    }
+
+    /** Every upgrade, oldest first. */
+    public List<HiveVersionUpgrade> upgrades()
+    {
+        return all(UPGRADE_COLUMNS + " ORDER BY create_time, id", ControlStore::upgrade);
+    }
+
+    private static final String UPGRADE_COLUMNS = """
+            SELECT id, create_time, end_time, state, state_message, from_schema_version, to_schema_version, to_hive_version, write_pause_millis
+            FROM hive_version_upgrade""";
+
+    private static HiveVersionUpgrade upgrade(ResultSet rows)
+            throws SQLException
+    {
+        long pause = rows.getLong(9);
+        Optional<Long> writePause = rows.wasNull() ? Optional.empty() : Optional.of(pause);
+        return new HiveVersionUpgrade(rows.getString(1), instant(rows, 2), optionalInstant(rows, 3), HiveVersionUpgrade.State.valueOf(rows.getString(4)),
+                rows.getString(5), rows.getString(6), rows.getString(7), rows.getString(8), writePause);
     }
 
     // ---- operations ----
@@ -443,7 +550,8 @@ public final class ControlStore
             throws SQLException
     {
         try (PreparedStatement update = connection.prepareStatement("""
-                UPDATE operation SET done = TRUE, end_time = now(), response = ?, error_code = ?, error_status = ?, error_message = ?, status_message = ?
+                UPDATE operation SET done = TRUE, end_time = now(), response = ?, error_code = ?, error_status = ?, error_message = ?, status_message = ?,
+                  error_reason = ?
                 WHERE id = ? AND NOT done""")) {
             update.setString(1, response.orElse(null));
             if (error.isPresent()) {
@@ -457,7 +565,8 @@ public final class ControlStore
                 update.setNull(4, Types.VARCHAR);
             }
             update.setString(5, statusMessage);
-            update.setString(6, id);
+            update.setString(6, error.flatMap(Operation.OperationError::reason).orElse(null));
+            update.setString(7, id);
             update.executeUpdate();
         }
     }
@@ -494,14 +603,14 @@ public final class ControlStore
 
     private static final String OPERATION_COLUMNS = """
             SELECT id, create_time, end_time, target, verb, execution, done, error_code, error_status, error_message, status_message,
-                   requested_cancellation, response FROM operation""";
+                   requested_cancellation, response, error_reason FROM operation""";
 
     private static StoredOperation operation(ResultSet rows)
             throws SQLException
     {
         String errorStatus = rows.getString(9);
         Optional<Operation.OperationError> error = errorStatus == null ? Optional.empty()
-                : Optional.of(new Operation.OperationError(rows.getInt(8), errorStatus, rows.getString(10)));
+                : Optional.of(new Operation.OperationError(rows.getInt(8), errorStatus, rows.getString(10), Optional.ofNullable(rows.getString(14))));
         Operation operation = new Operation(rows.getString(1), instant(rows, 2), optionalInstant(rows, 3), rows.getString(4), Verb.valueOf(rows.getString(5)),
                 rows.getString(6), rows.getBoolean(7), error, rows.getString(11), rows.getBoolean(12));
         return new StoredOperation(operation, Optional.ofNullable(rows.getString(13)));
@@ -538,6 +647,21 @@ public final class ControlStore
         }
     }
 
+    /**
+     * Serialises every change of the service and its executions: takes the service row's lock until the transaction
+     * ends. Each transaction that changes an execution or the service takes it first (before any other lock), so
+     * concurrent startMigration, completeMigration, cancelMigration and delete calls, and the control plane's
+     * background work, run one after the other and each sees what the one before it committed: a loser gets
+     * FAILED_PRECONDITION, never the unique index on the live execution.
+     */
+    public static void lockService(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement lock = connection.prepareStatement("SELECT id FROM service WHERE id = 1 FOR UPDATE")) {
+            lock.executeQuery().close();
+        }
+    }
+
     /** Serialises request-id handling across concurrent requests (one Ferry process writes the control store). */
     public static void lockRequests(Connection connection)
             throws SQLException
@@ -552,12 +676,13 @@ public final class ControlStore
     public void insertToken(StoredToken token)
     {
         inTransaction(connection -> {
-            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO token (id, principal, role, token_hash, create_time) VALUES (?, ?, ?, ?, ?)")) {
+            try (PreparedStatement insert = connection.prepareStatement("INSERT INTO token (id, principal, role, token_hash, create_time, expire_time) VALUES (?, ?, ?, ?, ?, ?)")) {
                 insert.setString(1, token.id());
                 insert.setString(2, token.principal());
                 insert.setString(3, token.role());
                 insert.setString(4, token.hash());
                 insert.setTimestamp(5, Timestamp.from(token.createTime()));
+                insert.setTimestamp(6, token.expireTime().map(Timestamp::from).orElse(null));
                 insert.executeUpdate();
             }
             return null;
@@ -576,8 +701,9 @@ public final class ControlStore
 
     public List<StoredToken> tokens()
     {
-        return all("SELECT id, principal, role, token_hash, create_time, revoke_time FROM token ORDER BY create_time, id",
-                rows -> new StoredToken(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4), instant(rows, 5), optionalInstant(rows, 6)));
+        return all("SELECT id, principal, role, token_hash, create_time, revoke_time, expire_time FROM token ORDER BY create_time, id",
+                rows -> new StoredToken(rows.getString(1), rows.getString(2), rows.getString(3), rows.getString(4), instant(rows, 5), optionalInstant(rows, 6),
+                        optionalInstant(rows, 7)));
     }
 
     private static Instant instant(ResultSet rows, int column)

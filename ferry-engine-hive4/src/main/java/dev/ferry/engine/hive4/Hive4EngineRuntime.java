@@ -5,7 +5,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.spi.EngineException;
-import dev.ferry.engine.spi.EngineRuntime;
+import dev.ferry.engine.spi.DirectEngineRuntime;
 import dev.ferry.engine.spi.EngineSettings;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hive.metastore.HMSHandler;
@@ -27,7 +27,7 @@ import static java.util.Objects.requireNonNull;
  * builds it for its Thrift server, minus the Thrift server and, unless asked for, the background tasks.
  */
 final class Hive4EngineRuntime
-        implements EngineRuntime
+        implements DirectEngineRuntime
 {
     private static final Logger log = LoggerFactory.getLogger(Hive4EngineRuntime.class);
 

@@ -9,9 +9,12 @@ import java.sql.Driver;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
+import java.util.Set;
 
 import dev.ferry.engine.spi.DatabaseType;
 import dev.ferry.engine.spi.EngineException;
@@ -120,15 +123,25 @@ public final class Hive4EngineRuntimeFactory
     @Override
     public void initializeSchema(EngineSettings settings, Path engineHome)
     {
+        runSchemaTool(settings, engineHome, "initialise", "-initSchema");
+    }
+
+    @Override
+    public void upgradeSchema(EngineSettings settings, Path engineHome, String fromVersion)
+    {
+        runSchemaTool(settings, engineHome, "upgrade from schema " + fromVersion, "-upgradeSchemaFrom", fromVersion);
+    }
+
+    private void runSchemaTool(EngineSettings settings, Path engineHome, String action, String... toolArguments)
+    {
         Configuration conf = MetastoreConfigurations.of(settings);
-        String[] arguments = {
+        List<String> arguments = new ArrayList<>(List.of(
                 "-dbType", settings.databaseType().schemaToolName(),
-                "-initSchema",
                 "-url", settings.jdbcUrl(),
                 "-driver", settings.databaseType().driverClass(),
                 "-userName", settings.user(),
-                "-passWord", settings.password(),
-        };
+                "-passWord", settings.password()));
+        arguments.addAll(List.of(toolArguments));
         // The schema tool and the sqlline it runs print every statement of the script (706 for PostgreSQL) to
         // standard output whatever their verbosity; keep that out of Ferry's output and show it only on failure.
         ByteArrayOutputStream console = new ByteArrayOutputStream();
@@ -138,11 +151,11 @@ public final class Hive4EngineRuntimeFactory
         try (PrintStream captured = new PrintStream(console, true, StandardCharsets.UTF_8)) {
             System.setOut(captured);
             System.setErr(captured);
-            exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments, null, conf);
+            exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments.toArray(String[]::new), null, conf);
         }
         catch (RuntimeException e) {
-            throw new EngineException(INTERNAL, "Hive's schema tool failed to initialise %s: %s%s"
-                    .formatted(settings.jdbcUrl(), rootMessage(e), lastLines(console)), e);
+            throw new EngineException(INTERNAL, "Hive's schema tool failed to %s %s: %s%s"
+                    .formatted(action, settings.jdbcUrl(), rootMessage(e), lastLines(console)), e);
         }
         finally {
             System.setOut(standardOut);
@@ -151,8 +164,8 @@ public final class Hive4EngineRuntimeFactory
             JvmLeakPrevention.releaseAll(getClass().getClassLoader());
         }
         if (exitCode != 0) {
-            throw new EngineException(INTERNAL, "Hive's schema tool exited with %s initialising %s%s"
-                    .formatted(exitCode, settings.jdbcUrl(), lastLines(console)));
+            throw new EngineException(INTERNAL, "Hive's schema tool exited with %s trying to %s %s%s"
+                    .formatted(exitCode, action, settings.jdbcUrl(), lastLines(console)));
         }
     }
 
@@ -169,6 +182,12 @@ public final class Hive4EngineRuntimeFactory
                             .formatted(settings.jdbcUrl(), found, HIVE_VERSION, expected));
         }
         return Hive4EngineRuntime.start(settings, found);
+    }
+
+    @Override
+    public List<UnknownSetting> unknownSettings(Set<String> keys)
+    {
+        return KnownSettings.load().unknown(keys);
     }
 
     private static String lastLines(ByteArrayOutputStream console)

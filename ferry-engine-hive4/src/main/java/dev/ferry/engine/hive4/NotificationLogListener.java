@@ -1,5 +1,6 @@
 package dev.ferry.engine.hive4;
 
+import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.sql.Connection;
@@ -781,14 +782,27 @@ public final class NotificationLogListener
                 files = new FileStatus[0];
                 return;
             }
+            Path path = new Path(location);
             try {
-                Path path = new Path(location);
                 fileSystem = path.getFileSystem(conf);
-                files = fileSystem.listStatus(path, this::isDataFile);
             }
             catch (IOException e) {
                 throw new UncheckedIOException("cannot list the files of " + location, e);
             }
+            FileStatus[] listed;
+            try {
+                listed = fileSystem.listStatus(path, this::isDataFile);
+            }
+            catch (FileNotFoundException e) {
+                // HMS makes no directory for a view, nor for a table created with a location that does not exist yet
+                // (Hive's TestTablesCreateDropAlterTruncate.testCreateGetDeleteTable): no files, and no reason to fail
+                // the change that a plain metastore makes.
+                listed = new FileStatus[0];
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot list the files of " + location, e);
+            }
+            files = listed;
         }
 
         private boolean isDataFile(Path path)
@@ -827,7 +841,10 @@ public final class NotificationLogListener
         }
     }
 
-    /** The data files of each added partition; none for a transactional table, whose files ACID writes record. */
+    /**
+     * The data files of each added partition; none for a transactional table, whose files ACID writes record, nor for
+     * a view's partition.
+     */
     private final class PartitionDataFiles
             implements Iterator<PartitionFiles>
     {
@@ -851,7 +868,8 @@ public final class NotificationLogListener
         {
             Partition partition = partitions.next();
             Iterator<String> files;
-            if (TxnUtils.isTransactionalTable(table)) {
+            // A view's partitions have no storage descriptor, and no files (Hive's TestHiveMetaStore.testAlterViewParititon).
+            if (TxnUtils.isTransactionalTable(table) || partition.getSd() == null) {
                 files = Collections.emptyIterator();
             }
             else {

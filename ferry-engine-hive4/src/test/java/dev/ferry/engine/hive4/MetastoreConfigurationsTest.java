@@ -60,6 +60,37 @@ class MetastoreConfigurationsTest
                 .isEqualTo(GZIP_ENCODER);
     }
 
+    @Test
+    void putsTheManagedAndExternalWarehouseRootsSideBySideUnlessOverridden()
+    {
+        Configuration conf = MetastoreConfigurations.of(settings(NotificationLog.ON, Map.of()));
+        assertThat(MetastoreConf.getVar(conf, ConfVars.WAREHOUSE)).isEqualTo("file:///warehouse/managed");
+        assertThat(MetastoreConf.getVar(conf, ConfVars.WAREHOUSE_EXTERNAL)).isEqualTo("file:///warehouse/external");
+        for (String prefix : new String[] {"metastore.", "hive.metastore."}) {
+            Configuration overridden = MetastoreConfigurations.of(settings(NotificationLog.ON, Map.of(
+                    prefix + "warehouse.dir", "s3a://bucket/managed",
+                    prefix + "warehouse.external.dir", "s3a://bucket/external")));
+            assertThat(MetastoreConf.getVar(overridden, ConfVars.WAREHOUSE)).as(prefix).isEqualTo("s3a://bucket/managed");
+            assertThat(MetastoreConf.getVar(overridden, ConfVars.WAREHOUSE_EXTERNAL)).as(prefix).isEqualTo("s3a://bucket/external");
+        }
+    }
+
+    @Test
+    void passesSettingsThroughButKeepsTheConnectionAndSchemaChecksItsOwn()
+    {
+        Configuration conf = MetastoreConfigurations.of(settings(NotificationLog.ON, Map.of(
+                "metastore.limit.partition.request", "100",
+                "fs.s3a.endpoint", "http://127.0.0.1:9000",
+                "javax.jdo.option.ConnectionURL", "jdbc:mysql://elsewhere/hms",
+                "hive.metastore.uris", "thrift://elsewhere:9083",
+                "hive.metastore.schema.verification", "false")));
+        assertThat(MetastoreConf.getIntVar(conf, ConfVars.LIMIT_PARTITION_REQUEST)).isEqualTo(100);
+        assertThat(conf.get("fs.s3a.endpoint")).isEqualTo("http://127.0.0.1:9000");
+        assertThat(MetastoreConf.getVar(conf, ConfVars.CONNECT_URL_KEY)).isEqualTo("jdbc:postgresql://127.0.0.1:5432/hms");
+        assertThat(MetastoreConf.getVar(conf, ConfVars.THRIFT_URIS)).isEmpty();
+        assertThat(MetastoreConf.getBoolVar(conf, ConfVars.SCHEMA_VERIFICATION)).isTrue();
+    }
+
     private static EngineSettings settings(NotificationLog notificationLog, Map<String, String> overrides)
     {
         return new EngineSettings("test", "jdbc:postgresql://127.0.0.1:5432/hms", "hive", "secret", Path.of("/warehouse"),

@@ -17,6 +17,8 @@ public class EngineException
         SCHEMA_MISSING,
         /** The database's metastore schema version differs from the engine's. */
         SCHEMA_VERSION_MISMATCH,
+        /** No engine of this Ferry runs the database's metastore schema version. */
+        SCHEMA_VERSION_UNSUPPORTED,
         /** The engine's home (jars, schema scripts) is missing or incomplete. */
         ENGINE_HOME_INVALID,
         /** Anything else: a bug or an environment problem, described in the message. */

@@ -1,17 +1,13 @@
 package dev.ferry.engine.spi;
 
-import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
-
 /**
- * A running metastore engine bound to one database, implemented inside the engine's own classloader. Calls to
- * {@link #handler()} must run with that classloader as the thread's context classloader.
+ * A running metastore engine bound to one database, implemented inside the engine's own classloader. Only JDK
+ * types cross this interface; how Ferry calls the metastore depends on whether the engine shares Ferry's HMS Thrift
+ * API classes ({@link DirectEngineRuntime}) or carries its own ({@link MessageEngineRuntime}).
  */
 public interface EngineRuntime
         extends AutoCloseable
 {
-    /** The HMS handler; errors reach the caller as the HMS exceptions they are. */
-    ThriftHiveMetastore.Iface handler();
-
     /** The schema version of the bound database, as its {@code VERSION} table says. */
     String databaseSchemaVersion();
 

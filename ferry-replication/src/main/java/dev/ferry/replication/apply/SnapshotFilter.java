@@ -6,10 +6,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.ReplicationStore;
 import dev.ferry.replication.backfill.RowKeys;
 import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.source.SourcePosition;
 import dev.ferry.replication.staging.RowChange;
 
 import static java.util.Objects.requireNonNull;
@@ -21,7 +21,7 @@ import static java.util.Objects.requireNonNull;
  */
 public final class SnapshotFilter
 {
-    private record Range(Optional<List<Object>> lastKey, GtidPosition snapshot) {}
+    private record Range(Optional<List<Object>> lastKey, SourcePosition snapshot) {}
 
     private final Map<String, List<Range>> ranges;
 
@@ -36,7 +36,7 @@ public final class SnapshotFilter
         snapshots.forEach((table, chunks) -> {
             List<Range> tableRanges = new ArrayList<>();
             for (ReplicationStore.ChunkSnapshot chunk : chunks) {
-                tableRanges.add(new Range(chunk.lastKey().map(RowKeys::decode), GtidPosition.parse(chunk.snapshotGtid())));
+                tableRanges.add(new Range(chunk.lastKey().map(RowKeys::decode), SourcePosition.parse(chunk.snapshotGtid())));
             }
             ranges.put(table, List.copyOf(tableRanges));
         });

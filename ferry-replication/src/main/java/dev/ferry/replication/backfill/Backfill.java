@@ -2,7 +2,6 @@ package dev.ferry.replication.backfill;
 
 import java.io.IOException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -11,7 +10,6 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CancellationException;
@@ -24,6 +22,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.ReplicationStore;
@@ -31,6 +30,8 @@ import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourceDialect.BinlogEnd;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyIn;
 import org.slf4j.Logger;
@@ -40,8 +41,8 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * Copies every HMS table from the source to the own database. Several workers each take a table, open a consistent
- * snapshot of the source for it (MariaDB {@code START TRANSACTION WITH CONSISTENT SNAPSHOT}, whose binlog position
- * and GTID it records), and copy it in row-key chunks with PostgreSQL {@code COPY}; a chunk's rows and its record
+ * snapshot of the source for it and the binlog position that snapshot reflects (the {@link SourceDialect} knows how),
+ * and copy it in row-key chunks with PostgreSQL {@code COPY}; a chunk's rows and its record
  * (last key, row count, snapshot GTID) commit in one PostgreSQL transaction, so a restart after a crash resumes at
  * the first chunk not committed, with a new snapshot. Apply later skips, per chunk, the changes its snapshot
  * already holds. Foreign keys of the own database are set aside for the migration (tables are copied from
@@ -82,6 +83,7 @@ public final class Backfill
 
     private final String migration;
     private final SourceDatabase source;
+    private final SourceDialect dialect;
     private final OwnDatabaseTarget target;
     private final SchemaMapping mapping;
     private final ReplicationStore store;
@@ -90,16 +92,11 @@ public final class Backfill
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
     private final Map<String, Boolean> done = new ConcurrentHashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
-    /**
-     * GTIDs by binlog file and position: BINLOG_GTID_POS reads the binlog from the start of the file, and the
-     * snapshots of a quiet source, one per table, all share one position.
-     */
-    private final Map<String, String> snapshotGtids = new ConcurrentHashMap<>();
-
-    public Backfill(String migration, SourceDatabase source, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
+    public Backfill(String migration, SourceDatabase source, SourceDialect dialect, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
     {
         this.migration = requireNonNull(migration, "migration is null");
         this.source = requireNonNull(source, "source is null");
+        this.dialect = requireNonNull(dialect, "dialect is null");
         this.target = requireNonNull(target, "target is null");
         this.mapping = requireNonNull(mapping, "mapping is null");
         this.store = requireNonNull(store, "store is null");
@@ -111,14 +108,14 @@ public final class Backfill
      * foreign keys aside and empties its HMS tables of the seed rows, which the source's rows replace) and
      * returns where capture must start. Later calls return the recorded start and change nothing.
      */
-    public ReplicationStore.CaptureStart prepare()
+    public BinlogEnd prepare()
     {
         try (Connection own = store.connect()) {
-            Optional<ReplicationStore.CaptureStart> recorded = store.captureStart(own, migration);
+            Optional<BinlogEnd> recorded = store.captureStart(own, migration);
             if (recorded.isPresent()) {
                 return recorded.get();
             }
-            ReplicationStore.CaptureStart start = currentBinlogPosition();
+            BinlogEnd start = currentBinlogPosition();
             try (Statement statement = own.createStatement()) {
                 store.insertMigration(own, migration, start);
                 store.setForeignKeysAside(own, migration);
@@ -126,8 +123,8 @@ public final class Backfill
                 store.insertTables(own, migration, new ArrayList<>(mapping.tables().keySet()));
             }
             own.commit();
-            log.info("Backfill of migration {} prepared: capture starts at {}:{} (GTID {}), own database emptied of seed rows",
-                    migration, start.binlogFile(), start.binlogPosition(), start.gtid());
+            log.info("Backfill of migration {} prepared: capture starts at {}:{} (position {}), own database emptied of seed rows",
+                    migration, start.file(), start.offset(), start.position());
             return start;
         }
         catch (SQLException e) {
@@ -136,35 +133,14 @@ public final class Backfill
         }
     }
 
-    private ReplicationStore.CaptureStart currentBinlogPosition()
+    private BinlogEnd currentBinlogPosition()
     {
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.cdcUser(), source.cdcPassword());
-                Statement statement = connection.createStatement();
-                ResultSet status = statement.executeQuery("SHOW MASTER STATUS")) {
-            if (!status.next()) {
-                throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY, "the source has no binary log (SHOW MASTER STATUS is empty)");
-            }
-            String file = status.getString("File");
-            long position = status.getLong("Position");
-            return new ReplicationStore.CaptureStart(file, position, gtidAt(connection, file, position));
+        try (Connection connection = JdbcConnections.sourceCdc(source)) {
+            return dialect.binlogEnd(connection);
         }
         catch (SQLException e) {
-            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_OFF,
                     "cannot read the binlog position of %s: %s".formatted(source, e.getMessage()), e);
-        }
-    }
-
-    private static String gtidAt(Connection connection, String file, long position)
-            throws SQLException
-    {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT BINLOG_GTID_POS(?, ?)")) {
-            statement.setString(1, file);
-            statement.setLong(2, position);
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                String gtid = rows.getString(1);
-                return gtid == null ? "" : gtid;
-            }
         }
     }
 
@@ -208,9 +184,9 @@ public final class Backfill
             for (int i = 0; i < options.workers(); i++) {
                 results.add(workers.submit(() -> {
                     // One connection to each database per worker, for every table it copies.
-                    try (Connection reader = connectSource(); Connection own = store.connect()) {
+                    try (Connection reader = connectSource(); Connection own = store.connect(); WorkerSessions sessions = new WorkerSessions()) {
                         for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
-                            copyTable(reader, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
+                            copyTable(reader, sessions, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
                         }
                     }
                     return null;
@@ -276,18 +252,19 @@ public final class Backfill
      * progress is the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact
      * number of rows copied: counting first would read every table twice.
      */
-    private void copyTable(Connection reader, Connection own, ExecutorService readers, TableMapping table, ReplicationStore.TableProgress progress, long estimate)
+    private void copyTable(Connection reader, WorkerSessions sessions, Connection own, ExecutorService readers, TableMapping table, ReplicationStore.TableProgress progress,
+            long estimate)
             throws SQLException, IOException, InterruptedException
     {
         long started = System.nanoTime();
-        String snapshotGtid = openSnapshot(reader);
+        String snapshotPosition = openSnapshot(reader, sessions, table);
         if (progress.rowsTotal().isEmpty()) {
             totals.put(table.name(), Math.max(estimate, copied.get(table.name()).get()));
         }
         ChunkPipe pipe = new ChunkPipe(PIPE_SEGMENTS);
         Future<?> reading = readers.submit(() -> read(reader, table, progress, pipe));
         try {
-            write(own, table, progress, snapshotGtid, pipe);
+            write(own, table, progress, snapshotPosition, pipe);
         }
         finally {
             // Stops the reader if the writer failed or stopped early; otherwise the reader has already finished.
@@ -317,36 +294,65 @@ public final class Backfill
         }
     }
 
-    private String openSnapshot(Connection reader)
+    private String openSnapshot(Connection reader, WorkerSessions sessions, TableMapping table)
             throws SQLException
     {
-        try (Statement statement = reader.createStatement()) {
-            statement.execute("SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ");
-            statement.execute("START TRANSACTION WITH CONSISTENT SNAPSHOT");
-            String file = null;
-            long position = -1;
-            try (ResultSet rows = statement.executeQuery("SHOW STATUS LIKE 'binlog_snapshot_%'")) {
-                while (rows.next()) {
-                    switch (rows.getString(1).toLowerCase(Locale.ROOT)) {
-                        case "binlog_snapshot_file" -> file = rows.getString(2);
-                        case "binlog_snapshot_position" -> position = Long.parseLong(rows.getString(2));
-                        default -> {
-                            // binlog_snapshot_gtid_pos and others: read below from the file and position.
-                        }
-                    }
+        try {
+            return dialect.openSnapshot(reader, "%s.%s".formatted(quoted(source.database()), table.sourceIdentifier()), sessions).toString();
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.SOURCE_UNREACHABLE,
+                    "cannot open a consistent snapshot of %s on the source %s: %s".formatted(table.name(), source, e.getMessage()), e);
+        }
+    }
+
+    private static String quoted(String identifier)
+    {
+        return "`" + identifier.replace("`", "``") + "`";
+    }
+
+    /**
+     * The connections a worker's snapshots may need besides its reader's (a lock session as the reader and a binlog
+     * session as the CDC user), opened on first need and kept for the worker's next tables.
+     */
+    private final class WorkerSessions
+            implements SourceDialect.SnapshotSessions, AutoCloseable
+    {
+        private Connection lock;
+        private Connection binlog;
+
+        @Override
+        public Connection lockSession()
+        {
+            if (lock == null) {
+                lock = connectSource();
+            }
+            return lock;
+        }
+
+        @Override
+        public Connection binlogSession()
+        {
+            if (binlog == null) {
+                binlog = JdbcConnections.sourceCdc(source);
+            }
+            return binlog;
+        }
+
+        @Override
+        public void close()
+                throws SQLException
+        {
+            try {
+                if (lock != null) {
+                    lock.close();
                 }
             }
-            if (file == null || file.isEmpty() || position < 0) {
-                throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY,
-                        "the source gave no binlog position for a consistent snapshot: is the binary log on?");
+            finally {
+                if (binlog != null) {
+                    binlog.close();
+                }
             }
-            String key = file + ":" + position;
-            String gtid = snapshotGtids.get(key);
-            if (gtid == null) {
-                gtid = gtidAt(reader, file, position);
-                snapshotGtids.put(key, gtid);
-            }
-            return gtid;
         }
     }
 
@@ -438,7 +444,7 @@ public final class Backfill
      * chunk's record (and, for the last chunk, the table's completion), so that a restart resumes at the first chunk
      * not committed. A table without a row key has one chunk record, even when empty.
      */
-    private void write(Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotGtid, ChunkPipe pipe)
+    private void write(Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotPosition, ChunkPipe pipe)
             throws SQLException, IOException, InterruptedException
     {
         boolean keyed = !table.rowKey().isEmpty();
@@ -462,10 +468,10 @@ public final class Backfill
                     }
                     if (end.rows() > 0 || !keyed) {
                         chunk++;
-                        store.insertChunk(own, migration, table.name(), chunk, end.lastKey().map(RowKeys::encode), end.rows(), snapshotGtid);
+                        store.insertChunk(own, migration, table.name(), chunk, end.lastKey().map(RowKeys::encode), end.rows(), snapshotPosition);
                     }
                     if (end.last()) {
-                        store.markTableDone(own, migration, table.name(), snapshotGtid);
+                        store.markTableDone(own, migration, table.name(), snapshotPosition);
                     }
                     own.commit();
                     copied.get(table.name()).addAndGet(end.rows());
@@ -529,12 +535,7 @@ public final class Backfill
 
     private Connection connectSource()
     {
-        try {
-            return DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
-        }
-        catch (SQLException e) {
-            throw sourceFailure("cannot connect", e);
-        }
+        return JdbcConnections.source(source);
     }
 
     private ReplicationException sourceFailure(String what, SQLException e)

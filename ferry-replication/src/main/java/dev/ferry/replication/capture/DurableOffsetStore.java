@@ -101,12 +101,13 @@ public final class DurableOffsetStore
         }
     }
 
-    /** Seeds the file with one offset, in the JSON form Kafka Connect's converters give keys and values. */
-    static void seed(Path file, String engineName, String topicPrefix, String binlogFile, long binlogPosition, String gtids)
+    /**
+     * Seeds the file with one offset, in the JSON form Kafka Connect's converters give keys and values; the value
+     * is the dialect's ({@link dev.ferry.replication.source.SourceDialect#seedOffset}).
+     */
+    static void seed(Path file, String engineName, String topicPrefix, String value)
     {
         String key = "[\"%s\",{\"server\":\"%s\"}]".formatted(engineName, topicPrefix);
-        // The MariaDB connector resumes from the GTID set, which must match the file and position.
-        String value = "{\"file\":\"%s\",\"pos\":%s,\"gtids\":\"%s\"}".formatted(binlogFile, binlogPosition, gtids);
         write(file, Map.of(ByteBuffer.wrap(key.getBytes(StandardCharsets.UTF_8)), ByteBuffer.wrap(value.getBytes(StandardCharsets.UTF_8))));
     }
 

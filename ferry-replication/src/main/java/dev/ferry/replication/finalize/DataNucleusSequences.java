@@ -23,6 +23,7 @@ final class DataNucleusSequences
             Map.entry("MDCPrivilege", new IdColumn("DC_PRIVS", "DC_GRANT_ID")),
             Map.entry("MFunction", new IdColumn("FUNCS", "FUNC_ID")),
             Map.entry("MGlobalPrivilege", new IdColumn("GLOBAL_PRIVS", "USER_GRANT_ID")),
+            Map.entry("MIndex", new IdColumn("IDXS", "INDEX_ID")),
             Map.entry("MISchema", new IdColumn("I_SCHEMA", "SCHEMA_ID")),
             Map.entry("MMasterKey", new IdColumn("MASTER_KEYS", "KEY_ID")),
             Map.entry("MNotificationLog", new IdColumn("NOTIFICATION_LOG", "NL_ID")),
@@ -56,6 +57,14 @@ final class DataNucleusSequences
             Map.entry("MWMTrigger", new IdColumn("WM_TRIGGER", "TRIGGER_ID")));
 
     private DataNucleusSequences() {}
+
+    /** The classes of one schema version: those whose table the schema has. */
+    static Map<String, IdColumn> idColumns(java.util.Set<String> tables)
+    {
+        return ID_COLUMNS.entrySet().stream()
+                .filter(entry -> tables.contains(entry.getValue().table()))
+                .collect(java.util.stream.Collectors.toUnmodifiableMap(Map.Entry::getKey, Map.Entry::getValue));
+    }
 
     /** The id column of a sequence, or empty for a sequence of a class this Hive version does not map. */
     static Optional<IdColumn> idColumn(String sequenceName)

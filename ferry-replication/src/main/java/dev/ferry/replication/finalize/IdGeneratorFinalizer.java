@@ -19,6 +19,7 @@ import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.schema.SchemaMapping;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -70,17 +71,78 @@ public final class IdGeneratorFinalizer
     private static final List<IdColumn> COMPACTION_ID_COLUMNS = List.of(new IdColumn("COMPACTION_QUEUE", "CQ_ID"), new IdColumn("COMPLETED_COMPACTIONS", "CC_ID"));
     private static final List<IdColumn> MASTER_KEY_ID_COLUMNS = List.of(new IdColumn("MASTER_KEYS", "KEY_ID"));
 
-    /** Every column whose highest value finalize needs, read in one statement. */
-    private static final List<IdColumn> ALL_ID_COLUMNS = java.util.stream.Stream.of(List.copyOf(DataNucleusSequences.ID_COLUMNS.values()), EVENT_ID_COLUMNS,
-            LOCK_ID_COLUMNS, COMPACTION_ID_COLUMNS, TRANSACTION_ID_COLUMNS, MASTER_KEY_ID_COLUMNS).flatMap(List::stream).distinct().toList();
-
     private final SourceDatabase source;
     private final OwnDatabaseTarget own;
+    private final OwnNames names;
+    /** Every column whose highest value finalize needs, read in one statement. */
+    private final List<IdColumn> allIdColumns;
 
+    /** A finalizer for a Hive 4.0.0 schema, whose PostgreSQL names are all quoted upper case. */
     public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own)
+    {
+        this(source, own, new OwnNames(Optional.empty()));
+    }
+
+    /**
+     * A finalizer for the schema version of the mapping: only the generators and id columns of tables that version
+     * has (Hive 3.1 has no TXN_WRITE_NOTIFICATION_LOG, but IDXS and NEXT_TXN_ID), under the names its PostgreSQL
+     * script gives them (Hive 3.1's transaction tables are lower case).
+     */
+    public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping)
+    {
+        this(source, own, new OwnNames(Optional.of(mapping)));
+    }
+
+    private IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, OwnNames names)
     {
         this.source = requireNonNull(source, "source is null");
         this.own = requireNonNull(own, "own is null");
+        this.names = names;
+        this.allIdColumns = idColumnsToRead(names);
+    }
+
+    private static List<IdColumn> idColumnsToRead(OwnNames names)
+    {
+        return java.util.stream.Stream.of(List.copyOf(names.idColumns().values()), EVENT_ID_COLUMNS,
+                LOCK_ID_COLUMNS, COMPACTION_ID_COLUMNS, TRANSACTION_ID_COLUMNS, MASTER_KEY_ID_COLUMNS).flatMap(List::stream)
+                .filter(column -> names.has(column.table())).distinct().toList();
+    }
+
+    /** The own database's names of tables and columns, from the schema mapping of its version. */
+    private record OwnNames(Optional<SchemaMapping> mapping)
+    {
+        boolean has(String table)
+        {
+            return mapping.map(schema -> schema.tables().containsKey(table)).orElse(!table.equals("NEXT_TXN_ID") && !table.equals("IDXS"));
+        }
+
+        String table(String table)
+        {
+            return mapping.map(schema -> schema.table(table).targetIdentifier()).orElse("\"" + table + "\"");
+        }
+
+        String column(String table, String column)
+        {
+            return mapping.map(schema -> schema.table(table).column(column).targetIdentifier()).orElse("\"" + column + "\"");
+        }
+
+        /** The column's name as PostgreSQL stores it, for catalog functions. */
+        String storedColumn(String table, String column)
+        {
+            return mapping.map(schema -> schema.table(table).column(column).target().storedName()).orElse(column);
+        }
+
+        boolean hasIdentity(String table)
+        {
+            return has(table) && mapping.map(schema -> schema.table(table).identityColumn().isPresent()).orElse(true);
+        }
+
+        Map<String, IdColumn> idColumns()
+        {
+            return mapping.map(schema -> DataNucleusSequences.idColumns(schema.tables().keySet()))
+                    .orElseGet(() -> DataNucleusSequences.idColumns(DataNucleusSequences.ID_COLUMNS.values().stream()
+                            .map(IdColumn::table).filter(table -> !table.equals("IDXS")).collect(java.util.stream.Collectors.toSet())));
+        }
     }
 
     /** Work done in finalize's transaction on the own database after the generators are raised, before it commits. */
@@ -123,22 +185,30 @@ public final class IdGeneratorFinalizer
         try (Connection connection = ownConnection) {
             connection.setAutoCommit(false);
             try {
-                OwnDatabase database = new OwnDatabase(connection);
-                database.readHighestIds(ALL_ID_COLUMNS);
+                OwnDatabase database = new OwnDatabase(connection, names);
+                database.readHighestIds(allIdColumns);
                 long ownRead = System.nanoTime();
                 SourceGenerators sourceGenerators = sourceRead.join();
                 long sourceWait = System.nanoTime();
                 List<IdGeneratorChange> changes = new ArrayList<>();
-                changes.addAll(sequenceTable(database, sourceGenerators.sequences()));
-                database.counter("NOTIFICATION_SEQUENCE", "NEXT_EVENT_ID", "INSERT INTO \"NOTIFICATION_SEQUENCE\" (\"NNI_ID\", \"NEXT_EVENT_ID\") VALUES (1, ?)",
+                changes.addAll(sequenceTable(database, names.idColumns(), sourceGenerators.sequences()));
+                database.counter("NOTIFICATION_SEQUENCE", "NEXT_EVENT_ID", "INSERT INTO %s (%s, %s) VALUES (1, ?)".formatted(names.table("NOTIFICATION_SEQUENCE"),
+                        names.column("NOTIFICATION_SEQUENCE", "NNI_ID"), names.column("NOTIFICATION_SEQUENCE", "NEXT_EVENT_ID")),
                         sourceGenerators.nextEventId(), database.above(EVENT_ID_COLUMNS)).ifPresent(changes::add);
-                database.counter("NEXT_LOCK_ID", "NL_NEXT", "INSERT INTO \"NEXT_LOCK_ID\" (\"NL_NEXT\") VALUES (?)",
+                database.counter("NEXT_LOCK_ID", "NL_NEXT", "INSERT INTO %s (%s) VALUES (?)".formatted(names.table("NEXT_LOCK_ID"), names.column("NEXT_LOCK_ID", "NL_NEXT")),
                         sourceGenerators.nextLockId(), database.above(LOCK_ID_COLUMNS)).ifPresent(changes::add);
-                database.counter("NEXT_COMPACTION_QUEUE_ID", "NCQ_NEXT", "INSERT INTO \"NEXT_COMPACTION_QUEUE_ID\" (\"NCQ_NEXT\") VALUES (?)",
-                        sourceGenerators.nextCompactionId(), database.above(COMPACTION_ID_COLUMNS))
+                database.counter("NEXT_COMPACTION_QUEUE_ID", "NCQ_NEXT", "INSERT INTO %s (%s) VALUES (?)".formatted(names.table("NEXT_COMPACTION_QUEUE_ID"),
+                        names.column("NEXT_COMPACTION_QUEUE_ID", "NCQ_NEXT")), sourceGenerators.nextCompactionId(), database.above(COMPACTION_ID_COLUMNS))
                         .ifPresent(changes::add);
                 changes.addAll(writeIds(database, sourceGenerators.nextWriteIds()));
-                database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
+                if (names.hasIdentity("TXNS")) {
+                    database.identity("TXNS", "TXN_ID", sourceGenerators.transactionsAutoIncrement(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
+                }
+                if (names.has("NEXT_TXN_ID")) {
+                    // Hive 3.1 hands out transaction ids from a counter table, not from an identity column of TXNS.
+                    database.counter("NEXT_TXN_ID", "NTXN_NEXT", "INSERT INTO %s (%s) VALUES (?)".formatted(names.table("NEXT_TXN_ID"), names.column("NEXT_TXN_ID", "NTXN_NEXT")),
+                            sourceGenerators.nextTransactionId(), database.above(TRANSACTION_ID_COLUMNS)).ifPresent(changes::add);
+                }
                 database.identity("MASTER_KEYS", "KEY_ID", sourceGenerators.masterKeysAutoIncrement(), database.above(MASTER_KEY_ID_COLUMNS))
                         .ifPresent(changes::add);
                 long raised = System.nanoTime();
@@ -164,23 +234,23 @@ public final class IdGeneratorFinalizer
      * loads the catalog entries of about 50 tables on its first read of them, which a cutover does before it holds
      * writes rather than under the hold.
      */
-    public static void warmUp(Connection connection)
+    public void warm(Connection connection)
             throws SQLException
     {
-        new OwnDatabase(connection).readHighestIds(ALL_ID_COLUMNS);
+        new OwnDatabase(connection, names).readHighestIds(allIdColumns);
         if (!connection.getAutoCommit()) {
             connection.rollback();
         }
     }
 
-    private static List<IdGeneratorChange> sequenceTable(OwnDatabase database, Map<String, Long> sourceSequences)
+    private static List<IdGeneratorChange> sequenceTable(OwnDatabase database, Map<String, IdColumn> idColumns, Map<String, Long> sourceSequences)
             throws SQLException
     {
         Map<String, Long> ownSequences = database.sequences();
         Set<String> names = new TreeSet<>(ownSequences.keySet());
         names.addAll(sourceSequences.keySet());
         Map<String, Long> floors = new TreeMap<>();
-        for (Map.Entry<String, IdColumn> entry : DataNucleusSequences.ID_COLUMNS.entrySet()) {
+        for (Map.Entry<String, IdColumn> entry : idColumns.entrySet()) {
             long floor = database.above(List.of(entry.getValue()));
             if (floor > 1) {
                 // Ids in a table whose class has no sequence row yet: DataNucleus would start again at 1.
@@ -219,11 +289,13 @@ public final class IdGeneratorFinalizer
             long wanted = max(current == null ? 1 : current, sourceNextWriteIds.getOrDefault(table, 1L), floors.getOrDefault(table, 1L));
             String generator = "NEXT_WRITE_ID[%s.%s]".formatted(table.database(), table.table());
             if (current == null) {
-                database.update("INSERT INTO \"NEXT_WRITE_ID\" (\"NWI_DATABASE\", \"NWI_TABLE\", \"NWI_NEXT\") VALUES (?, ?, ?)", table.database(), table.table(), wanted);
+                database.update("INSERT INTO %s (%s, %s, %s) VALUES (?, ?, ?)".formatted(database.names.table("NEXT_WRITE_ID"), database.names.column("NEXT_WRITE_ID", "NWI_DATABASE"),
+                        database.names.column("NEXT_WRITE_ID", "NWI_TABLE"), database.names.column("NEXT_WRITE_ID", "NWI_NEXT")), table.database(), table.table(), wanted);
                 changes.add(new IdGeneratorChange(generator, OptionalLong.empty(), wanted));
             }
             else if (current < wanted) {
-                database.update("UPDATE \"NEXT_WRITE_ID\" SET \"NWI_NEXT\" = ? WHERE \"NWI_DATABASE\" = ? AND \"NWI_TABLE\" = ?", wanted, table.database(), table.table());
+                database.update("UPDATE %1$s SET %4$s = ? WHERE %2$s = ? AND %3$s = ?".formatted(database.names.table("NEXT_WRITE_ID"), database.names.column("NEXT_WRITE_ID", "NWI_DATABASE"),
+                        database.names.column("NEXT_WRITE_ID", "NWI_TABLE"), database.names.column("NEXT_WRITE_ID", "NWI_NEXT")), wanted, table.database(), table.table());
                 changes.add(new IdGeneratorChange(generator, OptionalLong.of(current), wanted));
             }
         }
@@ -275,7 +347,8 @@ public final class IdGeneratorFinalizer
             long nextCompactionId,
             Map<WriteIdTable, Long> nextWriteIds,
             long transactionsAutoIncrement,
-            long masterKeysAutoIncrement) {}
+            long masterKeysAutoIncrement,
+            long nextTransactionId) {}
 
     private SourceGenerators readSource()
     {
@@ -307,7 +380,8 @@ public final class IdGeneratorFinalizer
                     sourceLong(statement, "SELECT max(NCQ_NEXT) FROM NEXT_COMPACTION_QUEUE_ID"),
                     writeIds,
                     autoIncrement(connection, "TXNS"),
-                    autoIncrement(connection, "MASTER_KEYS"));
+                    autoIncrement(connection, "MASTER_KEYS"),
+                    names.has("NEXT_TXN_ID") ? sourceLong(statement, "SELECT max(NTXN_NEXT) FROM NEXT_TXN_ID") : 1);
         }
         catch (SQLException e) {
             ReplicationException.Reason reason = "42S02".equals(e.getSQLState()) || e.getErrorCode() == 1146 ? SOURCE_SCHEMA_INCOMPLETE : SOURCE_UNREACHABLE;
@@ -340,10 +414,12 @@ public final class IdGeneratorFinalizer
     private static final class OwnDatabase
     {
         private final Connection connection;
+        private final OwnNames names;
 
-        OwnDatabase(Connection connection)
+        OwnDatabase(Connection connection, OwnNames names)
         {
             this.connection = connection;
+            this.names = names;
         }
 
         /** The highest value of each column read by {@link #readHighestIds}; a column absent has no rows. */
@@ -354,7 +430,7 @@ public final class IdGeneratorFinalizer
         void readHighestIds(List<IdColumn> columns)
                 throws SQLException
         {
-            String select = columns.stream().map(column -> "(SELECT max(\"%s\") FROM \"%s\")".formatted(column.column(), column.table()))
+            String select = columns.stream().map(column -> "(SELECT max(%s) FROM %s)".formatted(names.column(column.table(), column.column()), names.table(column.table())))
                     .collect(java.util.stream.Collectors.joining(", ", "SELECT ", ""));
             try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(select)) {
                 result.next();
@@ -404,7 +480,8 @@ public final class IdGeneratorFinalizer
         {
             Map<WriteIdTable, Long> writeIds = new TreeMap<>();
             try (Statement statement = connection.createStatement();
-                    ResultSet result = statement.executeQuery("SELECT \"NWI_DATABASE\", \"NWI_TABLE\", \"NWI_NEXT\" FROM \"NEXT_WRITE_ID\" FOR UPDATE")) {
+                    ResultSet result = statement.executeQuery("SELECT %s, %s, %s FROM %s FOR UPDATE".formatted(names.column("NEXT_WRITE_ID", "NWI_DATABASE"),
+                            names.column("NEXT_WRITE_ID", "NWI_TABLE"), names.column("NEXT_WRITE_ID", "NWI_NEXT"), names.table("NEXT_WRITE_ID")))) {
                 while (result.next()) {
                     writeIds.merge(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3), Math::min);
                 }
@@ -418,7 +495,8 @@ public final class IdGeneratorFinalizer
         {
             Map<WriteIdTable, Long> floors = new TreeMap<>();
             try (Statement statement = connection.createStatement();
-                    ResultSet result = statement.executeQuery("SELECT \"T2W_DATABASE\", \"T2W_TABLE\", max(\"T2W_WRITEID\") + 1 FROM \"TXN_TO_WRITE_ID\" GROUP BY \"T2W_DATABASE\", \"T2W_TABLE\"")) {
+                    ResultSet result = statement.executeQuery("SELECT %1$s, %2$s, max(%3$s) + 1 FROM %4$s GROUP BY %1$s, %2$s".formatted(names.column("TXN_TO_WRITE_ID", "T2W_DATABASE"),
+                            names.column("TXN_TO_WRITE_ID", "T2W_TABLE"), names.column("TXN_TO_WRITE_ID", "T2W_WRITEID"), names.table("TXN_TO_WRITE_ID")))) {
                 while (result.next()) {
                     floors.put(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3));
                 }
@@ -432,7 +510,7 @@ public final class IdGeneratorFinalizer
         {
             OptionalLong current = OptionalLong.empty();
             try (Statement statement = connection.createStatement();
-                    ResultSet result = statement.executeQuery("SELECT \"%s\" FROM \"%s\" FOR UPDATE".formatted(column, table))) {
+                    ResultSet result = statement.executeQuery("SELECT %s FROM %s FOR UPDATE".formatted(names.column(table, column), names.table(table)))) {
                 while (result.next()) {
                     long value = result.getLong(1);
                     // With more than one row (never written by Hive), the lowest is the one to fear.
@@ -446,7 +524,7 @@ public final class IdGeneratorFinalizer
                 return Optional.of(new IdGeneratorChange(generator, current, wanted));
             }
             if (current.getAsLong() < wanted) {
-                update("UPDATE \"%s\" SET \"%s\" = ? WHERE \"%s\" < ?".formatted(table, column, column), wanted, wanted);
+                update("UPDATE %s SET %s = ? WHERE %s < ?".formatted(names.table(table), names.column(table, column), names.column(table, column)), wanted, wanted);
                 return Optional.of(new IdGeneratorChange(generator, current, wanted));
             }
             return Optional.empty();
@@ -458,8 +536,8 @@ public final class IdGeneratorFinalizer
         {
             String sequence;
             try (PreparedStatement statement = connection.prepareStatement("SELECT pg_get_serial_sequence(?, ?)")) {
-                statement.setString(1, "\"" + table + "\"");
-                statement.setString(2, column);
+                statement.setString(1, names.table(table));
+                statement.setString(2, names.storedColumn(table, column));
                 try (ResultSet result = statement.executeQuery()) {
                     sequence = result.next() ? result.getString(1) : null;
                 }

@@ -8,10 +8,12 @@ import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 
 import dev.ferry.replication.OwnDatabaseTarget;
@@ -32,7 +34,7 @@ import static dev.ferry.replication.ReplicationException.Reason.OWN_DATABASE_UNA
 final class OwnDatabaseContents
 {
     private static final Set<String> IGNORED_TABLES = Set.of(
-            "VERSION", "SEQUENCE_TABLE", "NOTIFICATION_SEQUENCE", "NEXT_LOCK_ID", "NEXT_COMPACTION_QUEUE_ID", "TXN_LOCK_TBL");
+            "VERSION", "SEQUENCE_TABLE", "NOTIFICATION_SEQUENCE", "NEXT_LOCK_ID", "NEXT_COMPACTION_QUEUE_ID", "TXN_LOCK_TBL", "NEXT_TXN_ID");
 
     /** Rows a fresh metastore has, per table, as a condition that matches them. */
     private static final Map<String, String> FRESH_ROWS = Map.of(
@@ -66,9 +68,10 @@ final class OwnDatabaseContents
         }
 
         /** Such as "2 databases besides default (hr, sales)" or "1 transaction (1 open)", or empty when there is none. */
-        Optional<String> find(Connection connection)
+        Optional<String> find(Connection connection, Set<String> lowerCaseTables)
                 throws SQLException
         {
+            String query = storedNames(this.query, table, lowerCaseTables);
             return switch (listing) {
                 case NAMES -> {
                     List<String> names = column(connection, query);
@@ -110,6 +113,17 @@ final class OwnDatabaseContents
 
     private OwnDatabaseContents() {}
 
+    private static final Pattern QUOTED_NAME = Pattern.compile("\"([A-Z_0-9]+)\"");
+
+    /** The query with the quoted names of a table stored in lower case (and of its columns) in lower case. */
+    private static String storedNames(String query, String table, Set<String> lowerCaseTables)
+    {
+        if (!lowerCaseTables.contains(table)) {
+            return query;
+        }
+        return QUOTED_NAME.matcher(query).replaceAll(match -> "\"" + match.group(1).toLowerCase(Locale.ROOT) + "\"");
+    }
+
     static void checkFresh(OwnDatabaseTarget own, HmsSchemaScript schema)
     {
         Properties properties = new Properties();
@@ -142,8 +156,14 @@ final class OwnDatabaseContents
     private static List<String> findings(Connection connection, OwnDatabaseTarget own, HmsSchemaScript schema)
             throws SQLException
     {
-        Set<String> present = new HashSet<>(column(connection,
+        Set<String> stored = new HashSet<>(column(connection,
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'"));
+        // Hive 3.1's PostgreSQL script leaves its transaction tables unquoted, so PostgreSQL stores them (and their
+        // columns) in lower case; every other metastore table is quoted upper case.
+        Set<String> lowerCaseTables = schema.tables().stream().filter(table -> !stored.contains(table) && stored.contains(table.toLowerCase(Locale.ROOT)))
+                .collect(Collectors.toSet());
+        Set<String> present = new HashSet<>(stored);
+        lowerCaseTables.forEach(present::add);
         List<String> missing = schema.tables().stream().filter(table -> !present.contains(table)).toList();
         if (!missing.isEmpty()) {
             throw new ReplicationException(OWN_DATABASE_UNAVAILABLE,
@@ -154,14 +174,14 @@ final class OwnDatabaseContents
         Set<String> described = new HashSet<>();
         for (Kind kind : KINDS) {
             described.add(kind.table());
-            kind.find(connection).ifPresent(found::add);
+            kind.find(connection, lowerCaseTables).ifPresent(found::add);
         }
         List<String> others = schema.tables().stream()
                 .filter(table -> !described.contains(table) && !IGNORED_TABLES.contains(table))
                 .toList();
         String counts = others.stream()
-                .map(table -> "SELECT '%s', count(*) FROM \"%s\"%s".formatted(table, table,
-                        FRESH_ROWS.containsKey(table) ? " WHERE NOT (" + FRESH_ROWS.get(table) + ")" : ""))
+                .map(table -> storedNames("SELECT '%s', count(*) FROM \"%s\"%s".formatted(table, table,
+                        FRESH_ROWS.containsKey(table) ? " WHERE NOT (" + FRESH_ROWS.get(table) + ")" : ""), table, lowerCaseTables))
                 .collect(Collectors.joining(" UNION ALL "));
         List<String> otherTables = new ArrayList<>();
         try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(counts + " ORDER BY 1")) {

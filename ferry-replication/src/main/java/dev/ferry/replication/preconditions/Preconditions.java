@@ -3,14 +3,15 @@ package dev.ferry.replication.preconditions;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.preconditions.SourceAccount.Role;
-import dev.ferry.replication.preconditions.SourceFacts.BinlogPosition;
-import dev.ferry.replication.preconditions.SourceFacts.Flavor;
-import dev.ferry.replication.preconditions.SourceFacts.GtidMode;
+import dev.ferry.replication.source.SourceConnections;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourcePosition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,14 +23,18 @@ import static java.util.Objects.requireNonNull;
  *
  * <ol>
  *   <li>both source users log in ({@code SOURCE_UNREACHABLE}, {@code SOURCE_ACCESS_DENIED});</li>
- *   <li>the binlog is on, in ROW format with FULL row images ({@code SOURCE_BINLOG_NOT_READY});</li>
+ *   <li>the server is a MariaDB or MySQL Ferry migrates from ({@code SOURCE_VERSION_UNSUPPORTED}), not in a
+ *   transitional GTID mode ({@code SOURCE_GTID_MODE});</li>
+ *   <li>the binlog is on ({@code SOURCE_BINLOG_OFF}), in ROW format ({@code SOURCE_BINLOG_FORMAT}) with FULL row
+ *   images ({@code SOURCE_BINLOG_ROW_IMAGE});</li>
  *   <li>each user has the privileges it needs, all missing ones listed ({@code SOURCE_PRIVILEGES_MISSING});</li>
  *   <li>the source's metastore schema version is the expected one ({@code SOURCE_SCHEMA_VERSION_MISMATCH});</li>
  *   <li>every metastore table is in the source database ({@code SOURCE_SCHEMA_INCOMPLETE});</li>
  *   <li>the own database holds a freshly initialised metastore and nothing more ({@code OWN_DATABASE_NOT_EMPTY}).</li>
  * </ol>
  *
- * The checks only read, on the source and on the own database.
+ * The checks only read, on the source and on the own database. A binlog purged sooner than a few days draws a
+ * warning, not a failure.
  */
 public final class Preconditions
 {
@@ -37,11 +42,13 @@ public final class Preconditions
 
     private final HmsSchemaScript schema;
     private final String schemaVersion;
+    private final HmsSchemaScript ownSchema;
 
-    private Preconditions(HmsSchemaScript schema, String schemaVersion)
+    private Preconditions(HmsSchemaScript schema, String schemaVersion, HmsSchemaScript ownSchema)
     {
         this.schema = requireNonNull(schema, "schema is null");
         this.schemaVersion = requireNonNull(schemaVersion, "schemaVersion is null");
+        this.ownSchema = requireNonNull(ownSchema, "ownSchema is null");
     }
 
     /**
@@ -54,7 +61,40 @@ public final class Preconditions
     public static Preconditions forSchema(Path mysqlSchemaScript, String schemaVersion)
     {
         requireNonNull(schemaVersion, "schemaVersion is null");
-        return new Preconditions(HmsSchemaScript.read(mysqlSchemaScript), schemaVersion);
+        HmsSchemaScript schema = HmsSchemaScript.read(mysqlSchemaScript);
+        return new Preconditions(schema, schemaVersion, schema);
+    }
+
+    /**
+     * Preconditions for a source of one metastore schema version while the own database still holds another
+     * (before a migration, Ferry's own database has the schema of its configured Hive version; it takes the
+     * source's once the front serves from the source).
+     *
+     * @param ownMysqlSchemaScript Hive's MySQL schema script of the own database's version, for its table list
+     */
+    public static Preconditions forSchema(Path mysqlSchemaScript, String schemaVersion, Path ownMysqlSchemaScript)
+    {
+        requireNonNull(schemaVersion, "schemaVersion is null");
+        return new Preconditions(HmsSchemaScript.read(mysqlSchemaScript), schemaVersion, HmsSchemaScript.read(ownMysqlSchemaScript));
+    }
+
+    /**
+     * The metastore schema version the source's {@code VERSION} table records, read as the reader user; empty when
+     * it cannot be read (the source unreachable, the user refused, no VERSION table, no or several rows): the
+     * checks then say why.
+     */
+    public static Optional<String> sourceSchemaVersion(SourceDatabase source)
+    {
+        requireNonNull(source, "source is null");
+        try (SourceSession reader = SourceSession.open(source, new SourceAccount(Role.READER, source.user(), source.password()))) {
+            List<String> versions = reader.rows("SELECT SCHEMA_VERSION FROM %s.`VERSION`".formatted(Privileges.quote(source.database())))
+                    .stream().map(row -> row.get(0)).toList();
+            return versions.size() == 1 ? Optional.ofNullable(versions.get(0)) : Optional.empty();
+        }
+        catch (ReplicationException e) {
+            log.debug("Cannot read the schema version of source {} before the checks: {}", source, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The metastore tables every source must have, in the order of the schema script. */
@@ -81,16 +121,27 @@ public final class Preconditions
                 reader = open(sessions, source, new SourceAccount(Role.READER, source.user(), source.password()));
                 cdc = open(sessions, source, new SourceAccount(Role.CDC, source.cdcUser(), source.cdcPassword()));
             }
-            ServerVersion server = ServerVersion.parse(reader.rows("SELECT VERSION()").get(0).get(0));
+            SourceDialect dialect = reader.dialect();
+            Optional<SourceDialect.Unsupported> unsupported = dialect.unsupported();
+            if (unsupported.isPresent()) {
+                throw new ReplicationException(switch (unsupported.get().reason()) {
+                    case VERSION -> ReplicationException.Reason.SOURCE_VERSION_UNSUPPORTED;
+                    case GTID_MODE -> ReplicationException.Reason.SOURCE_GTID_MODE;
+                }, "cannot migrate from the source database at %s: %s".formatted(reader.address(), unsupported.get().message()));
+            }
 
+            SourceConnections.checkBinlogTlsThroughProxy(source);
             BinlogSettings.check(cdc);
-            Privileges.check(server, source.database(), schema.tables(), sessions);
+            Privileges.check(dialect, source.database(), schema.tables(), sessions);
             SourceSchema.checkVersion(reader, source.database(), schemaVersion);
             SourceSchema.checkTables(reader, source.database(), schema, schemaVersion);
-            OwnDatabaseContents.checkFresh(own, schema);
+            OwnDatabaseContents.checkFresh(own, ownSchema);
 
-            SourceFacts facts = new SourceFacts(server.flavor(), server.text(), gtidMode(server, cdc), binlogPosition(server, cdc));
-            log.info("Preconditions hold for source {} ({}) and own database {} in {} ms", source, server.text(),
+            List<String> warnings = new ArrayList<>(dialect.warnings());
+            BinlogSettings.retentionWarning(cdc, dialect, source.database()).ifPresent(warnings::add);
+            SourceFacts facts = new SourceFacts(dialect, binlogPosition(dialect, cdc), warnings);
+            warnings.forEach(warning -> log.warn("Source {}: {}", source, warning));
+            log.info("Preconditions hold for source {} ({}) and own database {} in {} ms", source, dialect.describe(),
                     OwnDatabaseContents.displayUrl(own), (System.nanoTime() - started) / 1_000_000);
             return facts;
         }
@@ -110,22 +161,8 @@ public final class Preconditions
         return session;
     }
 
-    private static GtidMode gtidMode(ServerVersion server, SourceSession session)
+    private static SourcePosition binlogPosition(SourceDialect dialect, SourceSession session)
     {
-        // MariaDB writes a GTID for every transaction; MySQL only with gtid_mode=ON.
-        if (server.flavor() == Flavor.MARIADB) {
-            return GtidMode.ON;
-        }
-        return "ON".equalsIgnoreCase(session.rows("SELECT @@GLOBAL.gtid_mode").get(0).get(0)) ? GtidMode.ON : GtidMode.OFF;
-    }
-
-    private static BinlogPosition binlogPosition(ServerVersion server, SourceSession session)
-    {
-        List<List<String>> status = session.rows(server.binlogStatusStatement());
-        if (status.isEmpty()) {
-            throw new ReplicationException(ReplicationException.Reason.SOURCE_BINLOG_NOT_READY,
-                    "%s returned nothing on the source database at %s; the binlog is off".formatted(server.binlogStatusStatement(), session.address()));
-        }
-        return new BinlogPosition(status.get(0).get(0), Long.parseLong(status.get(0).get(1)));
+        return session.position(dialect);
     }
 }

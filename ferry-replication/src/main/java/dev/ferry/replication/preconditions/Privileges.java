@@ -10,7 +10,10 @@ import java.util.stream.Collectors;
 
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.preconditions.SourceAccount.Role;
-import dev.ferry.replication.preconditions.SourceFacts.Flavor;
+import dev.ferry.replication.source.MySqlDialect;
+import dev.ferry.replication.source.ServerVersion;
+import dev.ferry.replication.source.ServerVersion.Flavor;
+import dev.ferry.replication.source.SourceDialect;
 
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_PRIVILEGES_MISSING;
 
@@ -24,6 +27,8 @@ import static dev.ferry.replication.ReplicationException.Reason.SOURCE_PRIVILEGE
  *   <li>CDC user: REPLICATION SLAVE, to register as a replica and stream the binlog; and the binlog monitor privilege
  *   (BINLOG MONITOR on MariaDB 10.5.2 and later, REPLICATION CLIENT before and on MySQL) for {@code SHOW MASTER
  *   STATUS} and {@code SHOW BINARY LOGS}. Not RELOAD or LOCK TABLES: the connector runs without global locks.</li>
+ *   <li>Reader on MySQL: LOCK TABLES on the metastore database (or RELOAD), which a consistent snapshot needs for an
+ *   instant (see {@link MySqlDialect}); MariaDB names a snapshot's binlog position without a lock.</li>
  * </ul>
  *
  * SELECT and the binlog monitor privilege are tried with the statements that need them, so the server's own rules
@@ -35,6 +40,7 @@ final class Privileges
     // Error codes of the probes: a privilege the statement needs is missing (1227), SELECT is denied on a table
     // (1142), the table does not exist (1146, reported by the schema check).
     private static final int SPECIFIC_ACCESS_DENIED = 1227;
+    private static final int DATABASE_ACCESS_DENIED = 1044;
     private static final int TABLE_ACCESS_DENIED = 1142;
     private static final int NO_SUCH_TABLE = 1146;
 
@@ -42,8 +48,9 @@ final class Privileges
 
     private Privileges() {}
 
-    static void check(ServerVersion server, String database, List<String> tables, List<SourceSession> sessions)
+    static void check(SourceDialect dialect, String database, List<String> tables, List<SourceSession> sessions)
     {
+        ServerVersion server = dialect.version();
         Map<String, List<String>> missingByAccount = new LinkedHashMap<>();
         List<String> grants = new ArrayList<>();
         for (SourceSession session : sessions) {
@@ -64,6 +71,10 @@ final class Privileges
                 }
             }
             missing.addAll(globalMissing);
+            boolean lockMissing = role != Role.CDC && dialect instanceof MySqlDialect && !maySnapshotLock(session, database, tables);
+            if (lockMissing) {
+                missing.add("LOCK TABLES on %s.* (or RELOAD), for the instant a consistent snapshot of a table starts".formatted(quote(database)));
+            }
             List<String> unreadable = unreadableTables(session, database, tables);
             if (!unreadable.isEmpty()) {
                 missing.add("SELECT on " + describeTables(database, tables, unreadable));
@@ -75,8 +86,15 @@ final class Privileges
             if (!globalMissing.isEmpty()) {
                 grants.add("GRANT %s ON *.* TO %s;".formatted(String.join(", ", globalMissing), account));
             }
+            List<String> databasePrivileges = new ArrayList<>();
             if (!unreadable.isEmpty()) {
-                grants.add("GRANT SELECT ON %s.* TO %s;".formatted(quote(database), account));
+                databasePrivileges.add("SELECT");
+            }
+            if (lockMissing) {
+                databasePrivileges.add("LOCK TABLES");
+            }
+            if (!databasePrivileges.isEmpty()) {
+                grants.add("GRANT %s ON %s.* TO %s;".formatted(String.join(", ", databasePrivileges), quote(database), account));
             }
         }
         if (missingByAccount.isEmpty()) {
@@ -87,6 +105,30 @@ final class Privileges
                 .collect(Collectors.joining("; "));
         throw new ReplicationException(SOURCE_PRIVILEGES_MISSING, "missing privileges on the source database at %s: %s; grant them with: %s"
                 .formatted(sessions.get(0).address(), lacks, String.join(" ", grants)));
+    }
+
+    /**
+     * Whether the reader may take the lock a MySQL snapshot needs: LOCK TABLES on the metastore's tables (tried on
+     * VERSION, which the metastore writes only when its schema changes), or RELOAD for FLUSH TABLES WITH READ LOCK
+     * (read from the grants: trying it would stall every write on the server).
+     */
+    private static boolean maySnapshotLock(SourceSession session, String database, List<String> tables)
+    {
+        String table = tables.contains("VERSION") ? "VERSION" : tables.get(0);
+        Optional<SQLException> locked = session.attempt("LOCK TABLES %s.%s READ".formatted(quote(database), quote(table)));
+        if (locked.isEmpty()) {
+            session.attempt("UNLOCK TABLES");
+            return true;
+        }
+        int code = locked.get().getErrorCode();
+        if (code == NO_SUCH_TABLE) {
+            // Reported by the schema check.
+            return true;
+        }
+        if (code != DATABASE_ACCESS_DENIED && code != TABLE_ACCESS_DENIED) {
+            throw session.failed("LOCK TABLES", locked.get());
+        }
+        return privilegesUnchecked(session) || Grants.grantsGlobally(session.rows("SHOW GRANTS").stream().map(row -> row.get(0)).toList(), "RELOAD");
     }
 
     /**
@@ -110,11 +152,12 @@ final class Privileges
     /**
      * The grants of the login and of its active roles. MariaDB's {@code SHOW GRANTS} includes the current role, the
      * roles granted to it and PUBLIC; MySQL's shows role privileges only when the roles are named with USING.
+     * MySQL before 8.0 has no roles.
      */
     private static List<String> grantsOfActiveRoles(ServerVersion server, SourceSession session)
     {
         String statement = "SHOW GRANTS";
-        if (server.flavor() == Flavor.MYSQL) {
+        if (server.flavor() == Flavor.MYSQL && server.atLeast(8, 0, 0)) {
             String roles = session.rows("SELECT CURRENT_ROLE()").get(0).get(0);
             if (roles != null && !roles.isBlank() && !roles.equalsIgnoreCase("NONE")) {
                 statement = "SHOW GRANTS FOR CURRENT_USER() USING " + roles;

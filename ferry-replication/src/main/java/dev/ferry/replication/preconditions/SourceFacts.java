@@ -1,47 +1,26 @@
 package dev.ferry.replication.preconditions;
 
+import java.util.List;
+
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourcePosition;
+
 import static java.util.Objects.requireNonNull;
 
 /**
- * What the preconditions learnt about the source server that later steps need: which connector reads its binlog,
- * whether it writes GTIDs, and where its binlog stood when the checks passed.
+ * What the preconditions learnt about the source server that later steps need.
  *
- * @param flavor MariaDB or MySQL (Percona and Aurora MySQL count as MySQL)
- * @param serverVersion the server's version string, such as {@code 10.11.5-MariaDB-log}
- * @param gtidMode whether the binlog carries global transaction ids (always on MariaDB)
- * @param binlogPosition the end of the binlog when the checks ran
+ * @param dialect the server's kind and version, and how Ferry follows its binlog (with GTIDs or not)
+ * @param binlogPosition the source's position when the checks ran: every transaction committed by then
+ * @param warnings what does not stop a migration but the operator should know (an untested server version, a short
+ *     binlog retention)
  */
-public record SourceFacts(Flavor flavor, String serverVersion, GtidMode gtidMode, BinlogPosition binlogPosition)
+public record SourceFacts(SourceDialect dialect, SourcePosition binlogPosition, List<String> warnings)
 {
-    public enum Flavor
-    {
-        MARIADB,
-        MYSQL,
-    }
-
-    public enum GtidMode
-    {
-        ON,
-        OFF,
-    }
-
-    /** A binlog file and a byte offset in it. */
-    public record BinlogPosition(String file, long position)
-    {
-        public BinlogPosition
-        {
-            requireNonNull(file, "file is null");
-            if (position < 0) {
-                throw new IllegalArgumentException("position must not be negative: " + position);
-            }
-        }
-    }
-
     public SourceFacts
     {
-        requireNonNull(flavor, "flavor is null");
-        requireNonNull(serverVersion, "serverVersion is null");
-        requireNonNull(gtidMode, "gtidMode is null");
+        requireNonNull(dialect, "dialect is null");
         requireNonNull(binlogPosition, "binlogPosition is null");
+        warnings = List.copyOf(warnings);
     }
 }

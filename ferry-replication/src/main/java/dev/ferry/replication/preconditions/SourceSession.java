@@ -3,7 +3,6 @@ package dev.ferry.replication.preconditions;
 import java.net.SocketTimeoutException;
 import java.net.UnknownHostException;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -17,6 +16,9 @@ import java.util.Set;
 
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.source.SourceConnections;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourcePosition;
 
 import static dev.ferry.replication.ReplicationException.Reason.INTERNAL;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_ACCESS_DENIED;
@@ -53,13 +55,10 @@ final class SourceSession
     static SourceSession open(SourceDatabase source, SourceAccount account)
     {
         Properties properties = new Properties();
-        properties.setProperty("user", account.user());
-        properties.setProperty("password", account.password());
         properties.setProperty("connectTimeout", String.valueOf(CONNECT_TIMEOUT.toMillis()));
         properties.setProperty("socketTimeout", String.valueOf(STATEMENT_TIMEOUT.toMillis()));
-        String url = "jdbc:mariadb://%s/".formatted(address(source));
         try {
-            return new SourceSession(source, account, DriverManager.getConnection(url, properties));
+            return new SourceSession(source, account, SourceConnections.open(source, "", account.user(), account.password(), properties));
         }
         catch (SQLException e) {
             if (ACCESS_DENIED_ERRORS.contains(e.getErrorCode())) {
@@ -75,8 +74,18 @@ final class SourceSession
 
     static String address(SourceDatabase source)
     {
-        String host = source.host().contains(":") ? "[" + source.host() + "]" : source.host();
-        return host + ":" + source.port();
+        return SourceConnections.address(source);
+    }
+
+    /** The dialect of the server this session is connected to. */
+    SourceDialect dialect()
+    {
+        try {
+            return SourceDialect.detect(connection);
+        }
+        catch (SQLException e) {
+            throw failed("SELECT VERSION(), @@GLOBAL.gtid_mode", e);
+        }
     }
 
     SourceAccount account()
@@ -87,6 +96,17 @@ final class SourceSession
     String address()
     {
         return address(source);
+    }
+
+    /** The source's binlog position now, as the dialect reads it. */
+    SourcePosition position(SourceDialect dialect)
+    {
+        try {
+            return dialect.currentPosition(connection);
+        }
+        catch (SQLException e) {
+            throw failed("the binlog position", e);
+        }
     }
 
     /** Every row of a query, each column as a string; the parameters bind to its {@code ?} in order. */

@@ -13,10 +13,10 @@ public record ColumnMapping(String name, ColumnDefinition source, ColumnDefiniti
         requireNonNull(conversion, "conversion is null");
     }
 
-    /** The column's name quoted for PostgreSQL, where Hive's identifiers are upper case. */
+    /** The column's name quoted for PostgreSQL, as the PostgreSQL script stores it (upper case but in Hive 3.1's transaction tables). */
     public String targetIdentifier()
     {
-        return "\"" + name + "\"";
+        return "\"" + target.storedName() + "\"";
     }
 
     /** The column's name quoted for MySQL. */

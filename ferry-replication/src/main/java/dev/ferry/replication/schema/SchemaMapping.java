@@ -66,7 +66,7 @@ public final class SchemaMapping
             }
             List<String> rowKey = target.rowKey().isEmpty() ? source.rowKey() : target.rowKey();
             Optional<String> identity = target.columns().stream().filter(ColumnDefinition::identity).map(ColumnDefinition::name).findFirst();
-            tables.put(name, new TableMapping(name, columns, rowKey, identity));
+            tables.put(name, new TableMapping(name, columns, rowKey, identity, target.storedName()));
         }
         if (!problems.isEmpty()) {
             throw new IllegalStateException("the MySQL and PostgreSQL schema scripts do not map onto each other:\n  " + String.join("\n  ", problems));

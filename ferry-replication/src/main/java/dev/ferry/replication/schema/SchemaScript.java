@@ -43,7 +43,9 @@ public final class SchemaScript
     public static SchemaScript read(Path script)
     {
         try {
-            return parse(Files.readString(script, StandardCharsets.UTF_8));
+            // PostgreSQL folds unquoted identifiers to lower case; Hive 3.1's script leaves its transaction tables unquoted.
+            boolean foldsToLowerCase = script.getFileName().toString().contains(".postgres.");
+            return parse(Files.readString(script, StandardCharsets.UTF_8), foldsToLowerCase);
         }
         catch (IOException e) {
             throw new UncheckedIOException("cannot read schema script " + script, e);
@@ -63,6 +65,15 @@ public final class SchemaScript
 
     static SchemaScript parse(String script)
     {
+        return parse(script, false);
+    }
+
+    /**
+     * @param foldsToLowerCase whether the database stores an unquoted identifier in lower case (PostgreSQL), so that
+     *     the stored names of tables and columns are known exactly
+     */
+    static SchemaScript parse(String script, boolean foldsToLowerCase)
+    {
         Map<String, TableBuilder> builders = new LinkedHashMap<>();
         List<String> inserts = new ArrayList<>();
         for (String statement : statements(withoutComments(script))) {
@@ -72,7 +83,7 @@ public final class SchemaScript
             }
             Matcher create = CREATE_TABLE.matcher(statement);
             if (create.matches()) {
-                TableBuilder table = new TableBuilder(identifier(create.group(1)));
+                TableBuilder table = new TableBuilder(identifier(create.group(1)), storedName(create.group(1), foldsToLowerCase), foldsToLowerCase);
                 for (String item : splitTopLevel(create.group(2))) {
                     table.add(item);
                 }
@@ -107,13 +118,17 @@ public final class SchemaScript
     private static final class TableBuilder
     {
         private final String name;
+        private final String storedName;
+        private final boolean foldsToLowerCase;
         private final List<ColumnDefinition> columns = new ArrayList<>();
         private List<String> primaryKey = List.of();
         private final List<List<String>> uniqueKeys = new ArrayList<>();
 
-        TableBuilder(String name)
+        TableBuilder(String name, String storedName, boolean foldsToLowerCase)
         {
             this.name = name;
+            this.storedName = storedName;
+            this.foldsToLowerCase = foldsToLowerCase;
         }
 
         void add(String item)
@@ -138,7 +153,8 @@ public final class SchemaScript
             boolean primary = upper.contains("PRIMARY KEY");
             boolean identity = upper.contains("AUTO_INCREMENT") || type.trim().toLowerCase(Locale.ROOT).matches("(big)?serial");
             boolean nullable = !upper.contains("NOT NULL") && !primary;
-            columns.add(new ColumnDefinition(columnName, normalizeType(type), nullable, identity));
+            String storedName = column.group(1).isEmpty() && foldsToLowerCase ? column.group(2).toLowerCase(Locale.ROOT) : column.group(2);
+            columns.add(new ColumnDefinition(columnName, normalizeType(type), nullable, identity, storedName));
             if (primary) {
                 primaryKey = List.of(columnName);
             }
@@ -159,7 +175,7 @@ public final class SchemaScript
 
         TableDefinition build()
         {
-            return new TableDefinition(name, columns, primaryKey, uniqueKeys);
+            return new TableDefinition(name, columns, primaryKey, uniqueKeys, storedName);
         }
     }
 
@@ -183,6 +199,15 @@ public final class SchemaScript
             names.add(identifier(part.trim()));
         }
         return List.copyOf(names);
+    }
+
+    /** The name as the database stores it: as written when quoted, else folded to lower case where it folds. */
+    private static String storedName(String identifier, boolean foldsToLowerCase)
+    {
+        String trimmed = identifier.trim();
+        boolean quoted = trimmed.startsWith("`") || trimmed.startsWith("\"");
+        String bare = trimmed.replace("`", "").replace("\"", "");
+        return !quoted && foldsToLowerCase ? bare.toLowerCase(Locale.ROOT) : bare;
     }
 
     private static String identifier(String quoted)

@@ -10,12 +10,20 @@ import static java.util.Objects.requireNonNull;
  *
  * @param primaryKey empty when the table has none
  * @param uniqueKeys unique constraints and unique indexes, in declaration order
+ * @param storedName the name as the database stores it ({@code name} is upper case; Hive 3.1's PostgreSQL script
+ *     leaves some tables unquoted, which PostgreSQL stores in lower case)
  */
-public record TableDefinition(String name, List<ColumnDefinition> columns, List<String> primaryKey, List<List<String>> uniqueKeys)
+public record TableDefinition(String name, List<ColumnDefinition> columns, List<String> primaryKey, List<List<String>> uniqueKeys, String storedName)
 {
+    public TableDefinition(String name, List<ColumnDefinition> columns, List<String> primaryKey, List<List<String>> uniqueKeys)
+    {
+        this(name, columns, primaryKey, uniqueKeys, name);
+    }
+
     public TableDefinition
     {
         requireNonNull(name, "name is null");
+        requireNonNull(storedName, "storedName is null");
         columns = List.copyOf(columns);
         primaryKey = List.copyOf(primaryKey);
         uniqueKeys = uniqueKeys.stream().map(List::copyOf).toList();

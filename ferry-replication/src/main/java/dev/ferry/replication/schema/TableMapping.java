@@ -11,19 +11,26 @@ import static java.util.Objects.requireNonNull;
  * @param rowKey the columns that identify a row (primary key, else a unique key of NOT NULL columns); empty for
  *     the few HMS tables that have neither, whose rows are identified by all their values
  */
-public record TableMapping(String name, List<ColumnMapping> columns, List<String> rowKey, Optional<String> identityColumn)
+public record TableMapping(String name, List<ColumnMapping> columns, List<String> rowKey, Optional<String> identityColumn, String targetName)
 {
+    public TableMapping(String name, List<ColumnMapping> columns, List<String> rowKey, Optional<String> identityColumn)
+    {
+        this(name, columns, rowKey, identityColumn, name);
+    }
+
     public TableMapping
     {
         requireNonNull(name, "name is null");
+        requireNonNull(targetName, "targetName is null");
         columns = List.copyOf(columns);
         rowKey = List.copyOf(rowKey);
         requireNonNull(identityColumn, "identityColumn is null");
     }
 
+    /** The table's name quoted for PostgreSQL, as the PostgreSQL script stores it. */
     public String targetIdentifier()
     {
-        return "\"" + name + "\"";
+        return "\"" + targetName + "\"";
     }
 
     public String sourceIdentifier()

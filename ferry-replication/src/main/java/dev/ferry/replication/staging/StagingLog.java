@@ -1,16 +1,26 @@
 package dev.ferry.replication.staging;
 
 import java.io.IOException;
+import java.io.Reader;
+import java.io.Writer;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.FileSystems;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
+import java.util.Properties;
+import java.util.Set;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
@@ -26,19 +36,41 @@ import static java.util.Objects.requireNonNull;
  * only once the frames are on disk (fsync), so capture commits a source offset only for transactions that survive
  * a crash; opening the log cuts a frame torn by a crash from the end of the last segment. Segments roll at a size.
  * It is what lets the source purge its binlogs while the own database is slow or down.
+ *
+ * <p>Segments that apply has applied and checkpointed, and that nothing else still reads, are removed
+ * ({@link #removeBefore}): a migration that streams for months keeps on disk what apply has not yet applied, not
+ * everything it ever captured. What the removed segments held that a restart needs (how many transactions, the last
+ * one, the source position they cover) is kept beside the log in {@value #REMOVED_FILE}, so that a restart reads
+ * only the segments left, whatever the log's length.
  */
 public final class StagingLog
         implements AutoCloseable
 {
     private static final Logger log = LoggerFactory.getLogger(StagingLog.class);
+    private static final boolean POSIX = FileSystems.getDefault().supportedFileAttributeViews().contains("posix");
     private static final int HEADER_BYTES = 8;
     private static final int MAX_FRAME_BYTES = 512 * 1024 * 1024;
+    static final String REMOVED_FILE = "removed.properties";
+
+    /**
+     * What the segments before {@code beforeSegment} held, which were removed once applied: how many transactions,
+     * the last one's id (empty when none had one), and the source position they were applied up to.
+     */
+    public record Removed(long beforeSegment, long transactions, String lastTransaction, String position)
+    {
+        public Removed
+        {
+            requireNonNull(lastTransaction, "lastTransaction is null");
+            requireNonNull(position, "position is null");
+        }
+    }
 
     private final Path directory;
     private final long segmentBytes;
     private FileChannel current;
     private long currentSegment;
     private volatile StagingPosition end;
+    private volatile Optional<Removed> removed = Optional.empty();
 
     private StagingLog(Path directory, long segmentBytes)
     {
@@ -54,10 +86,20 @@ public final class StagingLog
         }
         StagingLog staging = new StagingLog(directory, segmentBytes);
         try {
-            Files.createDirectories(directory);
+            createOwnerOnlyDirectories(directory);
+            staging.removed = readRemoved(directory);
+            long first = staging.removed.map(Removed::beforeSegment).orElse(1L);
+            // A removal that a crash interrupted after it recorded what it removed: finish it.
+            for (long segment : segments(directory)) {
+                if (segment < first) {
+                    Files.deleteIfExists(segmentFile(directory, segment));
+                }
+            }
             List<Long> segments = segments(directory);
-            long last = segments.isEmpty() ? 1 : segments.get(segments.size() - 1);
-            staging.current = FileChannel.open(segmentFile(directory, last), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+            long last = segments.isEmpty() ? first : segments.get(segments.size() - 1);
+            staging.current = Files.exists(segmentFile(directory, last))
+                    ? FileChannel.open(segmentFile(directory, last), StandardOpenOption.READ, StandardOpenOption.WRITE)
+                    : openOwnerOnly(segmentFile(directory, last));
             staging.currentSegment = last;
             long validEnd = validEnd(staging.current);
             if (validEnd < staging.current.size()) {
@@ -80,6 +122,114 @@ public final class StagingLog
     public Path directory()
     {
         return directory;
+    }
+
+    /** Where the first frame still on disk starts: segments before it were removed once applied. */
+    public StagingPosition start()
+    {
+        return new StagingPosition(removed.map(Removed::beforeSegment).orElse(StagingPosition.START.segment()), 0);
+    }
+
+    /** What the removed segments held, if any were removed. */
+    public Optional<Removed> removed()
+    {
+        return removed;
+    }
+
+    /**
+     * Removes every segment before {@code segment} (never the one being written), recording first what they held
+     * beside the log; {@code appliedPosition} is the source position the caller applied them up to. Returns how many
+     * segment files were removed.
+     */
+    public synchronized int removeBefore(long segment, String appliedPosition)
+    {
+        requireNonNull(appliedPosition, "appliedPosition is null");
+        long first = start().segment();
+        long before = Math.min(segment, currentSegment);
+        if (before <= first) {
+            return 0;
+        }
+        try {
+            long transactions = removed.map(Removed::transactions).orElse(0L);
+            String lastTransaction = removed.map(Removed::lastTransaction).orElse("");
+            for (long removing = first; removing < before; removing++) {
+                SegmentContents contents = readSegment(segmentFile(directory, removing));
+                transactions += contents.transactions().size();
+                for (SourceTransaction transaction : contents.transactions()) {
+                    if (!transaction.gtid().isEmpty()) {
+                        lastTransaction = transaction.gtid();
+                    }
+                }
+            }
+            Removed next = new Removed(before, transactions, lastTransaction, appliedPosition);
+            writeRemoved(directory, next);
+            removed = Optional.of(next);
+            for (long removing = first; removing < before; removing++) {
+                Files.deleteIfExists(segmentFile(directory, removing));
+            }
+            forceDirectory(directory);
+            log.debug("Staging log {}: removed applied segments {} to {} ({} transactions removed in all)", directory, first, before - 1, transactions);
+            return (int) (before - first);
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot remove applied segments from the staging log in " + directory, e);
+        }
+    }
+
+    /** Bytes of the segment files on disk. */
+    public long bytesOnDisk()
+    {
+        try {
+            long bytes = 0;
+            for (long segment : segments(directory)) {
+                bytes += Files.size(segmentFile(directory, segment));
+            }
+            return bytes;
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot list the staging log in " + directory, e);
+        }
+    }
+
+    private static Optional<Removed> readRemoved(Path directory)
+            throws IOException
+    {
+        Path file = directory.resolve(REMOVED_FILE);
+        if (!Files.exists(file)) {
+            return Optional.empty();
+        }
+        Properties properties = new Properties();
+        try (Reader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            properties.load(reader);
+        }
+        try {
+            return Optional.of(new Removed(Long.parseLong(properties.getProperty("before-segment")), Long.parseLong(properties.getProperty("transactions")),
+                    properties.getProperty("last-transaction", ""), properties.getProperty("applied-position", "")));
+        }
+        catch (RuntimeException e) {
+            throw new IOException("%s is damaged (%s): it says which applied segments were removed".formatted(file, e.getMessage()), e);
+        }
+    }
+
+    /** Written to a new file, forced, then renamed over the old one: a crash leaves the old or the new, whole. */
+    private static void writeRemoved(Path directory, Removed removed)
+            throws IOException
+    {
+        Properties properties = new Properties();
+        properties.setProperty("before-segment", Long.toString(removed.beforeSegment()));
+        properties.setProperty("transactions", Long.toString(removed.transactions()));
+        properties.setProperty("last-transaction", removed.lastTransaction());
+        properties.setProperty("applied-position", removed.position());
+        Path temporary = directory.resolve(REMOVED_FILE + ".new");
+        Files.deleteIfExists(temporary);
+        try (FileChannel channel = openOwnerOnly(temporary);
+                Writer writer = Channels.newWriter(channel, StandardCharsets.UTF_8)) {
+            properties.store(writer, "Applied segments removed from this staging log; a restart reads only the segments left");
+            writer.flush();
+            channel.force(true);
+        }
+        Files.move(temporary, directory.resolve(REMOVED_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        forceDirectory(directory);
     }
 
     /** Where the next frame will be written: everything before it is durable. */
@@ -115,13 +265,52 @@ public final class StagingLog
         }
     }
 
+    /**
+     * Creates {@code directory} and its missing parents readable by their owner only (POSIX 700): the staging log holds
+     * the source's rows.
+     */
+    private static void createOwnerOnlyDirectories(Path directory)
+            throws IOException
+    {
+        if (!POSIX) {
+            Files.createDirectories(directory);
+            return;
+        }
+        Path absolute = directory.toAbsolutePath();
+        List<Path> missing = new ArrayList<>();
+        for (Path path = absolute; path != null && !Files.isDirectory(path); path = path.getParent()) {
+            missing.add(0, path);
+        }
+        for (Path path : missing) {
+            try {
+                Files.createDirectory(path, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            }
+            catch (FileAlreadyExistsException e) {
+                if (!Files.isDirectory(path)) {
+                    throw e;
+                }
+            }
+        }
+    }
+
+    /** A new segment file, readable and writable by its owner only (POSIX 600). */
+    private static FileChannel openOwnerOnly(Path file)
+            throws IOException
+    {
+        if (!POSIX) {
+            return FileChannel.open(file, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        }
+        return FileChannel.open(file, Set.of(StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE),
+                PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+
     private void roll()
             throws IOException
     {
         current.force(true);
         current.close();
         currentSegment++;
-        current = FileChannel.open(segmentFile(directory, currentSegment), StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        current = openOwnerOnly(segmentFile(directory, currentSegment));
         forceDirectory(directory);
     }
 
@@ -151,6 +340,9 @@ public final class StagingLog
         StagingPosition stop = end;
         List<Entry> entries = new ArrayList<>();
         StagingPosition position = from;
+        if (from.segment() < start().segment()) {
+            throw new IllegalStateException("staging log %s: segments before %s were removed once applied, cannot read from %s".formatted(directory, start().segment(), from));
+        }
         try {
             while (entries.size() < limit && position.compareTo(stop) < 0) {
                 Path file = segmentFile(directory, position.segment());

@@ -67,6 +67,7 @@ public final class Verifier
     private final SourceDatabase source;
     private final OwnDatabaseTarget own;
     private final VerifyOptions options;
+    private final Pacer pacer;
     /** The source's column collations, read once: a migration's schema does not change while it verifies. */
     private final AtomicReference<Map<String, String>> collations = new AtomicReference<>();
 
@@ -76,10 +77,17 @@ public final class Verifier
      */
     public Verifier(SchemaMapping mapping, SourceDatabase source, OwnDatabaseTarget own, VerifyOptions options)
     {
+        this(mapping, source, own, options, Pacer.NONE);
+    }
+
+    /** A verifier that lets {@code pacer} pause it after every chunk of a whole-table comparison. */
+    public Verifier(SchemaMapping mapping, SourceDatabase source, OwnDatabaseTarget own, VerifyOptions options, Pacer pacer)
+    {
         this.mapping = requireNonNull(mapping, "mapping is null");
         this.source = requireNonNull(source, "source is null");
         this.own = requireNonNull(own, "own is null");
         this.options = requireNonNull(options, "options is null");
+        this.pacer = requireNonNull(pacer, "pacer is null");
     }
 
     /** Compares every table of the schema mapping. */
@@ -202,7 +210,7 @@ public final class Verifier
                 }
             }
             for (Difference difference : changed.ranges()) {
-                if (!wholeTables.contains(difference.table())) {
+                if (!wholeTables.contains(difference.table()) && !comparedByKey(difference, changed.keys().get(difference.table()))) {
                     TableMapping table = mapping.table(difference.table());
                     List<ColumnMapping> key = difference.range().columns().stream().map(table::column).toList();
                     Checksum sourceChecksum = read(table, key, difference.range(), sourceReader, Side.SOURCE);
@@ -221,6 +229,18 @@ public final class Verifier
         VerificationReport report = VerificationReport.of(List.copyOf(results.values()), Duration.ofNanos(System.nanoTime() - started));
         log.info("Verify of what changed ({}) of {} against {}: {}", changed.summary(), source, own, report.summary());
         return report;
+    }
+
+    /**
+     * Whether a range is one value of the table's first key that the changed keys compare already: a row that
+     * differed in the last verify and changed since is compared once, and reported once.
+     */
+    private static boolean comparedByKey(Difference difference, SortedSet<Long> keys)
+    {
+        KeyRange range = difference.range();
+        return keys != null && range.columns().size() == 1 && range.after().size() == 1 && range.through().size() == 1
+                && range.after().get(0) instanceof Number after && range.through().get(0) instanceof Number through
+                && through.longValue() == after.longValue() + 1 && keys.contains(through.longValue());
     }
 
     /**
@@ -376,6 +396,7 @@ public final class Verifier
         int chunks = 0;
         List<Object> after = List.of();
         while (!failed.get()) {
+            long chunkStarted = System.nanoTime();
             List<Object> through = key.isEmpty() ? List.of() : chunkEnd(table, key, after, sourceReader);
             KeyRange range = key.isEmpty() ? KeyRange.wholeTable() : new KeyRange(keyNames, after, through);
             Checksum sourceChunk = read(table, key, range, sourceReader, Side.SOURCE);
@@ -397,12 +418,24 @@ public final class Verifier
                 break;
             }
             after = through;
+            pace(System.nanoTime() - chunkStarted);
         }
         TableVerification verification = new TableVerification(table.name(), keyNames, chunks, sourceTotal.rows(), ownTotal.rows(),
                 sourceTotal.hex(), ownTotal.hex(), differences);
         log.debug("Verified {}: {} source rows, {} own rows in {} chunks, {} differences, {} ms", table.name(), sourceTotal.rows(), ownTotal.rows(),
                 chunks, differences.size(), (System.nanoTime() - started) / 1_000_000);
         return verification;
+    }
+
+    private void pace(long chunkNanos)
+    {
+        try {
+            pacer.afterChunk(chunkNanos);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReplicationException(INTERNAL, "verify was interrupted", e);
+        }
     }
 
     private List<Object> chunkEnd(TableMapping table, List<ColumnMapping> key, List<Object> after, ChunkReader sourceReader)

@@ -2,14 +2,10 @@ package dev.ferry.replication.apply;
 
 import java.nio.file.Path;
 import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.Map;
 
 import dev.ferry.engine.Engine;
-import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.HmsFixture;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationStore;
@@ -17,6 +13,9 @@ import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.capture.Capture;
 import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourceDialect.BinlogEnd;
+import dev.ferry.replication.source.SourcePosition;
 import dev.ferry.replication.staging.StagingLog;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
@@ -61,18 +60,19 @@ class ReplicationFlowTest
     {
         SchemaMapping mapping = HmsFixture.mapping();
         SourceDatabase source = HmsFixture.source(mariaDb, "hms_flow");
+        SourceDialect dialect = HmsFixture.dialect(source);
         OwnDatabaseTarget own = HmsFixture.own(postgres, "own_flow");
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
 
-        try (Engine writerA = HmsFixture.engine(source); Engine writerB = HmsFixture.engine(source)) {
+        try (Engine writerA = HmsFixture.engine(mariaDb, source); Engine writerB = HmsFixture.engine(mariaDb, source)) {
             HmsFixture.fill(writerA.client(), "seed", 2, 2, 300);
             HmsWorkload workload = HmsWorkload.start(client -> HmsConnection.of(client % 2 == 0 ? writerA.client() : writerB.client()), 4, "live");
 
-            Backfill backfill = new Backfill("flow", source, own, mapping, store, new Backfill.Options(2, 200));
-            ReplicationStore.CaptureStart start = backfill.prepare();
+            Backfill backfill = new Backfill("flow", source, dialect, own, mapping, store, new Backfill.Options(2, 200));
+            BinlogEnd start = backfill.prepare();
             try (StagingLog staging = StagingLog.open(stagingRoot.resolve("flow"), 256 * 1024);
-                    Capture capture = new Capture("flow", source, mapping, staging)) {
+                    Capture capture = new Capture("flow", source, dialect, mapping, staging)) {
                 capture.start(start);
                 backfill.run();
                 long callsAtBackfillEnd = workload.calls();
@@ -87,8 +87,8 @@ class ReplicationFlowTest
                     HmsWorkload.Result result = workload.stop();
                     assertThat(result.failures()).isEmpty();
 
-                    GtidPosition fence = sourcePosition(source);
-                    await().atMost(Duration.ofMinutes(2)).until(() -> capture.stagedPosition().includesAll(fence));
+                    SourcePosition fence = HmsFixture.position(source);
+                    await().atMost(Duration.ofMinutes(2)).until(() -> capture.covers(fence));
                     assertThat(apply.awaitApplied(staging.end(), Duration.ofMinutes(2))).isTrue();
                     assertThat(apply.failure()).isEmpty();
                     assertThat(apply.checkpoint().applied().includesAll(fence)).isTrue();
@@ -116,17 +116,6 @@ class ReplicationFlowTest
                 assertThat(onOwn.client().get_open_txns()).isEqualTo(writerA.client().get_open_txns());
                 assertThat(onOwn.client().show_locks(new ShowLocksRequest())).isEqualTo(writerA.client().show_locks(new ShowLocksRequest()));
             }
-        }
-    }
-
-    private static GtidPosition sourcePosition(SourceDatabase source)
-            throws Exception
-    {
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT @@gtid_binlog_pos")) {
-            rows.next();
-            return GtidPosition.parse(rows.getString(1));
         }
     }
 }

@@ -18,9 +18,13 @@ import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -41,7 +45,7 @@ class BackfillTest
         postgres = EmbeddedPostgresServer.start();
         mapping = HmsFixture.mapping();
         source = HmsFixture.source(mariaDb, "hms_backfill");
-        try (Engine engine = HmsFixture.engine(source)) {
+        try (Engine engine = HmsFixture.engine(mariaDb, source)) {
             HmsFixture.fill(engine.client(), "bf", 3, 2, 400);
         }
     }
@@ -60,7 +64,7 @@ class BackfillTest
         OwnDatabaseTarget own = HmsFixture.own(postgres, "own_full");
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        Backfill backfill = new Backfill("m-full", source, own, mapping, store, new Backfill.Options(2, 500));
+        Backfill backfill = new Backfill("m-full", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(2, 500));
         backfill.run();
 
         Map<String, Long> sourceCounts = HmsFixture.sourceCounts(source, mapping);
@@ -76,7 +80,7 @@ class BackfillTest
             assertThat(store.restoreForeignKeys(connection, "m-full")).isGreaterThan(40);
             connection.commit();
         }
-        try (Engine engine = HmsFixture.engine(own); Engine onSource = HmsFixture.engine(source)) {
+        try (Engine engine = HmsFixture.engine(own); Engine onSource = HmsFixture.engine(mariaDb, source)) {
             assertThat(engine.client().get_all_databases()).isEqualTo(onSource.client().get_all_databases());
             assertThat(engine.client().get_partition_names("bf_db2", "t1", (short) -1))
                     .isEqualTo(onSource.client().get_partition_names("bf_db2", "t1", (short) -1))
@@ -93,7 +97,7 @@ class BackfillTest
         OwnDatabaseTarget own = HmsFixture.own(postgres, "own_resume");
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        Backfill first = new Backfill("m-resume", source, own, mapping, store, new Backfill.Options(1, 100));
+        Backfill first = new Backfill("m-resume", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(1, 100));
         CompletableFuture<Void> running = CompletableFuture.runAsync(first::run);
         await().atMost(Duration.ofMinutes(2)).until(() -> first.status().stream().mapToLong(Backfill.TableStatus::rowsCopied).sum() >= 1_000);
         first.stop();
@@ -102,7 +106,7 @@ class BackfillTest
         List<String> unfinished = first.status().stream().filter(table -> !table.done()).map(Backfill.TableStatus::table).toList();
         assertThat(unfinished).isNotEmpty();
 
-        Backfill second = new Backfill("m-resume", source, own, mapping, store, new Backfill.Options(2, 100));
+        Backfill second = new Backfill("m-resume", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(2, 100));
         assertThat(second.prepare()).as("capture start recorded once").isEqualTo(first.prepare());
         second.run();
         assertThat(HmsFixture.ownCounts(own, mapping)).isEqualTo(HmsFixture.sourceCounts(source, mapping));
@@ -126,7 +130,7 @@ class BackfillTest
         OwnDatabaseTarget own = HmsFixture.own(postgres, "own_online_keys");
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        new Backfill("m-online", source, own, mapping, store, new Backfill.Options(2, 500)).run();
+        new Backfill("m-online", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(2, 500)).run();
         long partition;
         try (Connection connection = store.connect(); java.sql.Statement statement = connection.createStatement()) {
             try (java.sql.ResultSet rows = statement.executeQuery("SELECT min(\"PART_ID\") FROM \"PARTITION_PARAMS\"")) {
@@ -160,13 +164,16 @@ class BackfillTest
      * Values of every conversion, and those that text formats would have to escape, come out exactly as the source
      * holds them; chunks of 2 rows put row keys with tabs, newlines and backslashes at chunk bounds.
      */
-    @Test
-    void copiesEveryKindOfValueExactly()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SourceServers.Kind.class)
+    void copiesEveryKindOfValueExactly(SourceServers.Kind kind)
             throws Exception
     {
-        SourceDatabase values = HmsFixture.source(mariaDb, "hms_values");
+        SourceServer server = SourceServers.shared(kind);
+        String name = "values_" + kind.tag();
+        SourceDatabase values = HmsFixture.source(server, "hms_" + name);
         String awkward = "tab\there, newline\nhere, return\rhere, backslash\\here, \\N, caf\u00e9 \u00a3";
-        try (Connection connection = DriverManager.getConnection(values.jdbcUrl(), values.user(), values.password());
+        try (Connection connection = server.connect(values.database());
                 Statement statement = connection.createStatement()) {
             statement.execute("SET FOREIGN_KEY_CHECKS = 0");
             try (PreparedStatement insert = connection.prepareStatement("INSERT INTO TABLE_PARAMS (TBL_ID, PARAM_KEY, PARAM_VALUE) VALUES (?, ?, ?)")) {
@@ -189,10 +196,10 @@ class BackfillTest
             statement.execute("INSERT INTO COMPLETED_TXN_COMPONENTS (CTC_TXNID, CTC_DATABASE, CTC_TABLE, CTC_PARTITION, CTC_TIMESTAMP, CTC_WRITEID, CTC_UPDATE_DELETE) "
                     + "VALUES (5, 'db', NULL, 'p\\t', '2026-02-03 04:05:06', NULL, 'N'), (6, 'db', 't', NULL, '1999-12-31 23:59:59', 9, 'Y')");
         }
-        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_values");
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_" + name);
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        new Backfill("m-values", values, own, mapping, store, new Backfill.Options(2, 2)).run();
+        new Backfill("m-" + name, values, HmsFixture.dialect(values), own, mapping, store, new Backfill.Options(2, 2)).run();
 
         HmsFixture.assertEveryTableEqual(values, own, mapping);
         try (Connection connection = store.connect(); Statement statement = connection.createStatement()) {

@@ -29,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 import dev.ferry.replication.HmsFixture;
+import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationStore;
 import dev.ferry.replication.SourceDatabase;
@@ -40,11 +41,17 @@ import dev.ferry.replication.capture.DurableOffsetStore;
 import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
+import dev.ferry.replication.source.SourceConnections;
+import dev.ferry.replication.source.SourceDialect;
+import dev.ferry.replication.source.SourceDialect.BinlogEnd;
 import dev.ferry.replication.staging.RowChange;
 import dev.ferry.replication.staging.SourceTransaction;
 import dev.ferry.replication.staging.StagingLog;
-import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.replication.staging.StagingPosition;
 import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.GeneratedMetastore;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import io.debezium.embedded.Connect;
 import io.debezium.engine.DebeziumEngine;
 import io.debezium.engine.RecordChangeEvent;
@@ -57,12 +64,14 @@ import org.postgresql.PGConnection;
  * The replication benchmark: prints, from one run on this machine, backfill rows/s against the raw PostgreSQL COPY
  * rate and Debezium's own snapshot-and-upsert rate for the same rows, then apply lag at 2,000 row changes/s and the
  * highest sustained rate with bounded lag. Run it with the command in docs/BENCHMARKS.md. System properties:
+ * {@code source} (a {@link SourceServers.Kind}: MARIADB_10_11, the default, MYSQL_8_0_GTID, MYSQL_8_0 or MYSQL_5_7),
  * {@code partitions} (default 150,000: about 1,050,000 rows across HMS tables), {@code seconds} (default 20, the
  * 2,000/s phase).
  */
 public final class ReplicationBenchmark
 {
     private static final int WORKERS = Integer.getInteger("workers", Backfill.Options.defaults().workers());
+    private static final int CHUNK_ROWS = Integer.getInteger("chunkRows", Backfill.Options.defaults().chunkRows());
 
     private ReplicationBenchmark() {}
 
@@ -71,14 +80,17 @@ public final class ReplicationBenchmark
     {
         int partitions = Integer.getInteger("partitions", 150_000);
         int seconds = Integer.getInteger("seconds", 20);
+        SourceServers.Kind kind = SourceServers.Kind.valueOf(System.getProperty("source", SourceServers.Kind.MARIADB_10_11.name()));
         Path staging = Files.createTempDirectory("ferry-bench-staging-");
-        try (EmbeddedMariaDb mariaDb = EmbeddedMariaDb.start(); EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
+        try (SourceServer server = kind.start(); EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
             SchemaMapping mapping = HmsFixture.mapping();
-            SourceDatabase source = HmsFixture.source(mariaDb, "bench");
-            long generated = generate(source, partitions);
+            SourceDatabase source = HmsFixture.source(server, "bench");
+            SourceDialect dialect = HmsFixture.dialect(source);
+            System.out.printf("Source: %s (%s)%n", server.description(), dialect.describe());
+            long generated = generate(server, source, partitions);
             Map<String, Long> counts = HmsFixture.sourceCounts(source, mapping);
             long rows = counts.values().stream().mapToLong(Long::longValue).sum();
-            System.out.printf("Source: %,d partitions generated; %,d rows across %s HMS tables (%,d in the 7 largest)%n",
+            System.out.printf("Source: %,d partitions generated; %,d rows across %s HMS tables (%,d written by the generator)%n",
                     partitions, rows, counts.size(), generated);
 
             // The baseline is COPY at its best: the faster of 2 and 4 streams, rows rendered in memory beforehand.
@@ -92,18 +104,18 @@ public final class ReplicationBenchmark
             OwnDatabaseTarget own = HmsFixture.own(postgres, "own_backfill");
             ReplicationStore store = new ReplicationStore(own);
             store.ensureSchema();
-            Backfill backfill = new Backfill("bench", source, own, mapping, store, new Backfill.Options(WORKERS, 10_000));
-            ReplicationStore.CaptureStart start = backfill.prepare();
+            Backfill backfill = new Backfill("bench", source, dialect, own, mapping, store, new Backfill.Options(WORKERS, CHUNK_ROWS));
+            BinlogEnd start = backfill.prepare();
             long began = System.nanoTime();
             backfill.run();
             double backfillRate = rows / ((System.nanoTime() - began) / 1e9);
-            System.out.printf("Ferry backfill, %s workers: %,.0f rows/s = %.0f%% of raw COPY at its best%n", WORKERS, backfillRate, 100 * backfillRate / copyRate);
+            System.out.printf("Ferry backfill, %s workers, chunks of %,d rows: %,.0f rows/s = %.0f%% of raw COPY at its best%n", WORKERS, CHUNK_ROWS, backfillRate, 100 * backfillRate / copyRate);
 
             OwnDatabaseTarget ownDebezium = HmsFixture.own(postgres, "own_debezium");
-            double debeziumRate = debeziumSnapshotAndUpsert(source, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
+            double debeziumRate = debeziumSnapshotAndUpsert(source, dialect, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
             System.out.printf("Debezium snapshot + batched upsert: %,.0f rows/s%n", debeziumRate);
 
-            streaming(source, own, mapping, store, start, staging.resolve("bench"), seconds);
+            streaming(server, source, dialect, own, mapping, store, start, staging.resolve("bench"), seconds);
         }
         finally {
             dev.ferry.testkit.TempDirectories.deleteRecursively(staging);
@@ -111,33 +123,13 @@ public final class ReplicationBenchmark
         System.exit(0);
     }
 
-    /** Rows shaped like HMS's, written with SQL: one table with {@code partitions} partitions. */
-    private static long generate(SourceDatabase source, int partitions)
+    /** Rows shaped like HMS's, written with SQL as the server's administrator: one table with {@code partitions} partitions. */
+    private static long generate(SourceServer server, SourceDatabase source, int partitions)
             throws SQLException
     {
-        long last = 1000L + partitions;
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
-                Statement statement = connection.createStatement()) {
-            statement.execute("SET FOREIGN_KEY_CHECKS = 0");
-            statement.execute("INSERT INTO DBS (DB_ID, `DESC`, DB_LOCATION_URI, NAME, OWNER_NAME, OWNER_TYPE, CTLG_NAME, CREATE_TIME, TYPE) "
-                    + "VALUES (1000, 'benchmark', 'file:/tmp/bench.db', 'bench', 'ferry', 'USER', 'hive', 0, 'NATIVE')");
-            statement.execute("INSERT INTO CDS (CD_ID) VALUES (1000)");
-            statement.execute("INSERT INTO COLUMNS_V2 (CD_ID, COMMENT, COLUMN_NAME, TYPE_NAME, INTEGER_IDX) VALUES (1000, NULL, 'id', 'bigint', 0)");
-            statement.execute("INSERT INTO SERDES (SERDE_ID, NAME, SLIB) SELECT seq, NULL, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' FROM seq_1000_to_" + last);
-            statement.execute("INSERT INTO SERDE_PARAMS (SERDE_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'serialization.format', '1' FROM seq_1000_to_" + last);
-            statement.execute("INSERT INTO SDS (SD_ID, INPUT_FORMAT, IS_COMPRESSED, LOCATION, NUM_BUCKETS, OUTPUT_FORMAT, SERDE_ID, CD_ID, IS_STOREDASSUBDIRECTORIES) "
-                    + "SELECT seq, 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat', 0, CONCAT('file:/tmp/bench.db/events/day=', seq), -1, "
-                    + "'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat', seq, 1000, 0 FROM seq_1000_to_" + last);
-            statement.execute("INSERT INTO TBLS (TBL_ID, CREATE_TIME, DB_ID, LAST_ACCESS_TIME, OWNER, OWNER_TYPE, RETENTION, SD_ID, TBL_NAME, TBL_TYPE, IS_REWRITE_ENABLED) "
-                    + "VALUES (1000, 0, 1000, 0, 'ferry', 'USER', 0, 1000, 'events', 'EXTERNAL_TABLE', 0)");
-            statement.execute("INSERT INTO PARTITION_KEYS (TBL_ID, PKEY_COMMENT, PKEY_NAME, PKEY_TYPE, INTEGER_IDX) VALUES (1000, NULL, 'day', 'string', 0)");
-            statement.execute("INSERT INTO PARTITIONS (PART_ID, CREATE_TIME, LAST_ACCESS_TIME, PART_NAME, SD_ID, TBL_ID, WRITE_ID) "
-                    + "SELECT seq, 0, 0, CONCAT('day=', seq), seq, 1000, 0 FROM seq_1001_to_" + last);
-            statement.execute("INSERT INTO PARTITION_KEY_VALS (PART_ID, PART_KEY_VAL, INTEGER_IDX) SELECT seq, seq, 0 FROM seq_1001_to_" + last);
-            statement.execute("INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'numFiles', '1' FROM seq_1001_to_" + last);
-            statement.execute("INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'totalSize', '1024' FROM seq_1001_to_" + last);
+        try (Connection connection = server.connect(source.database())) {
+            return GeneratedMetastore.fill(connection, partitions);
         }
-        return 7L * partitions;
     }
 
     /** COPY of the same rows into emptied tables, rendered to COPY text first so that only COPY is timed. */
@@ -146,9 +138,9 @@ public final class ReplicationBenchmark
     {
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        new Backfill("raw-copy", source, own, mapping, store, Backfill.Options.defaults()).prepare();
+        new Backfill("raw-copy", source, HmsFixture.dialect(source), own, mapping, store, Backfill.Options.defaults()).prepare();
         Map<TableMapping, byte[]> rendered = new HashMap<>();
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+        try (Connection connection = JdbcConnections.source(source);
                 Statement statement = connection.createStatement()) {
             for (TableMapping table : mapping.tables().values()) {
                 ByteArrayOutputStream text = new ByteArrayOutputStream();
@@ -201,15 +193,16 @@ public final class ReplicationBenchmark
      * Debezium's own way to copy a database: its snapshot, each record upserted into PostgreSQL in batches of 1,000
      * with rewritten batched inserts.
      */
-    private static double debeziumSnapshotAndUpsert(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, long rows, Path offsets)
+    private static double debeziumSnapshotAndUpsert(SourceDatabase source, SourceDialect dialect, OwnDatabaseTarget own, SchemaMapping mapping, long rows, Path offsets)
             throws Exception
     {
         ReplicationStore store = new ReplicationStore(own);
         store.ensureSchema();
-        new Backfill("debezium", source, own, mapping, store, Backfill.Options.defaults()).prepare();
+        new Backfill("debezium", source, dialect, own, mapping, store, Backfill.Options.defaults()).prepare();
         Properties properties = new Properties();
         properties.setProperty("name", "ferry-benchmark-snapshot");
-        properties.setProperty("connector.class", "io.debezium.connector.mariadb.MariaDbConnector");
+        properties.setProperty("connector.class", dialect.connectorClass());
+        SourceConnections.debeziumOptions(source, dialect.version().flavor()).forEach(properties::setProperty);
         properties.setProperty("offset.storage", DurableOffsetStore.class.getName());
         properties.setProperty("offset.storage.file.filename", offsets.toString());
         properties.setProperty("offset.flush.interval.ms", "60000");
@@ -319,15 +312,18 @@ public final class ReplicationBenchmark
      * clock into each value; apply's observer measures, per applied transaction, commit on the own database minus
      * that clock.
      */
-    private static void streaming(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, ReplicationStore store,
-            ReplicationStore.CaptureStart start, Path stagingDirectory, int seconds)
+    private static void streaming(SourceServer server, SourceDatabase source, SourceDialect dialect, OwnDatabaseTarget own, SchemaMapping mapping, ReplicationStore store,
+            BinlogEnd start, Path stagingDirectory, int seconds)
             throws Exception
     {
         TableMapping parameters = mapping.table("PARTITION_PARAMS");
         int valueColumn = parameters.columnIndex("PARAM_VALUE");
         ConcurrentLinkedQueue<Long> lags = new ConcurrentLinkedQueue<>();
-        try (StagingLog staging = StagingLog.open(stagingDirectory, 64L * 1024 * 1024);
-                Capture capture = new Capture("bench", source, mapping, staging)) {
+        long segmentBytes = Long.getLong("segmentMb", 4) * 1024 * 1024;
+        java.util.List<Long> onDisk = java.util.Collections.synchronizedList(new ArrayList<>());
+        StagingPosition endOfRun;
+        try (StagingLog staging = StagingLog.open(stagingDirectory, segmentBytes);
+                Capture capture = new Capture("bench", source, dialect, mapping, staging)) {
             capture.start(start);
             SnapshotFilter filter;
             try (Connection connection = store.connect()) {
@@ -345,15 +341,20 @@ public final class ReplicationBenchmark
                         }
                     }
                 });
+                // As Replication does: applied segments go once checkpointed.
+                apply.onCheckpoint(checkpoint -> staging.removeBefore(checkpoint.position().segment(), checkpoint.applied().toString()));
                 apply.start();
-                Phase warm = load(source, 500, 3, lags);
-                Phase target = load(source, 2_000, seconds, lags);
+                Phase warm = load(server, source, 500, 3, lags);
+                java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
+                sampler.scheduleAtFixedRate(() -> onDisk.add(staging.bytesOnDisk()), 0, 5, TimeUnit.SECONDS);
+                Phase target = load(server, source, 2_000, seconds, lags);
+                sampler.shutdownNow();
                 System.out.printf("Streaming at %,d row changes/s in transactions of 10 (achieved %,.0f/s, %s s): apply lag p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                         2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100));
                 int highest = 0;
                 boolean generatorLimited = false;
                 for (int rate = 4_000; rate <= 64_000; rate *= 2) {
-                    Phase phase = load(source, rate, 10, lags);
+                    Phase phase = load(server, source, rate, 10, lags);
                     boolean bounded = phase.caughtUp() && phase.tailPercentile(99) < 1_000;
                     generatorLimited = phase.achievedRate() < 0.95 * rate;
                     System.out.printf("  %,d changes/s asked, %,.0f/s written: lag p50 %.1f ms, p99 %.1f ms (second half p99 %.1f ms) -> %s%n", rate, phase.achievedRate(),
@@ -373,7 +374,31 @@ public final class ReplicationBenchmark
                     System.out.println("warning: no lag samples in the warm-up phase");
                 }
             }
+            endOfRun = staging.end();
         }
+        // Disk use over the 2,000 changes/s phase, in thirds, and what a restart reads: only the segments left.
+        List<Long> samples = List.copyOf(onDisk);
+        int third = Math.max(1, samples.size() / 3);
+        System.out.printf("Staging log on disk over the %s s at 2,000 changes/s (segments of %s MB, sampled every 5 s): first third avg %.1f MB, last third avg %.1f MB, max %.1f MB%n",
+                seconds, segmentBytes >> 20, average(samples.subList(0, third)) / 1e6, average(samples.subList(samples.size() - third, samples.size())) / 1e6,
+                samples.stream().mapToLong(Long::longValue).max().orElse(0) / 1e6);
+        long began = System.nanoTime();
+        long read = 0;
+        try (StagingLog reopened = StagingLog.open(stagingDirectory, segmentBytes)) {
+            StagingPosition position = reopened.start();
+            for (List<StagingLog.Entry> batch = reopened.read(position, 1000); !batch.isEmpty(); batch = reopened.read(position, 1000)) {
+                read += batch.size();
+                position = batch.get(batch.size() - 1).next();
+            }
+            System.out.printf("Written to the staging log in the run: about %.1f MB (%,d transactions removed once applied); a restart opened it and read the %,d transactions left in %d ms%n",
+                    ((endOfRun.segment() - 1) * segmentBytes + endOfRun.offset()) / 1e6, reopened.removed().map(StagingLog.Removed::transactions).orElse(0L), read,
+                    (System.nanoTime() - began) / 1_000_000);
+        }
+    }
+
+    private static double average(List<Long> values)
+    {
+        return values.stream().mapToLong(Long::longValue).average().orElse(0);
     }
 
     /** The lag samples of one load phase, in milliseconds, in arrival order; whether apply caught up with it. */
@@ -405,7 +430,7 @@ public final class ReplicationBenchmark
      * Writes {@code rate} row changes per second for {@code seconds} from four connections, each on its own range of
      * partitions, then waits for apply to catch up.
      */
-    private static Phase load(SourceDatabase source, int rate, int seconds, ConcurrentLinkedQueue<Long> lags)
+    private static Phase load(SourceServer server, SourceDatabase source, int rate, int seconds, ConcurrentLinkedQueue<Long> lags)
             throws Exception
     {
         int writers = 4;
@@ -415,7 +440,7 @@ public final class ReplicationBenchmark
         long began = System.nanoTime();
         for (int writer = 0; writer < writers; writer++) {
             long firstPart = 1001 + writer * 4_000L;
-            written.add(threads.submit(() -> write(source, rate / (double) writers, seconds, firstPart)));
+            written.add(threads.submit(() -> write(server, source, rate / (double) writers, seconds, firstPart)));
         }
         long changes = 0;
         for (Future<Long> future : written) {
@@ -431,11 +456,11 @@ public final class ReplicationBenchmark
         return new Phase(lags.stream().map(micros -> micros / 1000.0).toList(), achieved, lags.size() >= expectedTransactions);
     }
 
-    private static long write(SourceDatabase source, double rate, int seconds, long firstPart)
+    private static long write(SourceServer server, SourceDatabase source, double rate, int seconds, long firstPart)
             throws SQLException
     {
         long changes = 0;
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
+        try (Connection connection = server.connect(source.database());
                 PreparedStatement update = connection.prepareStatement(
                         "UPDATE PARTITION_PARAMS SET PARAM_VALUE = ? WHERE PART_ID = ? AND PARAM_KEY = 'totalSize'")) {
             connection.setAutoCommit(false);

@@ -4,10 +4,6 @@ import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.DriverManager;
-import java.sql.ResultSet;
-import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,24 +13,28 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Predicate;
 
 import dev.ferry.engine.Engine;
-import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.HmsFixture;
 import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.Replication;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.SchemaMapping;
+import dev.ferry.replication.source.SourcePosition;
 import dev.ferry.replication.verify.VerificationReport;
 import dev.ferry.replication.verify.Verifier;
 import dev.ferry.replication.verify.VerifyOptions;
-import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.HmsConnection;
 import dev.ferry.testkit.HmsWorkload;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Replication in a separate JVM, killed with SIGKILL at different stages while HMS writers keep changing the
@@ -42,7 +42,6 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 class ReplicationCrashTest
 {
-    private static EmbeddedMariaDb mariaDb;
     private static EmbeddedPostgresServer postgres;
 
     @TempDir
@@ -51,14 +50,12 @@ class ReplicationCrashTest
     @BeforeAll
     static void startDatabases()
     {
-        mariaDb = EmbeddedMariaDb.start();
         postgres = EmbeddedPostgresServer.start();
     }
 
     @AfterAll
     static void stopDatabases()
     {
-        mariaDb.close();
         postgres.close();
     }
 
@@ -116,12 +113,6 @@ class ReplicationCrashTest
             return line.length > 2 ? Long.parseLong(line[2]) : 0;
         }
 
-        GtidPosition applied()
-        {
-            String[] line = status.get();
-            return line.length > 4 ? ReplicationProcessMain.parse(line[4]) : GtidPosition.EMPTY;
-        }
-
         long transactionsApplied()
         {
             String[] line = status.get();
@@ -176,18 +167,22 @@ class ReplicationCrashTest
         }
     }
 
-    @Test
-    void resumesAfterSigkillAtEveryStageAndEndsEqualToTheSource()
+    @ParameterizedTest(name = "{0}")
+    @EnumSource(SourceServers.Kind.class)
+    void resumesAfterSigkillAtEveryStageAndEndsEqualToTheSource(SourceServers.Kind kind)
             throws Exception
     {
+        SourceServer server = SourceServers.shared(kind);
+        String name = "crash_" + kind.tag();
         SchemaMapping mapping = HmsFixture.mapping();
-        SourceDatabase source = HmsFixture.source(mariaDb, "hms_crash");
-        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_crash");
-        List<String> arguments = List.of("crash", "127.0.0.1", Integer.toString(mariaDb.port()), source.database(), source.user(), source.password(),
-                own.jdbcUrl(), own.user(), own.password(), HmsFixture.upgradeScripts().toString(), staging.resolve("crash").toString(), "50");
+        SourceDatabase source = HmsFixture.source(server, "hms_" + name);
+        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_" + name);
+        List<String> arguments = List.of(name, "127.0.0.1", Integer.toString(server.port()), source.database(), source.user(), source.password(),
+                source.cdcUser(), source.cdcPassword(), own.jdbcUrl(), own.user(), own.password(), HmsFixture.upgradeScripts().toString(),
+                staging.resolve(name).toString(), "50");
         List<String> kills = new ArrayList<>();
 
-        try (Engine writerA = HmsFixture.engine(source); Engine writerB = HmsFixture.engine(source)) {
+        try (Engine writerA = HmsFixture.engine(server, source); Engine writerB = HmsFixture.engine(server, source)) {
             HmsFixture.fill(writerA.client(), "seed", 2, 3, 600);
             HmsWorkload workload = HmsWorkload.start(client -> HmsConnection.of(client % 2 == 0 ? writerA.client() : writerB.client()), 4, "crash");
             try {
@@ -229,9 +224,12 @@ class ReplicationCrashTest
                 assertThat(result.failures()).isEmpty();
             }
 
-            GtidPosition fence = sourcePosition(source);
-            try (ReplicationProcess run = new ReplicationProcess(arguments)) {
-                run.awaitStatus("drained to the fence " + fence, process -> process.stage().equals("STREAMING") && process.applied().includesAll(fence), Duration.ofMinutes(3));
+            // The last run resumes in this JVM, to drain to a fence as a cutover does.
+            SourcePosition fence = HmsFixture.position(source);
+            try (Replication replication = Replication.start(ReplicationProcessMain.config(arguments.toArray(String[]::new)))) {
+                await().atMost(Duration.ofMinutes(3)).until(() -> replication.stage() == Replication.Stage.STREAMING || replication.failure().isPresent());
+                assertThat(replication.failure()).isEmpty();
+                assertThat(replication.drainTo(fence, Duration.ofMinutes(3))).as("drained to the fence " + fence).isTrue();
             }
         }
 
@@ -240,16 +238,5 @@ class ReplicationCrashTest
         HmsFixture.assertEveryTableEqual(source, own, mapping);
         VerificationReport verification = new Verifier(mapping, source, own, VerifyOptions.defaults()).verifyAll();
         assertThat(verification.differences()).as(verification.summary()).isEmpty();
-    }
-
-    private static GtidPosition sourcePosition(SourceDatabase source)
-            throws Exception
-    {
-        try (Connection connection = DriverManager.getConnection(source.jdbcUrl(), source.user(), source.password());
-                Statement statement = connection.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT @@gtid_binlog_pos")) {
-            rows.next();
-            return GtidPosition.parse(rows.getString(1));
-        }
     }
 }

@@ -4,7 +4,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
 
-import dev.ferry.replication.GtidPosition;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.SourceDatabase;
@@ -15,8 +14,8 @@ import dev.ferry.replication.backfill.Backfill;
  * Runs one migration's replication in a JVM of its own, so a test can kill it with SIGKILL. Prints a status line
  * every 50 ms on standard output: {@code STATUS stage copied total applied-gtid captured-gtid transactions error END}
  * (the error with its white space as underscores). Log output goes to standard error. Arguments:
- * migration, source host, port, database, user, password, own JDBC URL, user, password, upgrade scripts folder,
- * staging folder, chunk rows.
+ * migration, source host, port, database, user, password, CDC user, CDC password, own JDBC URL, user, password,
+ * upgrade scripts folder, staging folder, chunk rows.
  */
 public final class ReplicationProcessMain
 {
@@ -25,11 +24,7 @@ public final class ReplicationProcessMain
     public static void main(String[] args)
             throws Exception
     {
-        SourceDatabase source = new SourceDatabase(args[1], Integer.parseInt(args[2]), args[3], args[4], args[5], args[4], args[5]);
-        OwnDatabaseTarget own = new OwnDatabaseTarget(args[6], args[7], args[8]);
-        Replication.Config config = new Replication.Config(args[0], source, own, Path.of(args[9]), "4.0.0", Path.of(args[10]),
-                64 * 1024, new Backfill.Options(2, Integer.parseInt(args[11])), new Apply.Options(16, java.time.Duration.ofMillis(5)));
-        try (Replication replication = Replication.start(config)) {
+        try (Replication replication = Replication.start(config(args))) {
             while (true) {
                 Replication.Status status = replication.status();
                 // One write per line: PrintStream.printf writes each piece on its own, so a log record on the same
@@ -44,13 +39,17 @@ public final class ReplicationProcessMain
         }
     }
 
+    /** The replication the arguments describe; the test resumes it in its own JVM for the last run. */
+    static Replication.Config config(String[] args)
+    {
+        SourceDatabase source = new SourceDatabase(args[1], Integer.parseInt(args[2]), args[3], args[4], args[5], args[6], args[7]);
+        OwnDatabaseTarget own = new OwnDatabaseTarget(args[8], args[9], args[10]);
+        return new Replication.Config(args[0], source, own, Path.of(args[11]), "4.0.0", Path.of(args[12]),
+                64 * 1024, new Backfill.Options(2, Integer.parseInt(args[13])), new Apply.Options(16, java.time.Duration.ofMillis(5)));
+    }
+
     private static String token(String position)
     {
         return position.isEmpty() ? "-" : position;
-    }
-
-    static GtidPosition parse(String token)
-    {
-        return token.equals("-") ? GtidPosition.EMPTY : GtidPosition.parse(token);
     }
 }

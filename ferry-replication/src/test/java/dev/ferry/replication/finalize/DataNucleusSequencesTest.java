@@ -33,9 +33,25 @@ class DataNucleusSequencesTest
     void everyGeneratedIdOfHivesMappingHasItsColumn()
             throws Exception
     {
-        SchemaMapping mapping = TestMetastores.mapping();
+        checkAgainstPackageJdo(TestMetastores.mapping(), TestMetastores.engineHome(), "hive-standalone-metastore-server-");
+    }
+
+    @Test
+    void everyGeneratedIdOfHive31MappingHasItsColumn()
+            throws Exception
+    {
+        Path home = Path.of(System.getProperty("ferry.engine.home.hive3"));
+        SchemaMapping mapping = SchemaMapping.derive(home.resolve("scripts/metastore/upgrade"), "3.1.0");
+        checkAgainstPackageJdo(mapping, home, "hive-standalone-metastore-3.");
+        assertThat(DataNucleusSequences.idColumns(mapping.tables().keySet())).containsEntry("MIndex", new IdColumn("IDXS", "INDEX_ID"))
+                .doesNotContainKey("MTxnWriteNotificationLog");
+    }
+
+    private static void checkAgainstPackageJdo(SchemaMapping mapping, Path engineHome, String serverJarPrefix)
+            throws Exception
+    {
         Map<String, IdColumn> expected = new TreeMap<>();
-        Element root = packageJdo().getDocumentElement();
+        Element root = packageJdo(engineHome, serverJarPrefix).getDocumentElement();
         NodeList classes = root.getElementsByTagName("class");
         for (int i = 0; i < classes.getLength(); i++) {
             Element type = (Element) classes.item(i);
@@ -63,7 +79,7 @@ class DataNucleusSequencesTest
                 }
             }
         }
-        assertThat(new TreeMap<>(DataNucleusSequences.ID_COLUMNS)).isEqualTo(expected);
+        assertThat(new TreeMap<>(DataNucleusSequences.idColumns(mapping.tables().keySet()))).isEqualTo(expected);
         for (IdColumn column : expected.values()) {
             assertThat(mapping.table(column.table()).column(column.column()).name()).isEqualTo(column.column());
         }
@@ -92,12 +108,12 @@ class DataNucleusSequencesTest
         return null;
     }
 
-    private static Document packageJdo()
+    private static Document packageJdo(Path engineHome, String serverJarPrefix)
             throws Exception
     {
         Path jar;
-        try (Stream<Path> jars = Files.list(TestMetastores.engineHome().resolve("lib"))) {
-            List<Path> servers = jars.filter(path -> path.getFileName().toString().startsWith("hive-standalone-metastore-server-")).toList();
+        try (Stream<Path> jars = Files.list(engineHome.resolve("lib"))) {
+            List<Path> servers = jars.filter(path -> path.getFileName().toString().startsWith(serverJarPrefix)).toList();
             assertThat(servers).hasSize(1);
             jar = servers.get(0);
         }

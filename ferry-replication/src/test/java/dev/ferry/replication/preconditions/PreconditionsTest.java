@@ -15,8 +15,8 @@ import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.ReplicationException.Reason;
 import dev.ferry.replication.SourceDatabase;
-import dev.ferry.replication.preconditions.SourceFacts.Flavor;
-import dev.ferry.replication.preconditions.SourceFacts.GtidMode;
+import dev.ferry.replication.source.MariaDbGtids;
+import dev.ferry.replication.source.ServerVersion.Flavor;
 import dev.ferry.testkit.EmbeddedMariaDb;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.FreePorts;
@@ -35,7 +35,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 import static dev.ferry.replication.ReplicationException.Reason.OWN_DATABASE_NOT_EMPTY;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_ACCESS_DENIED;
-import static dev.ferry.replication.ReplicationException.Reason.SOURCE_BINLOG_NOT_READY;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_BINLOG_FORMAT;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_BINLOG_ROW_IMAGE;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_PRIVILEGES_MISSING;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_SCHEMA_INCOMPLETE;
 import static dev.ferry.replication.ReplicationException.Reason.SOURCE_SCHEMA_VERSION_MISMATCH;
@@ -108,11 +109,11 @@ class PreconditionsTest
 
         SourceFacts facts = preconditions.check(source("hms"), own("own_fresh"));
 
-        assertThat(facts.flavor()).isEqualTo(Flavor.MARIADB);
-        assertThat(facts.serverVersion()).startsWith(EmbeddedMariaDb.VERSION + "-MariaDB");
-        assertThat(facts.gtidMode()).isEqualTo(GtidMode.ON);
-        assertThat(facts.binlogPosition().file()).startsWith("mariadb-bin.");
-        assertThat(facts.binlogPosition().position()).isPositive();
+        assertThat(facts.dialect().version().flavor()).isEqualTo(Flavor.MARIADB);
+        assertThat(facts.dialect().version().text()).startsWith(EmbeddedMariaDb.VERSION + "-MariaDB");
+        assertThat(facts.dialect().describe()).isEqualTo("MariaDB " + EmbeddedMariaDb.VERSION);
+        assertThat(facts.binlogPosition()).isInstanceOf(MariaDbGtids.class);
+        assertThat(facts.warnings()).isEmpty();
         assertThat(fingerprint("own_fresh")).isEqualTo(before);
     }
 
@@ -124,7 +125,7 @@ class PreconditionsTest
                 "GRANT SELECT ON hms.* TO ferry_both@'%'");
         SourceDatabase source = new SourceDatabase("127.0.0.1", mariaDb.port(), "hms", "ferry_both", "both-secret", "ferry_both", "both-secret");
 
-        assertThat(preconditions.check(source, own("own_fresh")).flavor()).isEqualTo(Flavor.MARIADB);
+        assertThat(preconditions.check(source, own("own_fresh")).dialect().version().flavor()).isEqualTo(Flavor.MARIADB);
     }
 
     @Test
@@ -139,9 +140,9 @@ class PreconditionsTest
                 "CREATE USER reader_all_on_database@'%' IDENTIFIED BY 'database-secret'", "GRANT ALL ON hms.* TO reader_all_on_database@'%'");
 
         assertThat(preconditions.check(new SourceDatabase("127.0.0.1", mariaDb.port(), "hms", "reader_all_on_database", "database-secret",
-                "cdc_via_role", "role-secret"), own("own_fresh")).flavor()).isEqualTo(Flavor.MARIADB);
+                "cdc_via_role", "role-secret"), own("own_fresh")).dialect().version().flavor()).isEqualTo(Flavor.MARIADB);
         assertThat(preconditions.check(new SourceDatabase("127.0.0.1", mariaDb.port(), "hms", READER, READER_PASSWORD,
-                "cdc_all", "all-secret"), own("own_fresh")).flavor()).isEqualTo(Flavor.MARIADB);
+                "cdc_all", "all-secret"), own("own_fresh")).dialect().version().flavor()).isEqualTo(Flavor.MARIADB);
     }
 
     @Test
@@ -180,7 +181,7 @@ class PreconditionsTest
     {
         asRoot("SET GLOBAL binlog_format = 'STATEMENT'");
         try {
-            assertFailsLeavingOwnDatabaseUntouched(() -> preconditions.check(source("hms"), own("own_fresh")), SOURCE_BINLOG_NOT_READY,
+            assertFailsLeavingOwnDatabaseUntouched(() -> preconditions.check(source("hms"), own("own_fresh")), SOURCE_BINLOG_FORMAT,
                     "the binlog of the source database at 127.0.0.1:%s is not ready for change data capture: binlog_format is STATEMENT, needs ROW; run SET GLOBAL binlog_format = 'ROW' and SET GLOBAL binlog_row_image = 'FULL', put the same settings in the server's configuration so they survive a restart, then restart the Hive Metastore so that its open connections use them"
                             .formatted(mariaDb.port()));
         }
@@ -194,7 +195,7 @@ class PreconditionsTest
     {
         asRoot("SET GLOBAL binlog_row_image = 'MINIMAL'");
         try {
-            assertFailsLeavingOwnDatabaseUntouched(() -> preconditions.check(source("hms"), own("own_fresh")), SOURCE_BINLOG_NOT_READY,
+            assertFailsLeavingOwnDatabaseUntouched(() -> preconditions.check(source("hms"), own("own_fresh")), SOURCE_BINLOG_ROW_IMAGE,
                     "the binlog of the source database at 127.0.0.1:%s is not ready for change data capture: binlog_row_image is MINIMAL, needs FULL; run SET GLOBAL binlog_format = 'ROW' and SET GLOBAL binlog_row_image = 'FULL', put the same settings in the server's configuration so they survive a restart, then restart the Hive Metastore so that its open connections use them"
                             .formatted(mariaDb.port()));
         }
@@ -372,7 +373,7 @@ class PreconditionsTest
         initializeOwnDatabase("own_never_started");
         Map<String, String> before = fingerprint("own_never_started");
 
-        assertThat(preconditions.check(source("hms"), own("own_never_started")).flavor()).isEqualTo(Flavor.MARIADB);
+        assertThat(preconditions.check(source("hms"), own("own_never_started")).dialect().version().flavor()).isEqualTo(Flavor.MARIADB);
         assertThat(fingerprint("own_never_started")).isEqualTo(before);
     }
 

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import static dev.ferry.replication.ReplicationException.Reason.SOURCE_BINLOG_NOT_READY;
+import static dev.ferry.replication.ReplicationException.Reason.SOURCE_BINLOG_OFF;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -74,7 +74,7 @@ class PreconditionsWithoutBinlogTest
                 .hasMessage("the binlog of the source database at 127.0.0.1:%s is not ready for change data capture: log_bin is OFF, needs ON; binlog_format is MIXED, needs ROW; turn the binlog on in the server's configuration (log_bin, binlog_format=ROW, binlog_row_image=FULL and a server_id) and restart the server"
                         .formatted(mariaDb.port()))
                 .hasMessageNotContainingAny("reader-secret", "cdc-secret")
-                .extracting(e -> ((ReplicationException) e).reason()).isEqualTo(SOURCE_BINLOG_NOT_READY);
+                .extracting(e -> ((ReplicationException) e).reason()).isEqualTo(SOURCE_BINLOG_OFF);
         assertThat(fingerprint()).isEqualTo(before);
     }
 

@@ -20,7 +20,7 @@ class PreconditionsWithoutGrantTablesTest
             SourceDatabase source = HmsFixture.source(mariaDb, "hms_no_grants");
             OwnDatabaseTarget own = HmsFixture.own(postgres, "own_no_grants");
             SourceFacts facts = Preconditions.forSchema(HmsFixture.upgradeScripts().resolve("mysql/hive-schema-4.0.0.mysql.sql"), "4.0.0").check(source, own);
-            assertThat(facts.flavor()).isEqualTo(SourceFacts.Flavor.MARIADB);
+            assertThat(facts.dialect().version().flavor()).isEqualTo(dev.ferry.replication.source.ServerVersion.Flavor.MARIADB);
         }
     }
 }

@@ -39,6 +39,48 @@ class SchemaMappingTest
         assertThat(columns).isEqualTo(550);
     }
 
+    /** Hive 3.1's scripts, from the Hive 3.1 engine's home: what a 3.1.0 source is replicated with. */
+    private static final Path SCRIPTS_3_1 = Path.of(System.getProperty("ferry.engine.home.hive3"), "scripts", "metastore", "upgrade");
+
+    @Test
+    void everyColumnOfEveryTableOfTheHive31ScriptsHasAConversion()
+    {
+        SchemaScript mysql = SchemaScript.read(SCRIPTS_3_1.resolve("mysql/hive-schema-3.1.0.mysql.sql"));
+        SchemaScript postgres = SchemaScript.read(SCRIPTS_3_1.resolve("postgres/hive-schema-3.1.0.postgres.sql"));
+        SchemaMapping mapping = SchemaMapping.derive(mysql, postgres);
+        assertThat(mysql.tables()).hasSize(74);
+        assertThat(mapping.tables().keySet()).isEqualTo(mysql.tables().keySet()).isEqualTo(postgres.tables().keySet());
+        int columns = 0;
+        for (TableDefinition table : mysql.tables().values()) {
+            TableMapping mapped = mapping.table(table.name());
+            for (ColumnDefinition column : table.columns()) {
+                assertThat(mapped.column(column.name()).source()).isEqualTo(column);
+                columns++;
+            }
+            for (ColumnDefinition column : postgres.tables().get(table.name()).columns()) {
+                assertThat(mapped.column(column.name()).target()).isEqualTo(column);
+            }
+            assertThat(mapped.columns()).hasSize(table.columns().size());
+        }
+        assertThat(columns).isEqualTo(COLUMNS_3_1);
+        // Hive 3.1's PostgreSQL script leaves its transaction tables unquoted: PostgreSQL stores them in lower case.
+        assertThat(mapping.table("TXNS").targetIdentifier()).isEqualTo("\"txns\"");
+        assertThat(mapping.table("TXNS").column("TXN_STATE").targetIdentifier()).isEqualTo("\"txn_state\"");
+        assertThat(mapping.table("NEXT_TXN_ID").targetIdentifier()).isEqualTo("\"next_txn_id\"");
+        assertThat(mapping.table("DBS").targetIdentifier()).isEqualTo("\"DBS\"");
+        assertThat(mapping.table("DBS").column("DB_ID").targetIdentifier()).isEqualTo("\"DB_ID\"");
+        assertThat(mapping.tables().values().stream().filter(table -> !table.targetIdentifier().equals("\"" + table.name() + "\"")).map(TableMapping::name))
+                .containsExactlyInAnyOrder("TXNS", "TXN_COMPONENTS", "COMPLETED_TXN_COMPONENTS", "NEXT_TXN_ID", "HIVE_LOCKS", "NEXT_LOCK_ID",
+                        "COMPACTION_QUEUE", "NEXT_COMPACTION_QUEUE_ID", "COMPLETED_COMPACTIONS", "AUX_TABLE", "WRITE_SET", "TXN_TO_WRITE_ID",
+                        "NEXT_WRITE_ID", "MIN_HISTORY_LEVEL", "MATERIALIZATION_REBUILD_LOCKS", "REPL_TXN_MAP", "RUNTIME_STATS");
+        assertThat(mapping.table("IDXS").rowKey()).containsExactly("INDEX_ID");
+        assertThat(mapping.tables().values().stream().filter(table -> table.identityColumn().isPresent()).map(TableMapping::name))
+                .containsExactlyInAnyOrder("MASTER_KEYS");
+    }
+
+    /** Column definitions in hive-schema-3.1.0.mysql.sql, counted with grep apart from this parser. */
+    private static final int COLUMNS_3_1 = 444;
+
     @Test
     void conversionsMatchTheKnownDifferencesOfTheTwoSchemas()
     {

@@ -4,6 +4,7 @@ import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.LocalDateTime;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -13,6 +14,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class StagingLogTest
 {
@@ -67,6 +69,30 @@ class StagingLogTest
         }
     }
 
+    /** The staging log holds the source's rows: its directories (those it creates) and segments are its owner's only. */
+    @Test
+    void directoriesAndSegmentsAreOwnerOnly()
+            throws Exception
+    {
+        Path log = directory.resolve("bucket").resolve("migration").resolve("execution");
+        try (StagingLog staging = StagingLog.open(log, 2048)) {
+            for (int i = 0; i < 40; i++) {
+                staging.append(List.of(transaction(i)));
+            }
+            assertThat(staging.end().segment()).isGreaterThan(1);
+        }
+        for (Path created : List.of(directory.resolve("bucket"), directory.resolve("bucket").resolve("migration"), log)) {
+            assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(created))).as(created.toString()).isEqualTo("rwx------");
+        }
+        try (var files = Files.list(log)) {
+            List<Path> segments = files.filter(Files::isRegularFile).toList();
+            assertThat(segments).hasSizeGreaterThan(1);
+            for (Path segment : segments) {
+                assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(segment))).as(segment.toString()).isEqualTo("rw-------");
+            }
+        }
+    }
+
     @Test
     void frameTornByACrashIsCutOnOpenAndWritingGoesOn()
             throws Exception
@@ -90,6 +116,70 @@ class StagingLogTest
         }
         assertThat(StagingLog.readSegment(segment).transactions()).hasSize(3);
         assertThat(StagingLog.readSegment(segment).validBytes()).isEqualTo(Files.size(segment));
+    }
+
+    @Test
+    void appliedSegmentsAreRemovedWhatTheyHeldIsKeptAndAReopenedLogReadsOnlyWhatIsLeft()
+            throws Exception
+    {
+        StagingPosition tenth;
+        try (StagingLog staging = StagingLog.open(directory, 2048)) {
+            List<StagingLog.Entry> entries = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                staging.append(List.of(transaction(i)));
+            }
+            for (List<StagingLog.Entry> batch = staging.read(StagingPosition.START, 100); !batch.isEmpty(); batch = staging.read(batch.get(batch.size() - 1).next(), 100)) {
+                entries.addAll(batch);
+            }
+            // The first transaction of the third segment.
+            StagingLog.Entry firstKept = entries.stream().filter(entry -> entry.position().segment() == 3).findFirst().orElseThrow();
+            tenth = firstKept.position();
+            long lastSegment = staging.end().segment();
+            assertThat(lastSegment).isGreaterThan(tenth.segment());
+            long bytesBefore = staging.bytesOnDisk();
+
+            // Applied up to that transaction: the two segments wholly before its segment go.
+            int removed = staging.removeBefore(tenth.segment(), "0-1-9");
+            assertThat(removed).isEqualTo((int) (tenth.segment() - 1));
+            assertThat(StagingLog.segmentFile(directory, 1)).doesNotExist();
+            assertThat(StagingLog.segmentFile(directory, tenth.segment())).exists();
+            assertThat(staging.bytesOnDisk()).isLessThan(bytesBefore);
+            assertThat(staging.start()).isEqualTo(new StagingPosition(tenth.segment(), 0));
+            long removedTransactions = entries.stream().filter(entry -> entry.position().segment() < tenth.segment()).count();
+            String lastRemoved = entries.stream().filter(entry -> entry.position().segment() < tenth.segment()).reduce((a, b) -> b).orElseThrow().transaction().gtid();
+            assertThat(staging.removed()).contains(new StagingLog.Removed(tenth.segment(), removedTransactions, lastRemoved, "0-1-9"));
+            assertThat(staging.read(tenth, 100)).extracting(entry -> entry.transaction().gtid()).startsWith(firstKept.transaction().gtid()).endsWith("0-1-39");
+            assertThatThrownBy(() -> staging.read(StagingPosition.START, 1)).isInstanceOf(IllegalStateException.class).hasMessageContaining("removed");
+            // Never the segment being written, whatever the caller asks.
+            staging.removeBefore(Long.MAX_VALUE, "0-1-39");
+            assertThat(StagingLog.segmentFile(directory, lastSegment)).exists();
+            assertThat(staging.start().segment()).isEqualTo(lastSegment);
+        }
+        try (StagingLog reopened = StagingLog.open(directory, 2048)) {
+            assertThat(reopened.removed().orElseThrow().transactions()).isEqualTo(40 - reopened.read(reopened.start(), 100).size());
+            assertThat(reopened.removed().orElseThrow().position()).isEqualTo("0-1-39");
+            reopened.append(List.of(transaction(40)));
+            assertThat(reopened.read(reopened.start(), 100)).extracting(entry -> entry.transaction().gtid()).endsWith("0-1-39", "0-1-40");
+        }
+    }
+
+    @Test
+    void aRemovalACrashInterruptedAfterItRecordedWhatItRemovedIsFinishedOnOpen()
+            throws Exception
+    {
+        try (StagingLog staging = StagingLog.open(directory, 2048)) {
+            for (int i = 0; i < 40; i++) {
+                staging.append(List.of(transaction(i)));
+            }
+            assertThat(staging.end().segment()).isGreaterThan(3);
+            staging.removeBefore(3, "0-1-5");
+        }
+        // As if the crash came after the record was renamed into place, before the files were deleted.
+        Files.write(StagingLog.segmentFile(directory, 1), new byte[] {1, 2, 3});
+        try (StagingLog staging = StagingLog.open(directory, 2048)) {
+            assertThat(StagingLog.segmentFile(directory, 1)).doesNotExist();
+            assertThat(staging.start().segment()).isEqualTo(3);
+        }
     }
 
     @Test

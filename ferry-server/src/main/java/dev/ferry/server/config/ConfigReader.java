@@ -33,6 +33,7 @@ final class ConfigReader
     private final String source;
     private final Map<String, JsonNode> values;
     private final Set<String> known = new LinkedHashSet<>();
+    private final Set<String> consumed = new LinkedHashSet<>();
     private final List<String> problems = new ArrayList<>();
 
     ConfigReader(String source, JsonNode root)
@@ -204,6 +205,41 @@ final class ConfigReader
         return duration.toSeconds() + "s";
     }
 
+    /** A list of paths (a YAML sequence, or one path); {@code defaultValue} when not set. */
+    List<Path> paths(String key, List<Path> defaultValue)
+    {
+        Optional<JsonNode> node = value(key);
+        if (node.isEmpty()) {
+            return defaultValue;
+        }
+        List<JsonNode> items = new ArrayList<>();
+        if (node.get().isArray()) {
+            node.get().forEach(items::add);
+        }
+        else {
+            items.add(node.get());
+        }
+        List<Path> paths = new ArrayList<>();
+        for (JsonNode item : items) {
+            if (!item.isTextual() || item.asText().isBlank()) {
+                problem(key, "must be a list of paths, got " + node.get());
+                return defaultValue;
+            }
+            try {
+                paths.add(Path.of(item.asText()));
+            }
+            catch (InvalidPathException e) {
+                problem(key, "is not a valid path: " + e.getMessage());
+                return defaultValue;
+            }
+        }
+        if (paths.isEmpty()) {
+            problem(key, "must name at least one directory");
+            return defaultValue;
+        }
+        return List.copyOf(paths);
+    }
+
     Path path(String key, Path defaultValue)
     {
         String text = string(key, null);
@@ -223,6 +259,36 @@ final class ConfigReader
         }
     }
 
+    /**
+     * A mapping of free-form keys to single values under one key ({@code engine.properties}), written nested or with
+     * dotted keys alike; numbers and booleans are taken as their text.
+     */
+    Map<String, String> map(String key)
+    {
+        known.add(key);
+        JsonNode scalar = values.get(key);
+        if (scalar != null && !scalar.isNull()) {
+            problem(key, "must be a mapping of keys to values, got " + scalar);
+            consumed.add(key);
+        }
+        String prefix = key + ".";
+        Map<String, String> entries = new TreeMap<>();
+        for (Map.Entry<String, JsonNode> entry : values.entrySet()) {
+            if (!entry.getKey().startsWith(prefix)) {
+                continue;
+            }
+            consumed.add(entry.getKey());
+            String name = entry.getKey().substring(prefix.length());
+            JsonNode value = entry.getValue();
+            if (value.isNull() || !value.isValueNode()) {
+                problem(entry.getKey(), "must be a single value, got " + value);
+                continue;
+            }
+            entries.put(name, value.asText());
+        }
+        return entries;
+    }
+
     /** The keys that were asked for, in the order they were asked. */
     Set<String> knownKeys()
     {
@@ -233,7 +299,7 @@ final class ConfigReader
     void finish()
     {
         for (String key : values.keySet()) {
-            if (!known.contains(key)) {
+            if (!known.contains(key) && !consumed.contains(key)) {
                 problems.add("%s: unknown key%s".formatted(key, suggestion(key)));
             }
         }

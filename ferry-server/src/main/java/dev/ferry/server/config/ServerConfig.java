@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -15,7 +16,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.control.ServiceName;
+import dev.ferry.control.rest.HttpTls;
+import dev.ferry.control.rest.RestServer;
 import dev.ferry.front.ThriftFrontConfig;
+import dev.ferry.replication.source.SourceProxy;
 
 import static java.util.Objects.requireNonNull;
 
@@ -58,6 +62,7 @@ public record ServerConfig(
      * @param keyFile where a generated key is kept
      * @param adminTokenFile where the first start writes the admin token
      * @param stagingDirectory where staging logs go when a migration names no bucket
+     * @param stagingRoots the directories a migration's bucket must be inside
      */
     public record ControlConfig(
             String serviceName,
@@ -66,17 +71,21 @@ public record ServerConfig(
             Path keyFile,
             Path adminTokenFile,
             Path stagingDirectory,
+            List<Path> stagingRoots,
             Duration startTimeout,
-            Duration retryInterval)
+            Duration retryInterval,
+            Optional<SourceProxy> sourceProxy)
     {
         public ControlConfig
         {
+            requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(serviceName, "serviceName is null");
             requireNonNull(advertisedHost, "advertisedHost is null");
             requireNonNull(encryptionKey, "encryptionKey is null");
             requireNonNull(keyFile, "keyFile is null");
             requireNonNull(adminTokenFile, "adminTokenFile is null");
             requireNonNull(stagingDirectory, "stagingDirectory is null");
+            stagingRoots = List.copyOf(stagingRoots);
             requireNonNull(startTimeout, "startTimeout is null");
             requireNonNull(retryInterval, "retryInterval is null");
         }
@@ -89,15 +98,42 @@ public record ServerConfig(
     }
 
     /**
-     * @param home where the engine's jars and schema scripts are
+     * @param home where the engine's jars and schema scripts are; the engine homes of the other Hive versions are
+     *     beside it, in the same folder
+     * @param version the Hive release line ({@code 4.0}, {@code 3.1}) of a new own database: its schema and engine;
+     *     an own database that has a schema keeps its own version, and a migration gives it the source's
      * @param backgroundTasks whether the engine runs HMS housekeeping
      * @param notificationLog whether the engine writes the HMS notification log, as Hive's DbNotificationListener does
+     * @param properties Hive and Hadoop settings every engine gets: those of {@code siteFile}, then
+     *     {@code engine.properties}; values may be secrets (S3 keys), so they are never logged
+     * @param siteFile a Hadoop configuration file (metastore-site.xml) read for {@code properties}
+     * @param warnings what the operator should hear about the settings at start-up
      */
-    public record EngineConfig(Path home, boolean backgroundTasks, boolean notificationLog)
+    public record EngineConfig(Path home, String version, boolean backgroundTasks, boolean notificationLog, Map<String, String> properties, Optional<Path> siteFile,
+            List<String> warnings)
     {
+        public static final String DEFAULT_VERSION = "4.0";
+        public static final java.util.List<String> VERSIONS = java.util.List.of("3.1", "4.0");
+
         public EngineConfig
         {
             requireNonNull(home, "home is null");
+            requireNonNull(version, "version is null");
+            properties = Map.copyOf(requireNonNull(properties, "properties is null"));
+            requireNonNull(siteFile, "siteFile is null");
+            warnings = List.copyOf(requireNonNull(warnings, "warnings is null"));
+        }
+
+        public EngineConfig(Path home, boolean backgroundTasks, boolean notificationLog)
+        {
+            this(home, DEFAULT_VERSION, backgroundTasks, notificationLog, Map.of(), Optional.empty(), List.of());
+        }
+
+        @Override
+        public String toString()
+        {
+            return "EngineConfig[home=%s, version=%s, backgroundTasks=%s, notificationLog=%s, properties=%s, siteFile=%s]"
+                    .formatted(home, version, backgroundTasks, notificationLog, new java.util.TreeSet<>(properties.keySet()), siteFile.map(Path::toString).orElse("none"));
         }
     }
 
@@ -123,11 +159,48 @@ public record ServerConfig(
         }
     }
 
-    public record HttpConfig(String host, int port)
+    public record HttpConfig(String host, int port, RestServer.Limits limits, Optional<HttpTls> tls)
     {
         public HttpConfig
         {
             requireNonNull(host, "host is null");
+            requireNonNull(limits, "limits is null");
+            requireNonNull(tls, "tls is null");
+        }
+
+        /** A plain HTTP endpoint with the default limits. */
+        public HttpConfig(String host, int port)
+        {
+            this(host, port, RestServer.Limits.defaults(), Optional.empty());
+        }
+    }
+
+    /** {@code http.tls.*}: a PKCS#12 keystore, or a PEM certificate and key; optionally client CAs. */
+    private static Optional<HttpTls> httpTls(ConfigReader reader)
+    {
+        Path keystore = reader.path("http.tls.keystore", null);
+        String keystorePassword = reader.string("http.tls.keystore-password", "");
+        Path certificate = reader.path("http.tls.certificate", null);
+        Path privateKey = reader.path("http.tls.private-key", null);
+        Path clientCa = reader.path("http.tls.client-ca", null);
+        Duration reload = reader.duration("http.tls.reload-interval", Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofDays(1));
+        if (keystore == null && certificate == null && privateKey == null) {
+            if (clientCa != null) {
+                reader.problem("http.tls.client-ca", "needs the server's own certificate: http.tls.keystore, or http.tls.certificate and http.tls.private-key");
+            }
+            return Optional.empty();
+        }
+        try {
+            HttpTls tls = new HttpTls(Optional.ofNullable(keystore), keystorePassword, Optional.ofNullable(certificate), Optional.ofNullable(privateKey),
+                    Optional.ofNullable(clientCa), reload);
+            // Read once now: a wrong password or a bad file is a configuration problem, reported at start-up with its key.
+            tls.keyStore();
+            tls.clientTrustStore();
+            return Optional.of(tls);
+        }
+        catch (IllegalArgumentException e) {
+            reader.problem(keystore != null ? "http.tls.keystore" : "http.tls.certificate", e.getMessage());
+            return Optional.empty();
         }
     }
 
@@ -188,8 +261,14 @@ public record ServerConfig(
             reader.problem("engine.home", "not set, and the launcher set no -D%s; start Ferry with bin/ferry".formatted(ENGINE_HOME_PROPERTY));
             engineHome = Path.of("engine");
         }
+        String engineVersion = reader.string("engine.version", EngineConfig.DEFAULT_VERSION).trim();
+        if (!EngineConfig.VERSIONS.contains(engineVersion)) {
+            reader.problem("engine.version", "must be one of %s (a Hive release line), got %s".formatted(String.join(", ", EngineConfig.VERSIONS), engineVersion));
+            engineVersion = EngineConfig.DEFAULT_VERSION;
+        }
         boolean backgroundTasks = reader.bool("engine.background-tasks", false);
         boolean notificationLog = reader.bool("engine.notification-log", true);
+        EngineProperties.Result engineProperties = EngineProperties.read(reader, warehouse);
 
         String url = reader.string("own-database.url", "").trim();
         if (!url.isEmpty() && !url.startsWith("jdbc:postgresql:")) {
@@ -214,9 +293,15 @@ public record ServerConfig(
                 reader.enumeration("thrift.transport", thriftDefaults.transport()),
                 reader.enumeration("thrift.protocol", thriftDefaults.protocol()),
                 reader.integer("thrift.max-connections", thriftDefaults.maxConnections(), 1, 100_000),
-                reader.integer("thrift.max-message-size", thriftDefaults.maxMessageBytes(), 1024, Integer.MAX_VALUE));
+                reader.integer("thrift.max-message-size", thriftDefaults.maxMessageBytes(), 1024, Integer.MAX_VALUE),
+                reader.duration("thrift.client-timeout", thriftDefaults.clientTimeout(), Duration.ofSeconds(1), Duration.ofHours(24)));
 
-        HttpConfig http = new HttpConfig(reader.string("http.host", "0.0.0.0"), reader.integer("http.port", 8080, 0, 65535));
+        RestServer.Limits httpDefaults = RestServer.Limits.defaults();
+        HttpConfig http = new HttpConfig(reader.string("http.host", "0.0.0.0"), reader.integer("http.port", 8080, 0, 65535), new RestServer.Limits(
+                reader.duration("http.idle-timeout", httpDefaults.idleTimeout(), Duration.ofSeconds(1), Duration.ofHours(1)),
+                reader.integer("http.max-header-bytes", httpDefaults.maxHeaderBytes(), 1024, 1024 * 1024),
+                reader.integer("http.max-threads", httpDefaults.maxThreads(), 8, 10_000),
+                reader.integer("http.max-connections", httpDefaults.maxConnections(), 16, 1_000_000)), httpTls(reader));
         if (http.port() != 0 && http.port() == thrift.port()) {
             reader.problem("http.port", "must differ from thrift.port (both are %s)".formatted(http.port()));
         }
@@ -248,13 +333,32 @@ public record ServerConfig(
         Path keyFile = reader.path("security.encryption-key-file", dataDirectory.resolve("encryption.key"));
         Path adminTokenFile = reader.path("security.admin-token-file", dataDirectory.resolve("admin-token"));
         Path staging = reader.path("migration.staging-directory", dataDirectory.resolve("staging"));
+        List<Path> stagingRoots = reader.paths("migration.staging-roots", List.of(staging));
         Duration startTimeout = reader.duration("migration.start-timeout", Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofHours(24));
         Duration retryInterval = reader.duration("migration.retry-interval", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(1));
+        Optional<SourceProxy> sourceProxy = Optional.empty();
+        String proxyHost = reader.string("migration.source-proxy.host", "").trim();
+        int proxyPort = reader.integer("migration.source-proxy.port", 1080, 1, 65535);
+        String proxyUser = reader.string("migration.source-proxy.username", "");
+        String proxyPassword = reader.string("migration.source-proxy.password", "");
+        if (!proxyHost.isEmpty()) {
+            if (proxyUser.isEmpty() && !proxyPassword.isEmpty()) {
+                reader.problem("migration.source-proxy.password", "is set without migration.source-proxy.username");
+            }
+            else {
+                sourceProxy = Optional.of(new SourceProxy(proxyHost, proxyPort, proxyUser.isEmpty() ? Optional.empty() : Optional.of(proxyUser),
+                        proxyPassword.isEmpty() ? Optional.empty() : Optional.of(proxyPassword)));
+            }
+        }
+        else if (!proxyUser.isEmpty() || !proxyPassword.isEmpty()) {
+            reader.problem("migration.source-proxy.host", "is required when migration.source-proxy.username or password is set");
+        }
 
-        return new ServerConfig(dataDirectory, warehouse, new EngineConfig(engineHome, backgroundTasks, notificationLog),
+        return new ServerConfig(dataDirectory, warehouse, new EngineConfig(engineHome, engineVersion, backgroundTasks, notificationLog, engineProperties.properties(),
+                        engineProperties.siteFile(), engineProperties.warnings()),
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
                 thrift, http, holdBound,
-                new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging,
-                        startTimeout, retryInterval));
+                new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging, stagingRoots,
+                        startTimeout, retryInterval, sourceProxy));
     }
 }

@@ -14,8 +14,10 @@ import dev.ferry.server.control.FerryFixture;
 import dev.ferry.server.control.LogCapture;
 import dev.ferry.server.control.RestClient;
 import dev.ferry.server.control.SourceMetastore;
+import dev.ferry.testkit.GeneratedMetastore;
 import dev.ferry.testkit.HmsClient;
 import dev.ferry.testkit.HmsObjects;
+import dev.ferry.testkit.SourceServers;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
 import org.apache.hadoop.hive.metastore.api.Partition;
 import org.apache.hadoop.hive.metastore.api.Table;
@@ -23,8 +25,9 @@ import org.apache.hadoop.hive.metastore.api.Table;
 import static org.awaitility.Awaitility.await;
 
 /**
- * The write-pause benchmark of docs/BENCHMARKS.md: {@code mvn -B -pl ferry-server exec:java}. One embedded MariaDB
- * source of HMS-shaped rows generated with SQL, then {@code cutovers} times: a Ferry with a fresh data directory,
+ * The write-pause benchmark of docs/BENCHMARKS.md: {@code mvn -B -pl ferry-server exec:java}. One embedded source
+ * ({@code source}, a SourceServers.Kind: MARIADB_10_11 by default, or MYSQL_8_0_GTID, MYSQL_8_0, MYSQL_5_7) of
+ * HMS-shaped rows generated with SQL, then {@code cutovers} times: a Ferry with a fresh data directory,
  * startMigration, STREAMING, writers adding partitions through Ferry's Thrift port at {@code rate} row changes/s,
  * completeMigration, and the execution's {@code replication.writePauseMillis} with ControlPlane's step timings.
  */
@@ -37,6 +40,20 @@ public final class CutoverBenchmark
     private static final int STREAMING_SECONDS = Integer.getInteger("streamingSeconds", 10);
     private static final int WRITERS = Integer.getInteger("writers", 4);
     private static final int PARTITIONS_PER_CALL = Integer.getInteger("partitionsPerCall", 20);
+    /** Writers that call again as soon as a call returns: no idle moment for a cutover to hold writes at. */
+    private static final boolean CONTINUOUS = Boolean.getBoolean("continuous");
+    /**
+     * Reader threads that call a round of read methods through Ferry (about 20 calls/s each): reads are never held,
+     * so their latency overlapping completeMigration is what the own engine's first calls cost, per method.
+     */
+    private static final int READERS = Integer.getInteger("readers", 2);
+    /**
+     * Tables the writers share out (writer w writes table w modulo this): by default one each. HMS 4's add_partitions
+     * holds a lock per table for the whole call, so writers on one table (`-Dtables=1`) queue behind each other there.
+     */
+    private static final int TABLES = Integer.getInteger("tables", WRITERS);
+    /** Whether completeMigration waits for the background maintenance's first full verify, as after a long migration. */
+    private static final boolean SETTLED = Boolean.parseBoolean(System.getProperty("settled", "true"));
 
     private CutoverBenchmark() {}
 
@@ -45,10 +62,17 @@ public final class CutoverBenchmark
     {
         LogCapture logs = LogCapture.install();
         List<Long> pauses = new ArrayList<>();
+        List<Long> stalls = new ArrayList<>();
+        List<Long> tails = new ArrayList<>();
+        List<Long> completions = new ArrayList<>();
         List<String> steps = new ArrayList<>();
+        java.util.Map<String, List<Long>> methodStalls = new java.util.TreeMap<>();
+        java.util.Map<String, List<Long>> methodTails = new java.util.TreeMap<>();
         int failedCutovers = 0;
         long failedCalls = 0;
-        try (SourceMetastore source = SourceMetastore.start(0, 0)) {
+        SourceServers.Kind kind = SourceServers.Kind.valueOf(System.getProperty("source", SourceServers.Kind.MARIADB_10_11.name()));
+        try (SourceMetastore source = SourceMetastore.start(kind, 0, 0)) {
+            System.out.println("source: " + source.server().description());
             long started = System.nanoTime();
             long rows = generate(source, PARTITIONS);
             System.out.printf("source: %,d generated rows (%s partitions) in %.1f s%n", rows, PARTITIONS, (System.nanoTime() - started) / 1e9);
@@ -70,27 +94,49 @@ public final class CutoverBenchmark
                         await().atMost(Duration.ofMinutes(15)).pollInterval(Duration.ofMillis(250))
                                 .until(() -> stage(rest, token, execution).equals("STREAMING"));
                         double backfillSeconds = (System.nanoTime() - backfillStarted) / 1e9;
+                        if (SETTLED) {
+                            // A migration streams for hours or days before completeMigration: by then the background
+                            // maintenance restored the foreign keys and verified every table once, and only verifies
+                            // what changed every 30 s. Measured right after the backfill, the cutover would overlap
+                            // that first full verify, which a real one does not.
+                            await().atMost(Duration.ofMinutes(15)).pollInterval(Duration.ofMillis(250))
+                                    .until(() -> !rest.get("/v1/" + execution, token).body().path("replication").path("lastFullVerification").isMissingNode());
+                        }
                         if (i == 0) {
                             try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
                                 client.api().create_database(HmsObjects.database("bench_load"));
-                                client.api().create_table(HmsObjects.partitionedTable("bench_load", "writes", List.of("part")));
+                                for (int t = 0; t < TABLES; t++) {
+                                    client.api().create_table(HmsObjects.partitionedTable("bench_load", writesTable(t), List.of("part")));
+                                }
                                 changesPerCall = calibrate(client, rest, token, execution);
                             }
                             System.out.printf("one add_partitions call of %s partitions = %.1f row changes%n", PARTITIONS_PER_CALL, changesPerCall);
                         }
                         int logged = logs.lines().size();
-                        try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i)) {
+                        try (Writers writers = Writers.start(ferry.thriftPort(), CONTINUOUS ? 0 : RATE / changesPerCall, "c" + i);
+                                Readers readers = Readers.start(ferry.thriftPort())) {
                             Thread.sleep(2_000);
-                            writers.latencies(true);
                             long events = eventsApplied(rest, token, execution);
                             long measured = System.nanoTime();
                             Thread.sleep(STREAMING_SECONDS * 1_000L);
                             double rate = (eventsApplied(rest, token, execution) - events) / ((System.nanoTime() - measured) / 1e9);
-                            List<Long> before = writers.latencies(true);
+                            long completeBegan = System.nanoTime();
                             JsonNode done = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}").body().get("name").asText());
+                            long completeEnded = System.nanoTime();
                             Thread.sleep(1_000);
-                            long failures = writers.stop();
-                            List<Long> during = writers.latencies(false);
+                            long failures = writers.stop() + readers.stop();
+                            readers.longestOverlappingByMethod(completeBegan, completeEnded)
+                                    .forEach((method, longest) -> methodStalls.computeIfAbsent(method, name -> new ArrayList<>()).add(longest));
+                            readers.p99ByMethod(measured, completeBegan)
+                                    .forEach((method, p99) -> methodTails.computeIfAbsent(method, name -> new ArrayList<>()).add(p99));
+                            // The load's own tail: calls of the streaming seconds before completeMigration. What clients
+                            // feel of the cutover: the longest call that overlapped completeMigration, whole.
+                            List<Long> before = writers.latencies(measured, completeBegan);
+                            java.util.Optional<long[]> longest = writers.longestOverlapping(completeBegan, completeEnded);
+                            long stall = longest.map(call -> (call[1] - call[0]) / 1_000_000).orElse(0L);
+                            String stallAt = longest.map(call -> "+%d..+%d ms".formatted((call[0] - completeBegan) / 1_000_000, (call[1] - completeBegan) / 1_000_000))
+                                    .orElse("none");
+                            long completion = (completeEnded - completeBegan) / 1_000_000;
                             failedCalls += failures;
                             if (done.has("error")) {
                                 failedCutovers++;
@@ -99,6 +145,11 @@ public final class CutoverBenchmark
                             }
                             long pause = rest.get("/v1/" + execution, token).body().get("replication").get("writePauseMillis").asLong();
                             pauses.add(pause);
+                            stalls.add(stall);
+                            completions.add(completion);
+                            if (!before.isEmpty()) {
+                                tails.add(percentile(before, 99));
+                            }
                             List<String> cutoverLines = logs.lines().subList(logged, logs.lines().size());
                             String step = cutoverLines.stream().filter(line -> line.contains("cutover steps")).findFirst()
                                     .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
@@ -106,10 +157,10 @@ public final class CutoverBenchmark
                                     .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
                             step = closed + "; " + step;
                             steps.add(step);
-                            System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms (%d calls),"
-                                            + " calls from completeMigration on max %d ms, write pause %d ms, failed calls %d; %s%n",
-                                    i + 1, backfillSeconds, rate, before.isEmpty() ? -1 : percentile(before, 50), before.isEmpty() ? -1 : percentile(before, 99), before.size(),
-                                    during.isEmpty() ? -1 : during.get(during.size() - 1), pause, failures, step);
+                            System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms max %d ms (%d calls),"
+                                            + " completeMigration %d ms, longest call overlapping it (client-visible stall) %d ms at %s from completeMigration, write pause %d ms, failed calls %d; %s%n",
+                                    i + 1, backfillSeconds, rate, before.isEmpty() ? -1 : percentile(before, 50), before.isEmpty() ? -1 : percentile(before, 99),
+                                    before.isEmpty() ? -1 : before.get(before.size() - 1), before.size(), completion, stall, stallAt, pause, failures, step);
                         }
                     }
                 }
@@ -120,8 +171,28 @@ public final class CutoverBenchmark
         }
         List<Long> sorted = pauses.stream().sorted().toList();
         if (!sorted.isEmpty()) {
-            System.out.printf("write pause over %d cutovers: p50 %d ms, p99 %d ms, max %d ms (failed cutovers %d, failed calls %d)%n",
-                    sorted.size(), percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1), failedCutovers, failedCalls);
+            List<Long> sortedStalls = stalls.stream().sorted().toList();
+            List<Long> sortedTails = tails.stream().sorted().toList();
+            List<Long> sortedCompletions = completions.stream().sorted().toList();
+            System.out.printf("%s writers (%d on %d tables), %d cutovers (failed cutovers %d, failed calls %d):%n", CONTINUOUS ? "continuous" : "paced", WRITERS, TABLES,
+                    sorted.size(), failedCutovers, failedCalls);
+            System.out.printf("  write pause: p50 %d ms, p99 %d ms, max %d ms%n", percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1));
+            System.out.printf("  client-visible stall (longest call overlapping completeMigration): p50 %d ms, p99 %d ms, max %d ms%n",
+                    percentile(sortedStalls, 50), percentile(sortedStalls, 99), sortedStalls.get(sortedStalls.size() - 1));
+            if (!sortedTails.isEmpty()) {
+                System.out.printf("  the load's own tail (p99 of calls in the %d s before completeMigration): p50 %d ms, p99 %d ms%n", STREAMING_SECONDS,
+                        percentile(sortedTails, 50), percentile(sortedTails, 99));
+            }
+            System.out.printf("  completeMigration: p50 %d ms, max %d ms%n", percentile(sortedCompletions, 50), sortedCompletions.get(sortedCompletions.size() - 1));
+            if (!methodStalls.isEmpty()) {
+                System.out.println("  reads, per method: longest call overlapping completeMigration (p50 / p99 / max over cutovers), and the p99 of the same calls in the seconds before it (median over cutovers)");
+                methodStalls.forEach((method, longest) -> {
+                    List<Long> sortedLongest = longest.stream().sorted().toList();
+                    List<Long> sortedBefore = methodTails.getOrDefault(method, List.of()).stream().sorted().toList();
+                    System.out.printf("    %-34s %5d / %5d / %5d ms   before: p99 %s ms%n", method, percentile(sortedLongest, 50), percentile(sortedLongest, 99),
+                            sortedLongest.get(sortedLongest.size() - 1), sortedBefore.isEmpty() ? "-" : Long.toString(percentile(sortedBefore, 50)));
+                });
+            }
         }
         System.exit(0);
     }
@@ -172,6 +243,12 @@ public final class CutoverBenchmark
         return rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText();
     }
 
+    /** The tables writers write: {@code writes} (the one readers read and the calibration writes), then {@code writes_1}, ... */
+    private static String writesTable(int index)
+    {
+        return index == 0 ? "writes" : "writes_" + index;
+    }
+
     private static long eventsApplied(RestClient rest, String token, String execution)
     {
         return rest.get("/v1/" + execution, token).body().path("replication").path("eventsApplied").asLong();
@@ -183,6 +260,139 @@ public final class CutoverBenchmark
                 .until(() -> rest.get("/v1/" + operation, token).body(), body -> body.path("done").asBoolean());
     }
 
+    /** Reader threads calling a round of read methods through Ferry's Thrift port, each on its own connection. */
+    private static final class Readers
+            implements AutoCloseable
+    {
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicLong failures = new AtomicLong();
+        private final List<Thread> threads = new ArrayList<>();
+        /** Every call: its method, when it began and ended (nanoTime). */
+        private final List<Object[]> calls = new ArrayList<>();
+
+        static Readers start(int port)
+                throws Exception
+        {
+            Readers readers = new Readers();
+            for (int r = 0; r < READERS; r++) {
+                HmsClient client = HmsClient.connect("localhost", port);
+                Thread thread = new Thread(() -> readers.read(client), "bench-reader-" + r);
+                thread.setDaemon(true);
+                readers.threads.add(thread);
+            }
+            readers.threads.forEach(Thread::start);
+            return readers;
+        }
+
+        private void read(HmsClient client)
+        {
+            try (client) {
+                org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore.Iface api = client.api();
+                List<String> names = api.get_partition_names("bench_load", "writes", (short) 5);
+                while (running.get()) {
+                    call("get_table_req", () -> api.get_table_req(new GetTableRequest("bench_load", "writes")));
+                    call("get_partition_names", () -> api.get_partition_names("bench_load", "writes", (short) 10));
+                    call("get_partitions_by_names", () -> api.get_partitions_by_names("bench_load", "writes", names));
+                    call("get_partitions_ps", () -> api.get_partitions_ps("bench_load", "writes", List.of(names.isEmpty() ? "" : names.get(0).substring("part=".length())), (short) 1));
+                    call("get_all_databases", api::get_all_databases);
+                    call("get_all_tables", () -> api.get_all_tables("bench_load"));
+                    org.apache.hadoop.hive.metastore.api.GetTablesRequest tables = new org.apache.hadoop.hive.metastore.api.GetTablesRequest("bench_load");
+                    tables.setTblNames(List.of("writes"));
+                    call("get_table_objects_by_name_req", () -> api.get_table_objects_by_name_req(tables));
+                    call("get_table_column_statistics", () -> {
+                        try {
+                            return api.get_table_statistics_req(new org.apache.hadoop.hive.metastore.api.TableStatsRequest("bench_load", "writes", List.of("value")));
+                        }
+                        catch (org.apache.hadoop.hive.metastore.api.NoSuchObjectException none) {
+                            return null;
+                        }
+                    });
+                    call("get_current_notificationEventId", api::get_current_notificationEventId);
+                    call("show_locks", () -> api.show_locks(new org.apache.hadoop.hive.metastore.api.ShowLocksRequest()));
+                    call("get_open_txns", api::get_open_txns);
+                    Thread.sleep(50);
+                }
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            catch (Exception e) {
+                failures.incrementAndGet();
+                System.out.printf("reader: %s%n", e);
+            }
+        }
+
+        private interface Call
+        {
+            Object run()
+                    throws Exception;
+        }
+
+        private void call(String method, Call call)
+        {
+            long begin = System.nanoTime();
+            try {
+                call.run();
+            }
+            catch (Exception e) {
+                failures.incrementAndGet();
+                System.out.printf("reader %s: %s%n", method, e);
+            }
+            long end = System.nanoTime();
+            synchronized (calls) {
+                calls.add(new Object[] {method, begin, end});
+            }
+        }
+
+        java.util.Map<String, Long> longestOverlappingByMethod(long from, long to)
+        {
+            java.util.Map<String, Long> longest = new java.util.TreeMap<>();
+            synchronized (calls) {
+                for (Object[] call : calls) {
+                    long begin = (long) call[1];
+                    long end = (long) call[2];
+                    if (end >= from && begin <= to) {
+                        longest.merge((String) call[0], (end - begin) / 1_000_000, Math::max);
+                    }
+                }
+            }
+            return longest;
+        }
+
+        java.util.Map<String, Long> p99ByMethod(long from, long to)
+        {
+            java.util.Map<String, List<Long>> latencies = new java.util.TreeMap<>();
+            synchronized (calls) {
+                for (Object[] call : calls) {
+                    long begin = (long) call[1];
+                    if (begin >= from && begin < to) {
+                        latencies.computeIfAbsent((String) call[0], name -> new ArrayList<>()).add(((long) call[2] - begin) / 1_000_000);
+                    }
+                }
+            }
+            java.util.Map<String, Long> p99 = new java.util.TreeMap<>();
+            latencies.forEach((method, values) -> p99.put(method, percentile(values.stream().sorted().toList(), 99)));
+            return p99;
+        }
+
+        long stop()
+                throws InterruptedException
+        {
+            running.set(false);
+            for (Thread thread : threads) {
+                thread.join(30_000);
+            }
+            return failures.get();
+        }
+
+        @Override
+        public void close()
+                throws InterruptedException
+        {
+            stop();
+        }
+    }
+
     /** Writer threads adding partitions through Ferry's Thrift port at a fixed rate of calls, each on its own connection. */
     private static final class Writers
             implements AutoCloseable
@@ -190,17 +400,18 @@ public final class CutoverBenchmark
         private final AtomicBoolean running = new AtomicBoolean(true);
         private final AtomicLong failures = new AtomicLong();
         private final List<Thread> threads = new ArrayList<>();
-        private final List<Long> latencies = new ArrayList<>();
+        /** Every call: when it began and ended, in nanoTime. */
+        private final List<long[]> calls = new ArrayList<>();
 
         static Writers start(int port, double callsPerSecond, String prefix)
                 throws Exception
         {
             Writers writers = new Writers();
-            long intervalNanos = (long) (WRITERS * 1e9 / callsPerSecond);
+            long intervalNanos = callsPerSecond <= 0 ? 0 : (long) (WRITERS * 1e9 / callsPerSecond);
             long start = System.nanoTime();
             for (int w = 0; w < WRITERS; w++) {
                 HmsClient client = HmsClient.connect("localhost", port);
-                Table table = client.api().get_table_req(new GetTableRequest("bench_load", "writes")).getTable();
+                Table table = client.api().get_table_req(new GetTableRequest("bench_load", writesTable(w % TABLES))).getTable();
                 String name = prefix + "-w" + w;
                 // Staggered: writer w calls at start + w/WRITERS of the interval, then every interval, so that calls
                 // arrive evenly (all at once, they came in bursts, contended on the source, and a cutover's hold
@@ -227,8 +438,9 @@ public final class CutoverBenchmark
                     try {
                         long begin = System.nanoTime();
                         client.api().add_partitions(partitions(table, name + "-" + n));
-                        synchronized (latencies) {
-                            latencies.add((System.nanoTime() - begin) / 1_000_000);
+                        long end = System.nanoTime();
+                        synchronized (calls) {
+                            calls.add(new long[] {begin, end});
                         }
                     }
                     catch (Exception e) {
@@ -242,15 +454,19 @@ public final class CutoverBenchmark
             }
         }
 
-        /** Call latencies so far, in ms, sorted; with {@code reset}, starts a new sample. */
-        List<Long> latencies(boolean reset)
+        /** Latencies in ms, sorted, of the calls that began in [from, to). */
+        List<Long> latencies(long from, long to)
         {
-            synchronized (latencies) {
-                List<Long> sorted = latencies.stream().sorted().toList();
-                if (reset) {
-                    latencies.clear();
-                }
-                return sorted;
+            synchronized (calls) {
+                return calls.stream().filter(call -> call[0] >= from && call[0] < to).map(call -> (call[1] - call[0]) / 1_000_000).sorted().toList();
+            }
+        }
+
+        /** The longest call that was running at some moment of [from, to], as {begin, end} in nanoTime, if any. */
+        java.util.Optional<long[]> longestOverlapping(long from, long to)
+        {
+            synchronized (calls) {
+                return calls.stream().filter(call -> call[1] >= from && call[0] <= to).max(java.util.Comparator.comparingLong(call -> call[1] - call[0]));
             }
         }
 
@@ -280,31 +496,10 @@ public final class CutoverBenchmark
     private static long generate(SourceMetastore source, int partitions)
             throws Exception
     {
-        long last = 1000L + partitions;
-        source.execute(List.of("""
-                SET FOREIGN_KEY_CHECKS = 0;
-                INSERT INTO DBS (DB_ID, `DESC`, DB_LOCATION_URI, NAME, OWNER_NAME, OWNER_TYPE, CTLG_NAME, CREATE_TIME, TYPE)
-                  VALUES (1000, 'benchmark', 'file:/tmp/bench.db', 'bench', 'ferry', 'USER', 'hive', 0, 'NATIVE');
-                INSERT INTO CDS (CD_ID) VALUES (1000);
-                INSERT INTO COLUMNS_V2 (CD_ID, COMMENT, COLUMN_NAME, TYPE_NAME, INTEGER_IDX) VALUES (1000, NULL, 'id', 'bigint', 0);
-                INSERT INTO SERDES (SERDE_ID, NAME, SLIB) SELECT seq, NULL, 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe' FROM seq_1000_to_%1$s;
-                INSERT INTO SERDE_PARAMS (SERDE_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'serialization.format', '1' FROM seq_1000_to_%1$s;
-                INSERT INTO SDS (SD_ID, INPUT_FORMAT, IS_COMPRESSED, LOCATION, NUM_BUCKETS, OUTPUT_FORMAT, SERDE_ID, CD_ID, IS_STOREDASSUBDIRECTORIES)
-                  SELECT seq, 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat', 0, CONCAT('file:/tmp/bench.db/events/day=', seq), -1,
-                  'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat', seq, 1000, 0 FROM seq_1000_to_%1$s;
-                INSERT INTO TBLS (TBL_ID, CREATE_TIME, DB_ID, LAST_ACCESS_TIME, OWNER, OWNER_TYPE, RETENTION, SD_ID, TBL_NAME, TBL_TYPE, IS_REWRITE_ENABLED)
-                  VALUES (1000, 0, 1000, 0, 'ferry', 'USER', 0, 1000, 'events', 'EXTERNAL_TABLE', 0);
-                INSERT INTO PARTITION_KEYS (TBL_ID, PKEY_COMMENT, PKEY_NAME, PKEY_TYPE, INTEGER_IDX) VALUES (1000, NULL, 'day', 'string', 0);
-                INSERT INTO PARTITIONS (PART_ID, CREATE_TIME, LAST_ACCESS_TIME, PART_NAME, SD_ID, TBL_ID, WRITE_ID)
-                  SELECT seq, 0, 0, CONCAT('day=', seq), seq, 1000, 0 FROM seq_1001_to_%1$s;
-                INSERT INTO PARTITION_KEY_VALS (PART_ID, PART_KEY_VAL, INTEGER_IDX) SELECT seq, seq, 0 FROM seq_1001_to_%1$s;
-                INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'numFiles', '1' FROM seq_1001_to_%1$s;
-                INSERT INTO PARTITION_PARAMS (PART_ID, PARAM_KEY, PARAM_VALUE) SELECT seq, 'totalSize', '1024' FROM seq_1001_to_%1$s;
-                """.formatted(last).split(";\n")).stream().map(String::strip).filter(sql -> !sql.isEmpty()).toList());
-        for (String model : List.of("MDatabase", "MTable", "MPartition", "MStorageDescriptor", "MSerDeInfo", "MColumnDescriptor")) {
-            source.execute("INSERT INTO SEQUENCE_TABLE (SEQUENCE_NAME, NEXT_VAL) VALUES ('org.apache.hadoop.hive.metastore.model.%s', %s) ON DUPLICATE KEY UPDATE NEXT_VAL = GREATEST(NEXT_VAL, %s)"
-                    .formatted(model, last + 1000, last + 1000));
+        try (java.sql.Connection connection = source.server().connect(SourceMetastore.DATABASE)) {
+            long rows = GeneratedMetastore.fill(connection, partitions);
+            GeneratedMetastore.raiseIdGenerators(connection, partitions);
+            return rows;
         }
-        return 7L * partitions + 5;
     }
 }

@@ -6,6 +6,9 @@ import java.time.Duration;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import dev.ferry.front.ThriftFrontConfig;
@@ -36,6 +39,7 @@ class ServerConfigTest
         assertThat(config.writeHoldBound()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.engine().backgroundTasks()).isFalse();
         assertThat(config.engine().notificationLog()).isTrue();
+        assertThat(config.engine().version()).isEqualTo("4.0");
         assertThat(config.engine().home()).isEqualTo(Path.of(System.getProperty(ServerConfig.ENGINE_HOME_PROPERTY)));
     }
 
@@ -50,6 +54,10 @@ class ServerConfigTest
                   home: /opt/engine
                   background-tasks: true
                   notification-log: false
+                  properties:
+                    metastore.limit.partition.request: 100
+                    fs.s3a.path.style.access: true
+                    fs.s3a.secret.key: s3cr3t
                 own-database:
                   url: jdbc:postgresql://db:5432/hms
                   user: ferry
@@ -69,7 +77,9 @@ class ServerConfigTest
                 """);
         assertThat(config.dataDirectory()).isEqualTo(Path.of("/var/lib/ferry"));
         assertThat(config.warehouseDirectory()).isEqualTo(Path.of("/warehouse"));
-        assertThat(config.engine()).isEqualTo(new ServerConfig.EngineConfig(Path.of("/opt/engine"), true, false));
+        assertThat(config.engine()).isEqualTo(new ServerConfig.EngineConfig(Path.of("/opt/engine"), ServerConfig.EngineConfig.DEFAULT_VERSION, true, false,
+                Map.of("metastore.limit.partition.request", "100", "fs.s3a.path.style.access", "true", "fs.s3a.secret.key", "s3cr3t"), Optional.empty(), List.of()));
+        assertThat(config.toString()).doesNotContain("s3cr3t");
         assertThat(config.ownDatabase().url()).contains("jdbc:postgresql://db:5432/hms");
         assertThat(config.ownDatabase().user()).isEqualTo("ferry");
         assertThat(config.ownDatabase().password()).isEqualTo("secret");
@@ -101,12 +111,14 @@ class ServerConfigTest
                 http:
                   port: -1
                 engine:
+                  version: "2.3"
                   background-tasks: maybe
                 cutover:
                   write-hold-bound: soon
                 """))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "engine.version: must be one of 3.1, 4.0 (a Hive release line), got 2.3",
                         "engine.background-tasks: must be true or false, got \"maybe\"",
                         "thrift.port: must be an integer from 0 to 65535, got 70000",
                         "thrift.transport: must be one of unframed, framed, got \"carrier-pigeon\"",
@@ -128,6 +140,75 @@ class ServerConfigTest
                 .hasMessageContaining("own-database.embedded.port: applies only to the embedded database, but own-database.url is set");
         assertThatThrownBy(() -> ServerConfig.parse("f", "cutover:\n  write-hold-bound: 1h\n"))
                 .hasMessageContaining("cutover.write-hold-bound: must be from 100ms to 600s, got 1h");
+    }
+
+    @Test
+    void engineSettingsFerryDecidesItselfAreRefusedNamingWhatToSetInstead()
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("f", """
+                engine:
+                  properties:
+                    javax.jdo.option.ConnectionURL: jdbc:mysql://db/hms
+                    hive.metastore.uris: thrift://elsewhere:9083
+                    metastore.housekeeping.threads.on: true
+                    properties.nested: [1, 2]
+                """))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactlyInAnyOrder(
+                        "engine.properties.properties.nested: must be a single value, got [1,2]",
+                        "engine.properties.hive.metastore.uris: Ferry sets this itself: clients connect to Ferry's Thrift front (thrift.host, thrift.port)",
+                        "engine.properties.javax.jdo.option.ConnectionURL: Ferry sets this itself: the metastore database is the own database (own-database.*) or a migration's source",
+                        "engine.properties.metastore.housekeeping.threads.on: Ferry sets this itself: set engine.background-tasks"));
+    }
+
+    @Test
+    void externalWarehouseRootInsideTheManagedOneIsRefused()
+    {
+        assertThatThrownBy(() -> ServerConfig.parse("f", """
+                engine:
+                  properties:
+                    metastore.warehouse.dir: s3a://lake/warehouse
+                    metastore.warehouse.external.dir: s3a://lake/warehouse/external
+                """))
+                .hasMessageContaining("engine.properties.metastore.warehouse.external.dir: the external warehouse root s3a://lake/warehouse/external lies inside "
+                        + "the managed one s3a://lake/warehouse; Hive refuses external tables at their default location there: put them side by side");
+        ServerConfig sideBySide = ServerConfig.parse("f", """
+                engine:
+                  properties:
+                    hive.metastore.warehouse.dir: s3a://lake/warehouse/managed
+                    metastore.warehouse.external.dir: s3a://lake/warehouse/external
+                """);
+        assertThat(sideBySide.engine().properties()).containsEntry("hive.metastore.warehouse.dir", "s3a://lake/warehouse/managed");
+    }
+
+    @Test
+    void siteFileIsReadUnderTheEnginePropertiesWithoutWhatFerryDecides()
+            throws Exception
+    {
+        Path site = directory.resolve("metastore-site.xml");
+        Files.writeString(site, """
+                <?xml version="1.0"?>
+                <configuration>
+                  <property><name>javax.jdo.option.ConnectionURL</name><value>jdbc:mysql://db/hms</value></property>
+                  <property><name>metastore.limit.partition.request</name><value>50</value></property>
+                  <property><name>fs.s3a.endpoint</name><value>http://s3.local:9000</value></property>
+                </configuration>
+                """);
+        ServerConfig config = ServerConfig.parse("f", """
+                engine:
+                  site-file: %s
+                  properties:
+                    metastore.limit.partition.request: 100
+                """.formatted(site));
+        assertThat(config.engine().properties()).isEqualTo(Map.of("metastore.limit.partition.request", "100", "fs.s3a.endpoint", "http://s3.local:9000"));
+        assertThat(config.engine().siteFile()).contains(site);
+        assertThat(config.engine().warnings()).containsExactly(
+                "engine.site-file: %s sets javax.jdo.option.ConnectionURL, which Ferry decides itself; ignored".formatted(site));
+        assertThatThrownBy(() -> ServerConfig.parse("f", "engine:\n  site-file: %s\n".formatted(directory.resolve("nothing.xml"))))
+                .hasMessageContaining("engine.site-file: %s does not exist".formatted(directory.resolve("nothing.xml")));
+        Files.writeString(directory.resolve("broken.xml"), "<configuration><property>");
+        assertThatThrownBy(() -> ServerConfig.parse("f", "engine:\n  site-file: %s\n".formatted(directory.resolve("broken.xml"))))
+                .hasMessageContaining("engine.site-file: %s is not a Hadoop configuration file: ".formatted(directory.resolve("broken.xml")));
     }
 
     @Test

@@ -7,7 +7,10 @@ import java.nio.file.Path;
 import dev.ferry.server.FerryServer;
 import dev.ferry.server.config.ServerConfig;
 
-/** A Ferry server in this JVM on embedded defaults, on free ports, with its data in a directory of the test's. */
+/**
+ * A Ferry server in this JVM on embedded defaults, on free ports, with its data in a directory of the test's; a
+ * migration's bucket may be anywhere in the directory that holds the data directory ({@code migration.staging-roots}).
+ */
 public final class FerryFixture
         implements AutoCloseable
 {
@@ -32,11 +35,17 @@ public final class FerryFixture
                   port: 0
                 migration:
                   retry-interval: 2s
+                  staging-roots: ["%s"]
                 %s
-                """.formatted(dataDirectory.toAbsolutePath(), extraYaml);
+                """.formatted(dataDirectory.toAbsolutePath(), dataDirectory.toAbsolutePath().getParent(), extraYaml);
         FerryServer server = new FerryServer(ServerConfig.parse("test", yaml));
         server.start();
         return new FerryFixture(dataDirectory, server);
+    }
+
+    public int httpPort()
+    {
+        return server.httpPort();
     }
 
     public static FerryFixture start(Path dataDirectory)

@@ -42,6 +42,7 @@ class InvalidRequestsTest
     private static final String START = "/v1/" + SERVICE + ":startMigration";
     private static final String CANCEL = "/v1/" + SERVICE + ":cancelMigration";
     private static final String COMPLETE = "/v1/" + SERVICE + ":completeMigration";
+    private static final String UPGRADE = "/v1/" + SERVICE + ":upgradeHiveVersion";
     private static final String EXECUTIONS = "/v1/" + SERVICE + "/migrationExecutions";
     private static final String UNKNOWN_EXECUTION = EXECUTIONS + "/" + UUID.randomUUID();
     private static final String EXECUTION_CONFIG = "migrationExecution.cloudSqlMigrationConfig";
@@ -164,6 +165,20 @@ class InvalidRequestsTest
         cases.add(start("bucket file URI with a query", body -> cdc(body).put("bucket", "file:///tmp/staging?x=1"), CDC + ".bucket"));
         cases.add(start("bucket file URI with an upper-case scheme", body -> cdc(body).put("bucket", "FILE:///tmp/staging"), CDC + ".bucket"));
         cases.add(start("bucket blank", body -> cdc(body).put("bucket", "   "), CDC + ".bucket"));
+        // Where a bucket may point: inside migration.staging-roots (the fixture's: the test's directory), no "..".
+        String root = directory.toAbsolutePath().toString();
+        cases.add(start("bucket outside the staging roots", body -> cdc(body).put("bucket", "/etc/ferry-staging"), CDC + ".bucket"));
+        cases.add(start("bucket file URI outside the staging roots", body -> cdc(body).put("bucket", "file:///etc/ferry-staging"), CDC + ".bucket"));
+        cases.add(start("bucket the file system root", body -> cdc(body).put("bucket", "/"), CDC + ".bucket"));
+        cases.add(start("bucket absolute with ..", body -> cdc(body).put("bucket", root + "/data/../bucket"), CDC + ".bucket"));
+        cases.add(start("bucket absolute escaping with ..", body -> cdc(body).put("bucket", root + "/../../etc"), CDC + ".bucket"));
+        cases.add(start("bucket file URI with ..", body -> cdc(body).put("bucket", "file://" + root + "/data/../bucket"), CDC + ".bucket"));
+        cases.add(start("bucket file URI with an encoded ..", body -> cdc(body).put("bucket", "file://" + root + "/%2e%2e/%2e%2e/etc"), CDC + ".bucket"));
+        cases.add(start("bucket relative with ..", body -> cdc(body).put("bucket", "staging/../../../etc"), CDC + ".bucket"));
+        cases.add(start("bucket over 1024 characters", body -> cdc(body).put("bucket", root + "/" + "b".repeat(1100)), CDC + ".bucket"));
+        cases.add(start("bucket hdfs: without slashes", body -> cdc(body).put("bucket", "hdfs:/staging"), CDC + ".bucket"));
+        cases.add(start("bucket gs: opaque", body -> cdc(body).put("bucket", "gs:bucket"), CDC + ".bucket"));
+        cases.add(start("bucket http://", body -> cdc(body).put("bucket", "http://example.com/staging"), CDC + ".bucket"));
         cases.add(start("rootPath relative", body -> cdc(body).put("rootPath", "migration"), CDC + ".rootPath"));
         cases.add(start("rootPath with ..", body -> cdc(body).put("rootPath", "/migration/../../etc"), CDC + ".rootPath"));
 
@@ -175,6 +190,15 @@ class InvalidRequestsTest
         cases.add(invalid("cancel requestId not a UUID", "POST", CANCEL, JSON, "{\"requestId\": \"abc\"}", "requestId"));
         cases.add(invalid("cancel requestId a number", "POST", CANCEL, JSON, "{\"requestId\": 1}", "requestId"));
         cases.add(invalid("complete requestId not a UUID", "POST", COMPLETE, JSON, "{\"request_id\": \"abc\"}", "requestId"));
+        cases.add(invalid("upgrade requestId not a UUID", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"4.0\", \"requestId\": \"abc\"}", "requestId"));
+
+        // upgradeHiveVersion's body.
+        cases.add(invalid("upgrade without hiveVersion", "POST", UPGRADE, JSON, "{}", "hiveVersion"));
+        cases.add(invalid("upgrade hiveVersion a number", "POST", UPGRADE, JSON, "{\"hiveVersion\": 4.0}", "hiveVersion"));
+        cases.add(invalid("upgrade hiveVersion not a version", "POST", UPGRADE, JSON, "{\"hive_version\": \"latest\"}", "hiveVersion"));
+        cases.add(invalid("upgrade hiveVersion without an engine", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"2.3\"}", "hiveVersion"));
+        cases.add(invalid("upgrade unknown field", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"4.0\", \"validateOnly\": true}", "validateOnly"));
+        cases.add(invalid("upgrade body an array", "POST", UPGRADE, JSON, "[]", "(body)"));
         cases.add(invalid("delete requestId the zero UUID", "DELETE", UNKNOWN_EXECUTION + "?requestId=" + ZERO_UUID, null, null, "requestId"));
         cases.add(invalid("delete requestId not a UUID", "DELETE", UNKNOWN_EXECUTION + "?requestId=abc", null, null, "requestId"));
 
@@ -215,9 +239,14 @@ class InvalidRequestsTest
         cases.add(invalid("filter on an unknown service field", "GET", "/v1/projects/ferry/locations/local/services?filter=" + encode("state = \"ACTIVE\""), null, null, "filter"));
         cases.add(invalid("filter nested 33 deep", "GET", EXECUTIONS + "?filter=" + encode("(".repeat(33) + "state = \"RUNNING\"" + ")".repeat(33)), null, null, "filter"));
         cases.add(invalid("filter of 33 negations", "GET", EXECUTIONS + "?filter=" + encode("NOT ".repeat(16) + "-".repeat(17) + "state = \"RUNNING\""), null, null, "filter"));
-        cases.add(invalid("filter nested 20000 deep", "GET", EXECUTIONS + "?filter=" + encode("(".repeat(20000) + "state = \"RUNNING\"" + ")".repeat(20000)), null, null, "filter"));
-        cases.add(invalid("filter of 20000 negations", "GET", EXECUTIONS + "?filter=" + encode("-".repeat(20000) + "state = \"RUNNING\""), null, null, "filter"));
-        cases.add(invalid("filter of 5000 comparisons", "GET", "/v1/projects/ferry/locations/local/services?filter=" + encode(String.join(" AND ", java.util.Collections.nCopies(5000, "name:x"))),
+        // Request lines over http.max-header-bytes (16 KiB) are refused before the API reads them (414); within the
+        // bound, the filter parser's own limits answer (the cases above, and 2,000-deep below).
+        cases.add(tooLong("filter nested 20000 deep", "GET", EXECUTIONS + "?filter=" + encode("(".repeat(20000) + "state = \"RUNNING\"" + ")".repeat(20000))));
+        cases.add(tooLong("filter of 20000 negations", "GET", EXECUTIONS + "?filter=" + encode("-".repeat(20000) + "state = \"RUNNING\"")));
+        cases.add(tooLong("filter of 5000 comparisons", "GET", "/v1/projects/ferry/locations/local/services?filter=" + encode(String.join(" AND ", java.util.Collections.nCopies(5000, "name:x")))));
+        cases.add(invalid("filter nested 2000 deep", "GET", EXECUTIONS + "?filter=" + encode("(".repeat(2000) + "state = \"RUNNING\"" + ")".repeat(2000)), null, null, "filter"));
+        cases.add(invalid("filter of 4000 negations", "GET", EXECUTIONS + "?filter=" + encode("-".repeat(4000) + "state = \"RUNNING\""), null, null, "filter"));
+        cases.add(invalid("filter of 500 comparisons", "GET", "/v1/projects/ferry/locations/local/services?filter=" + encode(String.join(" AND ", java.util.Collections.nCopies(500, "name:x"))),
                 null, null, "filter"));
         cases.add(invalid("orderBy an unknown field", "GET", EXECUTIONS + "?orderBy=color", null, null, "orderBy"));
         cases.add(invalid("orderBy a bad direction", "GET", EXECUTIONS + "?orderBy=" + encode("createTime sideways"), null, null, "orderBy"));
@@ -248,6 +277,35 @@ class InvalidRequestsTest
         cases.add(invalid("token with a bad principal and an unknown field", "POST", "/v1/tokens", JSON, "{\"principal\": \"alice smith\", \"role\": \"viewer\", \"expires\": 1}",
                 "principal", "expires"));
 
+        // Control characters, NUL and a line break, in every string of every body and query: refused, naming the field.
+        for (String control : List.of("\u0000", "\n", "\t", "\u007f")) {
+            String shown = "U+%04X".formatted((int) control.charAt(0));
+            cases.add(start("requestId with " + shown, body -> body.put("requestId", UUID.randomUUID() + control), "requestId"));
+            for (String field : List.of("instanceConnectionName", "ipAddress", "hiveDatabaseName", "username", "password", "proxySubnet", "natSubnet")) {
+                cases.add(start("connection " + field + " with " + shown, body -> connection(body).put(field, "a" + control + "b"), CONNECTION + "." + field));
+            }
+            for (String field : List.of("username", "password", "vpcNetwork", "subnetIpRange", "reverseProxySubnet", "bucket", "rootPath")) {
+                cases.add(start("cdc " + field + " with " + shown, body -> cdc(body).put(field, "/a" + control + "b"), CDC + "." + field));
+            }
+            cases.add(start("tls mode with " + shown, body -> connection(body).putObject("tls").put("mode", "PREFERRED" + control), CONNECTION + ".tls.mode"));
+            cases.add(start("a field name with " + shown, body -> connection(body).put("user" + control + "name", "hive"), CONNECTION + ".user?name"));
+            cases.add(invalid("cancel requestId with " + shown, "POST", CANCEL, JSON, json.createObjectNode().put("requestId", UUID.randomUUID() + control).toString(), "requestId"));
+            cases.add(invalid("complete requestId with " + shown, "POST", COMPLETE, JSON, json.createObjectNode().put("requestId", UUID.randomUUID() + control).toString(), "requestId"));
+            cases.add(invalid("token principal with " + shown, "POST", "/v1/tokens", JSON, json.createObjectNode().put("principal", "alice" + control).put("role", "viewer").toString(),
+                    "principal"));
+            cases.add(invalid("permission with " + shown, "POST", "/v1/" + SERVICE + ":testIamPermissions", JSON,
+                    "{\"permissions\": [\"metastore.migrations.start\", %s]}".formatted(json.getNodeFactory().textNode("metastore." + control).toString()), "permissions[1]"));
+            cases.add(invalid("filter with " + shown, "GET", EXECUTIONS + "?filter=" + encode("stateMessage = \"a" + control + "b\""), null, null, "filter"));
+            cases.add(invalid("pageToken with " + shown, "GET", "/v1/" + OPERATIONS + "?pageToken=" + encode("abc" + control), null, null, "pageToken"));
+            cases.add(invalid("orderBy with " + shown, "GET", EXECUTIONS + "?orderBy=" + encode("name" + control), null, null, "orderBy"));
+            cases.add(invalid("delete requestId with " + shown, "DELETE", UNKNOWN_EXECUTION + "?requestId=" + encode(UUID.randomUUID() + control), null, null, "requestId"));
+        }
+        // A PEM certificate is made of lines, but nothing else of control characters.
+        cases.add(start("tls caCertificate with a NUL", body -> connection(body).putObject("tls").put("mode", "VERIFY_CA")
+                .put("caCertificate", "-----BEGIN CERTIFICATE-----\nMIIB\u0000\n-----END CERTIFICATE-----\n"), CONNECTION + ".tls.caCertificate"));
+        cases.add(start("tls caCertificate with a tab", body -> connection(body).putObject("tls").put("mode", "VERIFY_CA")
+                .put("caCertificate", "-----BEGIN CERTIFICATE-----\r\n\tMIIB\r\n-----END CERTIFICATE-----\r\n"), CONNECTION + ".tls.caCertificate"));
+
         // Unknown resources.
         cases.add(notFound("service of another project", "GET", "/v1/projects/other/locations/local/services/metastore"));
         cases.add(notFound("service of another location", "GET", "/v1/projects/ferry/locations/us-central1/services/metastore"));
@@ -258,12 +316,12 @@ class InvalidRequestsTest
         cases.add(notFound("executions of another service", "GET", "/v1/projects/ferry/locations/local/services/other/migrationExecutions"));
         cases.add(notFound("unknown execution", "GET", UNKNOWN_EXECUTION));
         cases.add(notFound("delete of an unknown execution", "DELETE", UNKNOWN_EXECUTION + "?requestId=" + UUID.randomUUID()));
-        cases.add(notFound("execution id with a NUL", "GET", EXECUTIONS + "/a%00b"));
-        cases.add(notFound("delete of an execution id with a NUL", "DELETE", EXECUTIONS + "/a%00b"));
+        cases.add(badRequestLine("execution id with a NUL", "GET", EXECUTIONS + "/a%00b"));
+        cases.add(badRequestLine("delete of an execution id with a NUL", "DELETE", EXECUTIONS + "/a%00b"));
         cases.add(notFound("unknown operation", "GET", "/v1/" + OPERATIONS + "/operation-1-nothing"));
-        cases.add(notFound("operation id with a NUL", "GET", "/v1/" + OPERATIONS + "/a%00b"));
+        cases.add(badRequestLine("operation id with a NUL", "GET", "/v1/" + OPERATIONS + "/a%00b"));
         cases.add(notFound("revoke of an unknown token", "DELETE", "/v1/tokens/" + UUID.randomUUID()));
-        cases.add(notFound("revoke of a token id with a NUL", "DELETE", "/v1/tokens/a%00b"));
+        cases.add(badRequestLine("revoke of a token id with a NUL", "DELETE", "/v1/tokens/a%00b"));
         cases.add(notFound("unknown path under /v1", "GET", "/v1/backups"));
         cases.add(notFound("unknown collection of the service", "GET", "/v1/" + SERVICE + "/backups"));
         cases.add(notFound("unknown custom method", "POST", "/v1/" + SERVICE + ":fooMigration"));
@@ -351,6 +409,27 @@ class InvalidRequestsTest
         assertError(rest.post(START + "?alt=json", token, "{\"requestId\": null}"), 400, "INVALID_ARGUMENT", List.of("migrationExecution"));
     }
 
+    /**
+     * The line breaks of a PEM caCertificate are taken (the start then fails on the closed port, and the execution
+     * does not stay live); a body a NUL made invalid left nothing behind (the cases above check it after each).
+     */
+    @Test
+    @Order(4)
+    void aPemCertificateMayHoldLineBreaks()
+    {
+        ObjectNode body = validStartBody();
+        connection(body).putObject("tls").put("mode", "VERIFY_CA")
+                .put("caCertificate", "-----BEGIN CERTIFICATE-----\r\nMIIBszCCAVmgAwIBAgIUB\n-----END CERTIFICATE-----\n");
+        RestClient.Response started = rest.post(START, token, body.toString());
+        assertThat(started.status()).as(started.text()).isEqualTo(200);
+        JsonNode done = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                .until(() -> rest.get("/v1/" + started.body().get("name").asText(), token).body(), operation -> operation.path("done").asBoolean());
+        assertThat(done.has("error")).as(done.toString()).isTrue();
+        await().atMost(Duration.ofSeconds(30)).until(() -> rest.get("/v1/" + SERVICE, token).body().get("state").asText().equals("ACTIVE"));
+        JsonNode executions = rest.get(EXECUTIONS, token).body().get("migrationExecutions");
+        executions.forEach(execution -> assertThat(execution.get("state").asText()).isEqualTo("FAILED"));
+    }
+
     private static void assertError(RestClient.Response response, int status, String errorStatus, List<String> fields)
     {
         assertThat(response.status()).as(response.text()).isLessThan(500).isEqualTo(status);
@@ -386,6 +465,17 @@ class InvalidRequestsTest
     private static Case invalid(String name, String method, String path, String contentType, String body, String... fields)
     {
         return new Case(name, method, path, contentType, body, 400, "INVALID_ARGUMENT", List.of(fields));
+    }
+
+    /** A path the HTTP server refuses before any route (an encoded control character): 400, on the request line. */
+    private static Case badRequestLine(String name, String method, String path)
+    {
+        return new Case(name, method, path, null, null, 400, "INVALID_ARGUMENT", List.of("(request line)"));
+    }
+
+    private static Case tooLong(String name, String method, String path)
+    {
+        return new Case(name, method, path, null, null, 414, "INVALID_ARGUMENT", List.of("(request line)"));
     }
 
     private static Case notFound(String name, String method, String path)

@@ -170,7 +170,10 @@ class MigrationApiTest
         assertThat(running.get("phase").asText()).isEqualTo("REPLICATION");
         assertRfc3339(running.get("createTime"));
         JsonNode connection = running.get("cloudSqlMigrationConfig").get("cloudSqlConnectionConfig");
-        assertThat(fieldNames(connection)).containsExactlyInAnyOrder("instanceConnectionName", "ipAddress", "port", "hiveDatabaseName", "username", "proxySubnet", "natSubnet");
+        assertThat(fieldNames(connection)).containsExactlyInAnyOrder("instanceConnectionName", "ipAddress", "port", "hiveDatabaseName", "username", "proxySubnet", "natSubnet",
+                "tls");
+        // Ferry's own field (docs/API.md): the TLS mode every connection to the source uses, the default when the body had none.
+        assertThat(connection.get("tls").get("mode").asText()).isEqualTo("PREFERRED");
         assertThat(connection.get("instanceConnectionName").asText()).isEqualTo("my-project/us-central1/hms-mysql");
         assertThat(connection.get("ipAddress").asText()).isEqualTo("127.0.0.1");
         assertThat(connection.get("port").asInt()).isEqualTo(source.port());

@@ -56,9 +56,9 @@ class RoleMatrixTest
             Caller.MIGRATION_ADMIN, Set.of("services.get", "services.list", "migrations.get", "migrations.list", "operations.get", "operations.list",
                     "migrations.start", "migrations.complete", "migrations.cancel"),
             Caller.EDITOR, Set.of("services.get", "services.list", "migrations.get", "migrations.list", "operations.get", "operations.list",
-                    "migrations.start", "migrations.complete", "migrations.cancel", "migrations.delete"),
+                    "migrations.start", "migrations.complete", "migrations.cancel", "migrations.delete", "services.update"),
             Caller.ADMIN, Set.of("services.get", "services.list", "migrations.get", "migrations.list", "operations.get", "operations.list",
-                    "migrations.start", "migrations.complete", "migrations.cancel", "migrations.delete", "tokens.manage"));
+                    "migrations.start", "migrations.complete", "migrations.cancel", "migrations.delete", "services.update", "tokens.manage"));
 
     @TempDir
     static Path directory;
@@ -121,6 +121,8 @@ class RoleMatrixTest
             new Endpoint("completeMigration", "POST", "/v1/" + SERVICE + ":completeMigration", "{}", "migrations.complete", 400, "FAILED_PRECONDITION"),
             new Endpoint("cancelMigration", "POST", "/v1/" + SERVICE + ":cancelMigration", "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()), "migrations.cancel", 400,
                     "FAILED_PRECONDITION"),
+            // The service runs Hive 4.0, the newest Ferry has: nothing to upgrade to.
+            new Endpoint("upgradeHiveVersion", "POST", "/v1/" + SERVICE + ":upgradeHiveVersion", "{\"hiveVersion\": \"4.0\"}", "services.update", 400, "FAILED_PRECONDITION"),
             new Endpoint("migrationExecutions.list", "GET", EXECUTIONS, null, "migrations.list", 200, null),
             new Endpoint("migrationExecutions.get", "GET", EXECUTIONS + "/" + UUID.randomUUID(), null, "migrations.get", 404, "NOT_FOUND"),
             new Endpoint("migrationExecutions.delete", "DELETE", EXECUTIONS + "/" + UUID.randomUUID() + "?requestId=" + UUID.randomUUID(), null, "migrations.delete", 404,

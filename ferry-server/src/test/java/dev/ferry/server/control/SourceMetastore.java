@@ -14,15 +14,19 @@ import dev.ferry.engine.EngineHome;
 import dev.ferry.engine.EngineHost;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.testkit.EmbeddedMariaDb;
+import dev.ferry.testkit.SourceServer;
+import dev.ferry.testkit.SourceServers;
 import dev.ferry.testkit.HmsObjects;
 import org.apache.hadoop.hive.metastore.api.Partition;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 
 /**
- * A customer's metastore to migrate: embedded MariaDB with the binlog and grant tables on, Hive's schema made by
- * its schema tool, filled through a real HMS engine, and two users with passwords: {@value #USER} (the metastore's
- * own login) and {@value #CDC_USER} (replication privileges only).
+ * A customer's metastore to migrate: an embedded MariaDB or MySQL (one of {@link SourceServers.Kind}) with the binlog
+ * and grant tables on, Hive's schema made by its schema tool, filled through a real HMS engine, and two users with
+ * passwords: {@value #USER} (the metastore's own login, all privileges on its database, which includes what Ferry's
+ * reader needs) and {@value #CDC_USER} (replication privileges only). On MySQL 8 both authenticate with
+ * caching_sha2_password.
  */
 public final class SourceMetastore
         implements AutoCloseable
@@ -32,49 +36,95 @@ public final class SourceMetastore
     public static final String PASSWORD = "Hive-Pa55word-7f3a9c";
     public static final String CDC_USER = "ferry_cdc";
     public static final String CDC_PASSWORD = "Cdc-Pa55word-b81e44";
+    /**
+     * A reader that may read the metastore but not LOCK TABLES on it: a cutover cannot fence the source as this user.
+     * On MySQL it has RELOAD instead, which backfill's snapshots then use.
+     */
+    public static final String NO_LOCK_USER = "ferry_nolock";
+    public static final String NO_LOCK_PASSWORD = "Nolock-Pa55word-3c2d1e";
 
-    private final EmbeddedMariaDb mariaDb;
+    private final SourceServer server;
     private final String url;
+    private final EngineHost host;
 
-    private SourceMetastore(EmbeddedMariaDb mariaDb, String url)
+    private SourceMetastore(SourceServer server, String url, EngineHost host)
     {
-        this.mariaDb = mariaDb;
+        this.server = server;
         this.url = url;
+        this.host = host;
     }
 
     /** Another HMS engine on the source database: the customer's own metastore, still running. */
     public Engine engine()
             throws Exception
     {
-        return host().start(settings(url));
+        return host.start(settings(url));
     }
 
-    /** A source with {@code databases} databases of two tables with {@code partitions} partitions each. */
+    /** A MariaDB source with {@code databases} databases of two tables with {@code partitions} partitions each. */
     public static SourceMetastore start(int databases, int partitions)
             throws Exception
     {
-        EmbeddedMariaDb mariaDb = EmbeddedMariaDb.builder().withGrantTables().start();
+        return start(SourceServers.Kind.MARIADB_10_11, databases, partitions);
+    }
+
+    /** A source of this kind with {@code databases} databases of two tables with {@code partitions} partitions each. */
+    public static SourceMetastore start(SourceServers.Kind kind, int databases, int partitions)
+            throws Exception
+    {
+        return on(kind == SourceServers.Kind.MARIADB_10_11 ? EmbeddedMariaDb.builder().withGrantTables().start() : kind.start(), databases, partitions);
+    }
+
+    /** A Hive 3.1 metastore (schema 3.1.0, made and filled by Hive Metastore 3.1.3) of the same shape, on MariaDB. */
+    public static SourceMetastore startHive31(int databases, int partitions)
+            throws Exception
+    {
+        return on(EmbeddedMariaDb.builder().withGrantTables().start(), databases, partitions,
+                new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home.hive3")))));
+    }
+
+    /** A source on a server the caller started (with grant tables); closing the source stops the server. */
+    public static SourceMetastore on(SourceServer server, int databases, int partitions)
+            throws Exception
+    {
+        return on(server, databases, partitions, host());
+    }
+
+    private static SourceMetastore on(SourceServer server, int databases, int partitions, EngineHost host)
+            throws Exception
+    {
         try {
-            String url = mariaDb.createDatabase(DATABASE);
-            try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+            String url = server.createDatabase(DATABASE);
+            boolean mariaDb = server instanceof EmbeddedMariaDb;
+            try (Connection connection = server.connect(DATABASE); Statement statement = connection.createStatement()) {
                 statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(USER, PASSWORD));
                 statement.execute("GRANT ALL ON %s.* TO %s@'%%'".formatted(DATABASE, USER));
                 statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(CDC_USER, CDC_PASSWORD));
-                statement.execute("GRANT REPLICATION SLAVE, BINLOG MONITOR ON *.* TO %s@'%%'".formatted(CDC_USER));
+                statement.execute("GRANT REPLICATION SLAVE, %s ON *.* TO %s@'%%'".formatted(mariaDb ? "BINLOG MONITOR" : "REPLICATION CLIENT", CDC_USER));
                 statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, CDC_USER));
+                statement.execute("CREATE USER %s@'%%' IDENTIFIED BY '%s'".formatted(NO_LOCK_USER, NO_LOCK_PASSWORD));
+                statement.execute("GRANT SELECT ON %s.* TO %s@'%%'".formatted(DATABASE, NO_LOCK_USER));
+                if (!mariaDb) {
+                    statement.execute("GRANT RELOAD ON *.* TO %s@'%%'".formatted(NO_LOCK_USER));
+                }
             }
-            EngineHost host = host();
             EngineSettings settings = settings(url);
             host.initializeSchema(settings);
             try (Engine engine = host.start(settings)) {
                 fill(engine.client(), databases, partitions);
             }
-            return new SourceMetastore(mariaDb, url);
+            return new SourceMetastore(server, url, host);
         }
         catch (Exception | Error e) {
-            mariaDb.close();
+            server.close();
             throw e;
         }
+    }
+
+    /** The server the metastore database lives on. */
+    public SourceServer server()
+    {
+        return server;
     }
 
     static EngineHost host()
@@ -111,14 +161,14 @@ public final class SourceMetastore
 
     public int port()
     {
-        return mariaDb.port();
+        return server.port();
     }
 
     /** Runs SQL on the source as root. */
     public void execute(String sql)
             throws SQLException
     {
-        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+        try (Connection connection = server.connect(DATABASE); Statement statement = connection.createStatement()) {
             statement.execute(sql);
         }
     }
@@ -127,7 +177,7 @@ public final class SourceMetastore
     public long queryLong(String sql)
             throws SQLException
     {
-        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement();
+        try (Connection connection = server.connect(DATABASE); Statement statement = connection.createStatement();
                 java.sql.ResultSet rows = statement.executeQuery(sql)) {
             rows.next();
             return rows.getLong(1);
@@ -138,7 +188,7 @@ public final class SourceMetastore
     public void execute(List<String> statements)
             throws SQLException
     {
-        try (Connection connection = mariaDb.connect(DATABASE); Statement statement = connection.createStatement()) {
+        try (Connection connection = server.connect(DATABASE); Statement statement = connection.createStatement()) {
             for (String sql : statements) {
                 statement.execute(sql);
             }
@@ -149,7 +199,7 @@ public final class SourceMetastore
     public boolean hasDatabase(String name)
             throws SQLException
     {
-        try (Connection connection = mariaDb.connect(DATABASE);
+        try (Connection connection = server.connect(DATABASE);
                 java.sql.PreparedStatement select = connection.prepareStatement("SELECT 1 FROM DBS WHERE NAME = ?")) {
             select.setString(1, name);
             try (java.sql.ResultSet rows = select.executeQuery()) {
@@ -194,9 +244,16 @@ public final class SourceMetastore
                 """.formatted(requestId, DATABASE, port(), USER, PASSWORD, CDC_USER, CDC_PASSWORD, bucket.toAbsolutePath());
     }
 
+    /** {@link #startMigrationBody} with {@link #NO_LOCK_USER} as the reader. */
+    public String startMigrationBodyWithoutLockTables(String requestId, Path bucket)
+    {
+        return startMigrationBody(requestId, bucket).replace("\"username\": \"%s\"".formatted(USER), "\"username\": \"%s\"".formatted(NO_LOCK_USER))
+                .replace(PASSWORD, NO_LOCK_PASSWORD);
+    }
+
     @Override
     public void close()
     {
-        mariaDb.close();
+        server.close();
     }
 }

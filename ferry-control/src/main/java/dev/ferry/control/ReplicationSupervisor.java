@@ -1,0 +1,219 @@
+package dev.ferry.control;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+
+import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.security.SecretBox;
+import dev.ferry.control.store.ControlStore;
+import dev.ferry.replication.Replication;
+import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.apply.Apply;
+import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.preconditions.Preconditions;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * Replication supervision: the one replication of the running migration (at most one at a time), started, resumed
+ * and stopped here; watched once a second (an error moves the execution to AWAITING_USER_ACTION and is retried
+ * every retry interval; once it runs again the execution is RUNNING again); its lag sampled into a bounded history.
+ */
+final class ReplicationSupervisor
+{
+    private static final Logger log = LoggerFactory.getLogger(ReplicationSupervisor.class);
+    /** The lag is sampled as often as replication is watched; 720 samples are 12 minutes at that rate, and thinned after. */
+    static final Duration LAG_SAMPLE_INTERVAL = Duration.ofSeconds(1);
+    private static final int LAG_HISTORY_SAMPLES = 720;
+
+    private final ControlStore store;
+    private final SecretBox secrets;
+    private final Engines engines;
+    private final ControlPlane.Settings settings;
+    private final Consumer<Runnable> worker;
+    private final BooleanSupplier closed;
+    private final Map<String, LagHistory> lagHistories = new ConcurrentHashMap<>();
+    private final AtomicLong nextRetry = new AtomicLong();
+    private volatile Replication replication;
+    private volatile String replicating;
+
+    /**
+     * @param worker runs a step on the control plane's worker thread
+     * @param closed whether the control plane is closing: nothing new is started
+     */
+    ReplicationSupervisor(ControlStore store, SecretBox secrets, Engines engines, ControlPlane.Settings settings, Consumer<Runnable> worker, BooleanSupplier closed)
+    {
+        this.store = requireNonNull(store, "store is null");
+        this.secrets = requireNonNull(secrets, "secrets is null");
+        this.engines = requireNonNull(engines, "engines is null");
+        this.settings = requireNonNull(settings, "settings is null");
+        this.worker = requireNonNull(worker, "worker is null");
+        this.closed = requireNonNull(closed, "closed is null");
+    }
+
+    /** The replication running for this execution, if one is. */
+    Optional<Replication> running(String executionId)
+    {
+        Replication current = replication;
+        return current != null && executionId.equals(replicating) ? Optional.of(current) : Optional.empty();
+    }
+
+    /** Replication's status, for the execution it is running for. */
+    Optional<Replication.Status> status(String executionId)
+    {
+        return running(executionId).map(Replication::status);
+    }
+
+    /** Replication's status, whichever execution it runs for. */
+    Optional<Replication.Status> status()
+    {
+        Replication current = replication;
+        return current == null ? Optional.empty() : Optional.of(current.status());
+    }
+
+    /** The execution's apply lag as sampled while replication ran in this process. */
+    LagHistory.Snapshot lagHistory(String executionId)
+    {
+        LagHistory history = lagHistories.get(executionId);
+        return history == null ? new LagHistory.Snapshot(List.of(), LAG_SAMPLE_INTERVAL) : history.snapshot();
+    }
+
+    /** Forgets an execution's lag history (the execution is deleted). */
+    void forget(String executionId)
+    {
+        lagHistories.remove(executionId);
+    }
+
+    /** Stops what runs, then starts (or resumes) replication for the execution. */
+    Replication start(MigrationExecution execution)
+    {
+        close();
+        Replication started = Replication.start(config(execution));
+        replicating = execution.id();
+        replication = started;
+        return started;
+    }
+
+    /** Resumes replication for an execution that runs, after a restart or a retry. */
+    void resume(String id)
+    {
+        if (closed.getAsBoolean()) {
+            return;
+        }
+        MigrationExecution execution = store.execution(id).orElseThrow();
+        if (execution.state() != ExecutionState.RUNNING && execution.state() != ExecutionState.AWAITING_USER_ACTION) {
+            return;
+        }
+        log.info("Migration execution {}: resuming replication", id);
+        start(execution);
+    }
+
+    /** Stops replication, if it runs; it can be resumed. */
+    void close()
+    {
+        Replication current = replication;
+        replication = null;
+        replicating = null;
+        if (current != null) {
+            current.close();
+        }
+    }
+
+    /**
+     * Once a second: replication stopped by an error moves the execution to AWAITING_USER_ACTION with the error
+     * and is retried every retry interval; once it runs again the execution is RUNNING again.
+     */
+    void watch()
+    {
+        try {
+            Replication current = replication;
+            String id = replicating;
+            if (current == null || id == null || closed.getAsBoolean()) {
+                return;
+            }
+            current.status().lagMillis().ifPresent(lag -> lagHistories.computeIfAbsent(id, execution -> new LagHistory(LAG_HISTORY_SAMPLES, LAG_SAMPLE_INTERVAL))
+                    .record(Instant.now(), lag));
+            Optional<ReplicationException> failure = current.failure();
+            MigrationExecution execution = store.execution(id).orElse(null);
+            if (execution == null) {
+                return;
+            }
+            if (failure.isPresent() && execution.state() == ExecutionState.RUNNING) {
+                String message = "replication stopped: %s. %s; Ferry retries every %s s, or cancelMigration".formatted(failure.get().getMessage(),
+                        failure.get().reason().userMustFix() ? "Fix the source" : "Check the own database and the staging location", settings.retryInterval().toSeconds());
+                Operations.recordFailure(id, clean -> store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING),
+                        ExecutionState.AWAITING_USER_ACTION, execution.phase(), clean.apply(message))));
+                log.warn("Migration execution {} AWAITING_USER_ACTION: {}", id, Text.escaped(message));
+                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+            }
+            else if (failure.isPresent() && execution.state() == ExecutionState.AWAITING_USER_ACTION && System.nanoTime() - nextRetry.get() > 0) {
+                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+                worker.accept(() -> resume(id));
+            }
+            else if (failure.isEmpty() && execution.state() == ExecutionState.AWAITING_USER_ACTION
+                    && (current.stage() == Replication.Stage.BACKFILL || current.stage() == Replication.Stage.STREAMING)) {
+                store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.AWAITING_USER_ACTION), ExecutionState.RUNNING, execution.phase(), ""));
+                log.info("Migration execution {} RUNNING again: replication is in {}", id, current.stage());
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("Watching replication failed: {}", Text.escaped(e.getMessage()));
+        }
+    }
+
+    Replication.Config config(MigrationExecution execution)
+    {
+        // The own database's schema version is the source's once the front serves from the source; before, a cancel
+        // deletes what its own version holds.
+        String schemaVersion = ownSchemaVersion(execution);
+        return new Replication.Config(execution.id(), source(execution), engines.ownDatabase(), engines.upgradeScripts(schemaVersion), schemaVersion,
+                stagingDirectory(execution), settings.segmentBytes(), Backfill.Options.defaults(), Apply.Options.defaults());
+    }
+
+    /**
+     * The own database's schema version; while a backfill copies the source's {@code VERSION} table it may be empty
+     * (a cancel then stops the backfill there), and the own database was given the source's schema version at the
+     * start, so that is the version then.
+     */
+    private String ownSchemaVersion(MigrationExecution execution)
+    {
+        try {
+            return engines.ownSchemaVersion();
+        }
+        catch (IllegalStateException e) {
+            return Preconditions.sourceSchemaVersion(source(execution)).orElseThrow(() -> e);
+        }
+    }
+
+    /** {@code {bucket}/{rootPath}/{execution id}}; without a bucket, under the data directory's staging root. */
+    Path stagingDirectory(MigrationExecution execution)
+    {
+        StagingLocations staging = settings.staging();
+        Path bucket = execution.config().cdc().bucket().map(staging::resolve).orElse(staging.defaultRoot());
+        String root = execution.config().cdc().rootPath().replaceAll("^/+", "");
+        return (root.isEmpty() ? bucket : bucket.resolve(root)).resolve(execution.id()).toAbsolutePath().normalize();
+    }
+
+    SourceDatabase source(MigrationExecution execution)
+    {
+        ControlStore.SealedPasswords sealed = store.passwords(execution.id());
+        MigrationConfig config = execution.config();
+        return new SourceDatabase(config.connection().ipAddress(), config.connection().port(), config.connection().hiveDatabaseName(),
+                config.connection().username(), secrets.decrypt(sealed.connection()), config.cdc().username(), secrets.decrypt(sealed.cdc()), config.connection().tls(), settings.sourceProxy());
+    }
+
+}

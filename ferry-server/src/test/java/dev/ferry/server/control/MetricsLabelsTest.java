@@ -1,0 +1,108 @@
+package dev.ferry.server.control;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeSet;
+
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code /metrics} needs no token, so its labels must not grow with what clients send: HTTP methods a client invents
+ * (one with a double quote too) are counted as {@code other}, unknown paths as route {@code unknown}, and every line
+ * stays valid in the text format.
+ */
+class MetricsLabelsTest
+{
+    private static final List<String> PATHS = List.of("/healthz", "/metrics", "/v1/projects/ferry/locations/local/services/metastore", "/nothing/here", "/v1/nothing");
+
+    @TempDir
+    static Path directory;
+
+    private static FerryFixture ferry;
+
+    @BeforeAll
+    static void start()
+    {
+        ferry = FerryFixture.start(directory.resolve("data"));
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (ferry != null) {
+            ferry.close();
+        }
+    }
+
+    @Test
+    void inventedMethodsLeaveTheSeriesAsTheyAre()
+            throws IOException
+    {
+        // Once each path has seen an invented method, no other invented method adds a series.
+        for (String path : PATHS) {
+            request("BREW", path);
+            request("GET", path);
+        }
+        Set<String> before = series();
+
+        Random random = new Random(3);
+        for (int i = 0; i < 40; i++) {
+            StringBuilder method = new StringBuilder();
+            for (int length = 1 + random.nextInt(12); length > 0; length--) {
+                method.append((char) ('A' + random.nextInt(26)));
+            }
+            if (i % 4 == 0) {
+                method.append("\"}x{");
+            }
+            request(method.toString(), PATHS.get(i % PATHS.size()));
+        }
+        Set<String> after = series();
+
+        assertThat(after).isEqualTo(before);
+        assertThat(after).anyMatch(line -> line.contains("method=\"other\""));
+        String text = ferry.rest().get("/metrics", null).text();
+        for (String line : text.split("\n")) {
+            if (!line.startsWith("#") && !line.isEmpty()) {
+                assertThat(line).as("a sample line").matches("[a-z_]+(\\{([a-z_]+=\"([^\"\\\\\\n]|\\\\[\\\\\"n])*\",?)*})? \\S+");
+            }
+        }
+    }
+
+    /** The request-latency series of /metrics, by their labels. */
+    private static Set<String> series()
+    {
+        Set<String> series = new TreeSet<>();
+        for (String line : ferry.rest().get("/metrics", null).text().split("\n")) {
+            if (line.startsWith("ferry_http_request_duration_seconds_count")) {
+                series.add(line.substring(0, line.lastIndexOf(' ')));
+            }
+        }
+        return series;
+    }
+
+    /** One request with any method, on a socket of its own, as a client that ignores the HTTP grammar sends it. */
+    private static void request(String method, String path)
+            throws IOException
+    {
+        try (Socket socket = new Socket("localhost", ferry.server().httpPort())) {
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            out.write("%s %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: 0\r\n\r\n".formatted(method, path).getBytes(StandardCharsets.ISO_8859_1));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            in.readAllBytes();
+        }
+    }
+}

@@ -1,0 +1,100 @@
+package dev.ferry.server.control;
+
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Clients that send half a request and stall do not stop the HTTP port: with 50 of them connected, {@code /healthz}
+ * and a GET of the service answer within a second; a stalled connection is closed after the idle timeout; request
+ * headers larger than the bound get 431.
+ */
+class SlowHttpClientsTest
+{
+    private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
+
+    @Test
+    void fiftyStalledConnectionsLeaveHealthAndTheApiAnswering(@TempDir Path directory)
+            throws Exception
+    {
+        try (FerryFixture ferry = FerryFixture.start(directory.resolve("ferry"))) {
+            RestClient rest = ferry.rest();
+            String token = ferry.adminToken();
+            List<Socket> stalled = new ArrayList<>();
+            try {
+                for (int i = 0; i < 50; i++) {
+                    Socket socket = new Socket();
+                    socket.connect(new InetSocketAddress("127.0.0.1", ferry.httpPort()), 2_000);
+                    OutputStream out = socket.getOutputStream();
+                    // Half a request: the request line and one header, never the blank line that ends the headers.
+                    out.write(("GET /v1/" + SERVICE + " HTTP/1.1\r\nHost: localhost\r\n").getBytes(StandardCharsets.US_ASCII));
+                    out.flush();
+                    stalled.add(socket);
+                }
+                for (int round = 0; round < 5; round++) {
+                    long began = System.nanoTime();
+                    RestClient.Response health = rest.get("/healthz", null);
+                    long healthMillis = (System.nanoTime() - began) / 1_000_000;
+                    began = System.nanoTime();
+                    RestClient.Response service = rest.get("/v1/" + SERVICE, token);
+                    long serviceMillis = (System.nanoTime() - began) / 1_000_000;
+                    assertThat(health.status()).isEqualTo(200);
+                    assertThat(service.status()).as(service.text()).isEqualTo(200);
+                    assertThat(healthMillis).as("/healthz with 50 stalled connections").isLessThan(1_000);
+                    assertThat(serviceMillis).as("GET of the service with 50 stalled connections").isLessThan(1_000);
+                }
+            }
+            finally {
+                for (Socket socket : stalled) {
+                    socket.close();
+                }
+            }
+        }
+    }
+
+    @Test
+    void aStalledConnectionIsClosedAfterTheIdleTimeoutAndOversizedHeadersAreRefused(@TempDir Path directory)
+            throws Exception
+    {
+        // A second http block: it replaces the fixture's (port 0 again).
+        try (FerryFixture ferry = FerryFixture.start(directory.resolve("ferry"), """
+                http:
+                  port: 0
+                  idle-timeout: 2s
+                  max-header-bytes: 4096
+                """)) {
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", ferry.httpPort()), 2_000);
+                socket.getOutputStream().write("GET /healthz HTTP/1.1\r\nHost: localhost\r\n".getBytes(StandardCharsets.US_ASCII));
+                socket.setSoTimeout(15_000);
+                long began = System.nanoTime();
+                InputStream in = socket.getInputStream();
+                // Closed by the server (end of stream, maybe after an error answer) well before the socket's own timeout.
+                while (in.read() >= 0) {
+                    // Drain whatever the server says before it closes.
+                }
+                long waited = (System.nanoTime() - began) / 1_000_000;
+                assertThat(waited).as("closed after the 2 s idle timeout").isBetween(1_500L, 10_000L);
+            }
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", ferry.httpPort()), 2_000);
+                String big = "x".repeat(8_000);
+                socket.getOutputStream().write(("GET /healthz HTTP/1.1\r\nHost: localhost\r\nX-Big: " + big + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.setSoTimeout(10_000);
+                String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
+                assertThat(status).isEqualTo("HTTP/1.1 431");
+            }
+            assertThat(ferry.rest().get("/healthz", null).status()).isEqualTo(200);
+        }
+    }
+}
