@@ -52,6 +52,10 @@ public final class Replication
         implements AutoCloseable
 {
     private static final Logger log = LoggerFactory.getLogger(Replication.class);
+    /** How long a cutover's foreign key restore waits for apply to pass the newest backfill snapshot. */
+    static final Duration FOREIGN_KEYS_WAIT_FOR_APPLY = Duration.ofMinutes(5);
+    /** How often the maintenance looks whether apply has passed the newest backfill snapshot. */
+    private static final Duration FOREIGN_KEYS_POLL = Duration.ofMillis(200);
 
     public enum Stage
     {
@@ -186,6 +190,13 @@ public final class Replication
     private volatile Capture capture;
     private volatile Apply apply;
     private volatile boolean stopping;
+    /**
+     * Where the staging log ended once capture had read past every backfill snapshot: apply past it has applied
+     * every transaction up to the newest snapshot. Null until then.
+     */
+    private volatile StagingPosition pastBackfill;
+    private volatile SourcePosition newestSnapshot;
+    private volatile boolean pastBackfillUnknown;
 
     private Replication(Config config)
     {
@@ -576,6 +587,18 @@ public final class Replication
         Maintenance settings = config.maintenance();
         boolean keysRestored = false;
         while (!stopping) {
+            if (!keysRestored && !maintenancePaused && !appliedPastBackfillQuietly()) {
+                // The keys wait for apply to pass the newest backfill snapshot (see appliedPastBackfill); nothing
+                // else runs before them, and the wait is looked at again soon rather than after a whole interval
+                // (unless the own database could not tell).
+                try {
+                    Thread.sleep(pastBackfillUnknown ? settings.interval().toMillis() : FOREIGN_KEYS_POLL.toMillis());
+                }
+                catch (InterruptedException e) {
+                    return;
+                }
+                continue;
+            }
             if (!maintenancePaused) {
                 verifyLock.lock();
                 try {
@@ -703,6 +726,18 @@ public final class Replication
      */
     public int restoreForeignKeysWhileStreaming()
     {
+        try {
+            if (!awaitAppliedPastBackfill(FOREIGN_KEYS_WAIT_FOR_APPLY)) {
+                throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                        "cannot restore the own database's foreign keys for migration %s yet: apply has not reached the newest backfill snapshot (%s) in %s s"
+                                .formatted(config.migration(), newestBackfillSnapshot(), FOREIGN_KEYS_WAIT_FOR_APPLY.toSeconds()));
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                    "interrupted while waiting for apply to pass the backfill before restoring the foreign keys of migration " + config.migration(), e);
+        }
         verifyLock.lock();
         try (Connection connection = store.connect()) {
             int foreignKeys = store.restoreForeignKeysWhileApplying(connection, config.migration());
@@ -715,6 +750,83 @@ public final class Replication
         }
         finally {
             verifyLock.unlock();
+        }
+    }
+
+    /**
+     * Whether apply has applied every source transaction up to the newest backfill snapshot. Each table (after a
+     * crash, each part of a table) was copied from its own snapshot, and apply skips what a row's snapshot already
+     * holds; so until apply passes the newest snapshot, the own database can hold a state the source never had: a
+     * partition applied from a table copied before it was added, whose storage descriptor (in SDS, copied after the
+     * partition was added and dropped again) is not there. The tables agree with each other only from that point on,
+     * so the foreign keys are restored only then.
+     */
+    private boolean appliedPastBackfill()
+    {
+        StagingPosition target = pastBackfill;
+        if (target == null) {
+            if (!capture.covers(newestBackfillSnapshot())) {
+                return false;
+            }
+            target = staging.end();
+            pastBackfill = target;
+            log.info("Migration {}: capture has read past the newest backfill snapshot; the foreign keys are restored once apply reaches staging position {}",
+                    config.migration(), target);
+        }
+        return apply.checkpoint().position().compareTo(target) >= 0;
+    }
+
+    /** {@link #appliedPastBackfill()}, false (and logged) when the own database cannot say. */
+    private boolean appliedPastBackfillQuietly()
+    {
+        try {
+            pastBackfillUnknown = false;
+            return appliedPastBackfill();
+        }
+        catch (ReplicationException e) {
+            pastBackfillUnknown = true;
+            log.warn("Migration {}: cannot tell whether apply has passed the backfill yet: {}", config.migration(), e.getMessage());
+            return false;
+        }
+    }
+
+    /** Waits for {@link #appliedPastBackfill()}; false on timeout; throws replication's failure. */
+    private boolean awaitAppliedPastBackfill(Duration timeout)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!appliedPastBackfill()) {
+            failure().ifPresent(failure -> {
+                throw failure;
+            });
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            Thread.sleep(20);
+        }
+        return true;
+    }
+
+    /** The union of every backfill chunk's and table tail's snapshot position, read once. */
+    private SourcePosition newestBackfillSnapshot()
+    {
+        SourcePosition newest = newestSnapshot;
+        if (newest != null) {
+            return newest;
+        }
+        try (Connection connection = store.connect()) {
+            SourcePosition union = SourcePosition.EMPTY;
+            for (List<ReplicationStore.ChunkSnapshot> chunks : store.snapshots(connection, config.migration()).values()) {
+                for (ReplicationStore.ChunkSnapshot chunk : chunks) {
+                    union = union.union(SourcePosition.parse(chunk.snapshotGtid()));
+                }
+            }
+            newestSnapshot = union;
+            return union;
+        }
+        catch (SQLException e) {
+            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,
+                    "cannot read the backfill snapshots of migration %s: %s".formatted(config.migration(), e.getMessage()), e);
         }
     }
 
