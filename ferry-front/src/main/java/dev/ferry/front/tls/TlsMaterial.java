@@ -106,7 +106,7 @@ public record TlsMaterial(
         }
         catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot read the TLS key and certificate (%s): %s".formatted(keystore.map(Path::toString)
-                    .orElse(certificate.orElseThrow() + ", " + privateKey.orElseThrow()), e.getMessage()), e);
+                    .orElseGet(() -> certificate.orElseThrow() + ", " + privateKey.orElseThrow()), e.getMessage()), e);
         }
     }
 
