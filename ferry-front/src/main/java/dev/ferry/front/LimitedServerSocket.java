@@ -13,6 +13,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
 import javax.net.ssl.SSLSocket;
 
 import org.apache.thrift.TApplicationException;
@@ -193,18 +194,54 @@ final class LimitedServerSocket
         refusals.shutdownNow();
     }
 
-    /** An accepted connection that counts itself out once, when closed. */
+    /**
+     * An accepted connection that counts itself out once, when closed. In TLS, it shakes hands before its first read
+     * (on its own thread, under the client timeout): a client that fails the handshake (it does not trust the
+     * certificate, has none of the client CA, or does not speak TLS) is logged in one line with its address and the
+     * reason, and the connection ends as one the client closed, rather than as an error of the Thrift server with its
+     * stack trace.
+     */
     private static final class CountedSocket
             extends TSocket
     {
         private final Runnable onClose;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private boolean handshakeDone;
 
         CountedSocket(Socket socket, Runnable onClose)
                 throws TTransportException
         {
             super(socket);
             this.onClose = onClose;
+            this.handshakeDone = !(socket instanceof SSLSocket);
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length)
+                throws TTransportException
+        {
+            if (!handshakeDone) {
+                handshake();
+            }
+            return super.read(buffer, offset, length);
+        }
+
+        private void handshake()
+                throws TTransportException
+        {
+            SSLSocket secure = (SSLSocket) getSocket();
+            try {
+                secure.startHandshake();
+                handshakeDone = true;
+            }
+            catch (SSLException e) {
+                log.warn("Thrift front: TLS handshake with {} failed: {}", secure.getRemoteSocketAddress(), e.getMessage());
+                throw new TTransportException(TTransportException.END_OF_FILE, "TLS handshake failed: " + e.getMessage());
+            }
+            catch (IOException e) {
+                // Silent past the client timeout, or gone: as a connection closed without TLS.
+                throw new TTransportException(TTransportException.END_OF_FILE, "TLS handshake not completed: " + e.getMessage());
+            }
         }
 
         @Override
