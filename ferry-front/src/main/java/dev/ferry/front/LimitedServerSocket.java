@@ -3,7 +3,6 @@ package dev.ferry.front;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.Socket;
-import java.net.SocketException;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -11,6 +10,11 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import javax.net.ssl.SSLSocket;
 
 import org.apache.thrift.TApplicationException;
 import org.apache.thrift.TException;
@@ -32,6 +36,12 @@ import static java.util.Objects.requireNonNull;
  * The Thrift front's listening socket: gives each accepted connection the client timeout (a silent client is
  * disconnected, and its thread ends), and serves at most {@code maxConnections} at once. One more is answered with a
  * TApplicationException saying so, which an HMS client raises as the error of its call, and closed.
+ *
+ * <p>With TLS, each accepted connection is layered in TLS by the context current when it is accepted, rather than the
+ * port being an SSLServerSocket fixed at bind time: a reloaded certificate serves the next connection, and the limits
+ * above apply as they do without TLS (the timeout is the TCP socket's, the handshake included, and the sizes are
+ * checked by the protocol on the decrypted bytes). The handshake happens on the connection's own thread, at its first
+ * read, so a slow or failing one never holds up accepting the others.
  */
 final class LimitedServerSocket
         extends TServerSocket
@@ -41,18 +51,47 @@ final class LimitedServerSocket
     private final ThriftFrontConfig config;
     private final TProtocolFactory protocolFactory;
     private final AtomicInteger open = new AtomicInteger();
+    /** The TLS context new connections get, or null: no TLS. */
+    private final AtomicReference<SSLContext> tls;
+    private final boolean needClientAuth;
     private final ExecutorService refusals = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(64), runnable -> {
         Thread thread = new Thread(runnable, "thrift-front-refuse");
         thread.setDaemon(true);
         return thread;
     });
 
-    LimitedServerSocket(ServerSocketTransportArgs args, ThriftFrontConfig config, TProtocolFactory protocolFactory)
+    /** With {@code tls} null, plain TCP; else every connection speaks TLS, requiring a client certificate if {@code needClientAuth}. */
+    LimitedServerSocket(ServerSocketTransportArgs args, ThriftFrontConfig config, TProtocolFactory protocolFactory, SSLContext tls, boolean needClientAuth)
             throws TTransportException
     {
         super(args);
         this.config = requireNonNull(config, "config is null");
         this.protocolFactory = requireNonNull(protocolFactory, "protocolFactory is null");
+        this.tls = tls == null ? null : new AtomicReference<>(tls);
+        this.needClientAuth = needClientAuth;
+    }
+
+    /** The TLS context of the connections accepted from now on (those open keep theirs). */
+    void useTls(SSLContext context)
+    {
+        requireNonNull(context, "context is null");
+        if (tls == null) {
+            throw new IllegalStateException("the Thrift front was started without TLS");
+        }
+        tls.set(context);
+    }
+
+    /** The connection in TLS, as the server, when the front has TLS; the handshake is at the first read or write. */
+    private Socket secured(Socket socket)
+            throws IOException
+    {
+        if (tls == null) {
+            return socket;
+        }
+        SSLSocket secure = (SSLSocket) tls.get().getSocketFactory().createSocket(socket, null, true);
+        secure.setUseClientMode(false);
+        secure.setNeedClientAuth(needClientAuth);
+        return secure;
     }
 
     /** Connections being served now. */
@@ -77,17 +116,19 @@ final class LimitedServerSocket
                 refuse(socket);
                 continue;
             }
+            Socket served;
             try {
                 socket.setSoTimeout((int) config.clientTimeout().toMillis());
                 socket.setTcpNoDelay(true);
                 socket.setKeepAlive(true);
+                served = secured(socket);
             }
-            catch (SocketException e) {
+            catch (IOException e) {
                 close(socket);
                 continue;
             }
             open.incrementAndGet();
-            return new CountedSocket(socket, open::decrementAndGet);
+            return new CountedSocket(served, open::decrementAndGet);
         }
     }
 
@@ -108,6 +149,7 @@ final class LimitedServerSocket
     {
         try {
             socket.setSoTimeout(2_000);
+            socket = secured(socket);
             TTransport transport = new TSocket(socket);
             if (config.transport() == ThriftFrontConfig.Transport.FRAMED) {
                 transport = new TFramedTransport(transport, config.maxMessageBytes());
@@ -152,18 +194,54 @@ final class LimitedServerSocket
         refusals.shutdownNow();
     }
 
-    /** An accepted connection that counts itself out once, when closed. */
+    /**
+     * An accepted connection that counts itself out once, when closed. In TLS, it shakes hands before its first read
+     * (on its own thread, under the client timeout): a client that fails the handshake (it does not trust the
+     * certificate, has none of the client CA, or does not speak TLS) is logged in one line with its address and the
+     * reason, and the connection ends as one the client closed, rather than as an error of the Thrift server with its
+     * stack trace.
+     */
     private static final class CountedSocket
             extends TSocket
     {
         private final Runnable onClose;
         private final AtomicBoolean closed = new AtomicBoolean();
+        private boolean handshakeDone;
 
         CountedSocket(Socket socket, Runnable onClose)
                 throws TTransportException
         {
             super(socket);
             this.onClose = onClose;
+            this.handshakeDone = !(socket instanceof SSLSocket);
+        }
+
+        @Override
+        public int read(byte[] buffer, int offset, int length)
+                throws TTransportException
+        {
+            if (!handshakeDone) {
+                handshake();
+            }
+            return super.read(buffer, offset, length);
+        }
+
+        private void handshake()
+                throws TTransportException
+        {
+            SSLSocket secure = (SSLSocket) getSocket();
+            try {
+                secure.startHandshake();
+                handshakeDone = true;
+            }
+            catch (SSLException e) {
+                log.warn("Thrift front: TLS handshake with {} failed: {}", secure.getRemoteSocketAddress(), e.getMessage());
+                throw new TTransportException(TTransportException.END_OF_FILE, "TLS handshake failed: " + e.getMessage());
+            }
+            catch (IOException e) {
+                // Silent past the client timeout, or gone: as a connection closed without TLS.
+                throw new TTransportException(TTransportException.END_OF_FILE, "TLS handshake not completed: " + e.getMessage());
+            }
         }
 
         @Override

@@ -1,12 +1,17 @@
 package dev.ferry.front;
 
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import javax.net.ssl.SSLContext;
+
+import dev.ferry.front.tls.TlsMaterial;
+import dev.ferry.front.tls.TlsReloader;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.apache.thrift.protocol.TBinaryProtocol;
 import org.apache.thrift.protocol.TCompactProtocol;
@@ -25,7 +30,9 @@ import static java.util.Objects.requireNonNull;
  * The Thrift server HMS clients connect to. One thread per connection, as in HMS; a thread ends when its
  * connection closes (or stays silent for the client timeout), taking the engines' per-thread state with it. What one
  * connection may make it hold is bounded: at most {@code maxConnections} connections, no frame, string or container
- * over {@code maxMessageBytes}, checked before anything is allocated for it.
+ * over {@code maxMessageBytes}, checked before anything is allocated for it. With TLS configured, the port speaks TLS
+ * only, as an HMS with {@code metastore.use.SSL} does, and a renewed certificate serves new connections without a
+ * restart.
  */
 public final class ThriftFront
         implements AutoCloseable
@@ -37,6 +44,7 @@ public final class ThriftFront
     private final TServer server;
     private final ExecutorService workers;
     private final Thread serving;
+    private final Optional<TlsReloader> tlsReloader;
 
     private ThriftFront(ThriftFrontConfig config, LimitedServerSocket socket, TServer server, ExecutorService workers)
     {
@@ -45,6 +53,7 @@ public final class ThriftFront
         this.server = server;
         this.workers = workers;
         this.serving = new Thread(server::serve, "thrift-front-accept");
+        this.tlsReloader = config.tls().map(tls -> TlsReloader.start(tls, "Thrift TLS", files -> socket.useTls(files.sslContext())));
     }
 
     /**
@@ -56,12 +65,15 @@ public final class ThriftFront
         requireNonNull(config, "config is null");
         requireNonNull(router, "router is null");
         TProtocolFactory protocolFactory = protocolFactory(config.protocol(), config.maxMessageBytes());
+        // Read before binding: files that do not read fail the start, with what is wrong with them.
+        SSLContext tls = config.tls().map(TlsMaterial::sslContext).orElse(null);
         LimitedServerSocket socket;
         try {
             socket = new LimitedServerSocket(new TServerSocket.ServerSocketTransportArgs()
                     .bindAddr(new InetSocketAddress(config.host(), config.port()))
                     .backlog(Math.min(config.maxConnections(), 1024))
-                    .clientTimeout((int) config.clientTimeout().toMillis()), config, protocolFactory);
+                    .clientTimeout((int) config.clientTimeout().toMillis()), config, protocolFactory, tls,
+                    config.tls().flatMap(TlsMaterial::clientCa).isPresent());
         }
         catch (TTransportException e) {
             throw new IllegalStateException("cannot listen for Thrift clients on %s:%s: %s"
@@ -86,8 +98,9 @@ public final class ThriftFront
         ThriftFront front = new ThriftFront(config, socket, new TThreadPoolServer(args), workers);
         front.serving.setDaemon(true);
         front.serving.start();
-        log.info("Thrift front listening on {}:{} ({} transport, {} protocol; at most {} connections, messages of {} bytes, clients silent for {} ms)", config.host(), front.port(),
-                config.transport(), config.protocol(), config.maxConnections(), config.maxMessageBytes(), config.clientTimeout().toMillis());
+        log.info("Thrift front listening on {}:{} ({}{} transport, {} protocol; at most {} connections, messages of {} bytes, clients silent for {} ms{})", config.host(), front.port(),
+                config.tls().isPresent() ? "TLS, " : "", config.transport(), config.protocol(), config.maxConnections(), config.maxMessageBytes(),
+                config.clientTimeout().toMillis(), config.tls().flatMap(TlsMaterial::clientCa).map(ca -> "; client certificates signed by " + ca + " required").orElse(""));
         return front;
     }
 
@@ -123,6 +136,7 @@ public final class ThriftFront
     @Override
     public void close()
     {
+        tlsReloader.ifPresent(TlsReloader::close);
         server.stop();
         socket.close();
         workers.shutdownNow();

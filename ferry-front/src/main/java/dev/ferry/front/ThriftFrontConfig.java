@@ -1,6 +1,9 @@
 package dev.ferry.front;
 
 import java.time.Duration;
+import java.util.Optional;
+
+import dev.ferry.front.tls.TlsMaterial;
 
 import static java.util.Objects.requireNonNull;
 
@@ -16,8 +19,11 @@ import static java.util.Objects.requireNonNull;
  *     container a request may declare with either transport (checked before anything is allocated for it)
  * @param clientTimeout how long a connection may stay silent, in the middle of a request or between two, before it
  *     is closed (its thread then ends)
+ * @param tls with it, the port speaks TLS only (as HMS does with {@code metastore.use.SSL}), with client certificates
+ *     required when it has a client CA
  */
-public record ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout)
+public record ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout,
+        Optional<TlsMaterial> tls)
 {
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
     public static final Duration DEFAULT_CLIENT_TIMEOUT = Duration.ofMinutes(10);
@@ -52,6 +58,13 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
         if (clientTimeout.toMillis() < 1 || clientTimeout.toMillis() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("clientTimeout must be from 1 ms to 24 days: " + clientTimeout);
         }
+        requireNonNull(tls, "tls is null");
+    }
+
+    /** Without TLS. */
+    public ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout)
+    {
+        this(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, Optional.empty());
     }
 
     /** With the default client timeout. */
@@ -62,21 +75,26 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
 
     public static ThriftFrontConfig defaults()
     {
-        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_TIMEOUT);
+        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_TIMEOUT, Optional.empty());
     }
 
     public ThriftFrontConfig withHost(String newHost)
     {
-        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout);
+        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls);
     }
 
     public ThriftFrontConfig withLimits(int newMaxConnections, int newMaxMessageBytes, Duration newClientTimeout)
     {
-        return new ThriftFrontConfig(host, port, transport, protocol, newMaxConnections, newMaxMessageBytes, newClientTimeout);
+        return new ThriftFrontConfig(host, port, transport, protocol, newMaxConnections, newMaxMessageBytes, newClientTimeout, tls);
     }
 
     public ThriftFrontConfig withPort(int newPort)
     {
-        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes, clientTimeout);
+        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls);
+    }
+
+    public ThriftFrontConfig withTls(Optional<TlsMaterial> newTls)
+    {
+        return new ThriftFrontConfig(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, newTls);
     }
 }

@@ -9,6 +9,8 @@ import java.util.Optional;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.ferry.front.tls.TlsMaterial;
+import dev.ferry.front.tls.TlsReloader;
 import org.eclipse.jetty.http.HttpHeader;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
@@ -89,7 +91,7 @@ public final class RestServer
     }
 
     /** With {@code tls}, the port speaks HTTPS only. */
-    public static RestServer start(String host, int port, RestEdge edge, Limits limits, Optional<HttpTls> tls)
+    public static RestServer start(String host, int port, RestEdge edge, Limits limits, Optional<TlsMaterial> tls)
     {
         requireNonNull(tls, "tls is null");
         requireNonNull(edge, "edge is null");
@@ -110,7 +112,7 @@ public final class RestServer
             // Clients reach Ferry by whatever name or address routes to it; the certificate is checked by them.
             configuration.addCustomizer(new SecureRequestCustomizer(false));
             connector = new ServerConnector(server, 1, 1, new SslConnectionFactory(ssl, HttpVersion.HTTP_1_1.asString()), new HttpConnectionFactory(configuration));
-            server.addBean(new TlsReloader(tls.get(), ssl));
+            server.addBean(new TlsReloading(tls.get(), ssl));
         }
         else {
             connector = new ServerConnector(server, 1, 1, new HttpConnectionFactory(configuration));
@@ -139,7 +141,7 @@ public final class RestServer
         RestServer rest = new RestServer(server, connector);
         log.info("{} listening on {}:{} (REST API under /v1, web console under /console/, /healthz, /readyz, /metrics; idle timeout {} s, headers up to {} bytes{})",
                 tls.isPresent() ? "HTTPS" : "HTTP", host, rest.port(), limits.idleTimeout().toSeconds(), limits.maxHeaderBytes(),
-                tls.flatMap(HttpTls::clientCa).map(ca -> "; client certificates signed by " + ca + " required").orElse(""));
+                tls.flatMap(TlsMaterial::clientCa).map(ca -> "; client certificates signed by " + ca + " required").orElse(""));
         return rest;
     }
 
@@ -148,7 +150,7 @@ public final class RestServer
         return connector.getLocalPort();
     }
 
-    private static SslContextFactory.Server sslContextFactory(HttpTls tls)
+    private static SslContextFactory.Server sslContextFactory(TlsMaterial tls)
     {
         SslContextFactory.Server ssl = new SslContextFactory.Server();
         ssl.setKeyStore(tls.keyStore());
@@ -161,17 +163,15 @@ public final class RestServer
         return ssl;
     }
 
-    /** Reads the TLS files again when one changed, without a restart: a renewed certificate serves new connections. */
-    private static final class TlsReloader
+    /** The shared {@link TlsReloader}, started and stopped with the server: a renewed certificate serves new connections. */
+    private static final class TlsReloading
             extends org.eclipse.jetty.util.component.AbstractLifeCycle
     {
-        private final HttpTls tls;
+        private final TlsMaterial tls;
         private final SslContextFactory.Server ssl;
-        private java.util.concurrent.ScheduledExecutorService timer;
-        private java.util.List<java.nio.file.attribute.FileTime> seen;
-        private java.util.List<java.nio.file.attribute.FileTime> changing;
+        private TlsReloader reloader;
 
-        TlsReloader(HttpTls tls, SslContextFactory.Server ssl)
+        TlsReloading(TlsMaterial tls, SslContextFactory.Server ssl)
         {
             this.tls = tls;
             this.ssl = ssl;
@@ -180,48 +180,25 @@ public final class RestServer
         @Override
         protected void doStart()
         {
-            seen = tls.modified();
-            timer = java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
-                Thread thread = new Thread(runnable, "http-tls-reload");
-                thread.setDaemon(true);
-                return thread;
+            reloader = TlsReloader.start(tls, "HTTPS", files -> {
+                java.security.KeyStore keys = files.keyStore();
+                Optional<java.security.KeyStore> trust = files.clientTrustStore();
+                try {
+                    ssl.reload(factory -> {
+                        factory.setKeyStore(keys);
+                        trust.ifPresent(factory::setTrustStore);
+                    });
+                }
+                catch (Exception e) {
+                    throw new IllegalArgumentException(e.getMessage(), e);
+                }
             });
-            long millis = tls.reloadInterval().toMillis();
-            timer.scheduleWithFixedDelay(this::check, millis, millis, java.util.concurrent.TimeUnit.MILLISECONDS);
-        }
-
-        private void check()
-        {
-            java.util.List<java.nio.file.attribute.FileTime> now = tls.modified();
-            if (now.equals(seen)) {
-                return;
-            }
-            if (!now.equals(changing)) {
-                // Changed since the last look: read once the files stay as they are for a whole interval (a renewal
-                // writes the key and the certificate one after the other).
-                changing = now;
-                return;
-            }
-            try {
-                java.security.KeyStore keys = tls.keyStore();
-                Optional<java.security.KeyStore> trust = tls.clientTrustStore();
-                ssl.reload(factory -> {
-                    factory.setKeyStore(keys);
-                    trust.ifPresent(factory::setTrustStore);
-                });
-                seen = now;
-                log.info("HTTPS: reloaded the certificate and key from {}", tls.files());
-            }
-            catch (Exception e) {
-                // A half-written file: tried again at the next check; the old certificate serves meanwhile.
-                log.warn("HTTPS: cannot reload the certificate and key from {} (the previous ones still serve): {}", tls.files(), e.getMessage());
-            }
         }
 
         @Override
         protected void doStop()
         {
-            timer.shutdownNow();
+            reloader.close();
         }
     }
 

@@ -16,9 +16,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.control.ServiceName;
-import dev.ferry.control.rest.HttpTls;
 import dev.ferry.control.rest.RestServer;
 import dev.ferry.front.ThriftFrontConfig;
+import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.replication.source.SourceProxy;
 
 import static java.util.Objects.requireNonNull;
@@ -159,7 +159,7 @@ public record ServerConfig(
         }
     }
 
-    public record HttpConfig(String host, int port, RestServer.Limits limits, Optional<HttpTls> tls)
+    public record HttpConfig(String host, int port, RestServer.Limits limits, Optional<TlsMaterial> tls)
     {
         public HttpConfig
         {
@@ -175,31 +175,35 @@ public record ServerConfig(
         }
     }
 
-    /** {@code http.tls.*}: a PKCS#12 keystore, or a PEM certificate and key; optionally client CAs. */
-    private static Optional<HttpTls> httpTls(ConfigReader reader)
+    /**
+     * {@code http.tls.*} or {@code thrift.tls.*} ({@code prefix} is {@code http} or {@code thrift}): a PKCS#12
+     * keystore, or a PEM certificate and key; optionally client CAs. Read once here, so a wrong password or a bad file
+     * is a problem of the configuration, named by its key.
+     */
+    private static Optional<TlsMaterial> tls(ConfigReader reader, String prefix)
     {
-        Path keystore = reader.path("http.tls.keystore", null);
-        String keystorePassword = reader.string("http.tls.keystore-password", "");
-        Path certificate = reader.path("http.tls.certificate", null);
-        Path privateKey = reader.path("http.tls.private-key", null);
-        Path clientCa = reader.path("http.tls.client-ca", null);
-        Duration reload = reader.duration("http.tls.reload-interval", Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofDays(1));
+        Path keystore = reader.path(prefix + ".tls.keystore", null);
+        String keystorePassword = reader.string(prefix + ".tls.keystore-password", "");
+        Path certificate = reader.path(prefix + ".tls.certificate", null);
+        Path privateKey = reader.path(prefix + ".tls.private-key", null);
+        Path clientCa = reader.path(prefix + ".tls.client-ca", null);
+        Duration reload = reader.duration(prefix + ".tls.reload-interval", Duration.ofMinutes(1), Duration.ofSeconds(1), Duration.ofDays(1));
         if (keystore == null && certificate == null && privateKey == null) {
             if (clientCa != null) {
-                reader.problem("http.tls.client-ca", "needs the server's own certificate: http.tls.keystore, or http.tls.certificate and http.tls.private-key");
+                reader.problem(prefix + ".tls.client-ca", "needs the server's own certificate: %1$s.tls.keystore, or %1$s.tls.certificate and %1$s.tls.private-key"
+                        .formatted(prefix));
             }
             return Optional.empty();
         }
         try {
-            HttpTls tls = new HttpTls(Optional.ofNullable(keystore), keystorePassword, Optional.ofNullable(certificate), Optional.ofNullable(privateKey),
+            TlsMaterial tls = new TlsMaterial(Optional.ofNullable(keystore), keystorePassword, Optional.ofNullable(certificate), Optional.ofNullable(privateKey),
                     Optional.ofNullable(clientCa), reload);
-            // Read once now: a wrong password or a bad file is a configuration problem, reported at start-up with its key.
             tls.keyStore();
             tls.clientTrustStore();
             return Optional.of(tls);
         }
         catch (IllegalArgumentException e) {
-            reader.problem(keystore != null ? "http.tls.keystore" : "http.tls.certificate", e.getMessage());
+            reader.problem(prefix + (keystore != null ? ".tls.keystore" : ".tls.certificate"), e.getMessage());
             return Optional.empty();
         }
     }
@@ -294,14 +298,15 @@ public record ServerConfig(
                 reader.enumeration("thrift.protocol", thriftDefaults.protocol()),
                 reader.integer("thrift.max-connections", thriftDefaults.maxConnections(), 1, 100_000),
                 reader.integer("thrift.max-message-size", thriftDefaults.maxMessageBytes(), 1024, Integer.MAX_VALUE),
-                reader.duration("thrift.client-timeout", thriftDefaults.clientTimeout(), Duration.ofSeconds(1), Duration.ofHours(24)));
+                reader.duration("thrift.client-timeout", thriftDefaults.clientTimeout(), Duration.ofSeconds(1), Duration.ofHours(24)),
+                tls(reader, "thrift"));
 
         RestServer.Limits httpDefaults = RestServer.Limits.defaults();
         HttpConfig http = new HttpConfig(reader.string("http.host", "0.0.0.0"), reader.integer("http.port", 8080, 0, 65535), new RestServer.Limits(
                 reader.duration("http.idle-timeout", httpDefaults.idleTimeout(), Duration.ofSeconds(1), Duration.ofHours(1)),
                 reader.integer("http.max-header-bytes", httpDefaults.maxHeaderBytes(), 1024, 1024 * 1024),
                 reader.integer("http.max-threads", httpDefaults.maxThreads(), 8, 10_000),
-                reader.integer("http.max-connections", httpDefaults.maxConnections(), 16, 1_000_000)), httpTls(reader));
+                reader.integer("http.max-connections", httpDefaults.maxConnections(), 16, 1_000_000)), tls(reader, "http"));
         if (http.port() != 0 && http.port() == thrift.port()) {
             reader.problem("http.port", "must differ from thrift.port (both are %s)".formatted(http.port()));
         }

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.ferry.front.ThriftFrontConfig;
+import dev.ferry.testkit.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -226,6 +227,58 @@ class ServerConfigTest
         Path file = directory.resolve("ok.yaml");
         Files.writeString(file, "thrift:\n  port: \"9084\"\n");
         assertThat(ServerConfig.load(file).thrift().port()).isEqualTo(9084);
+    }
+
+    /** {@code thrift.tls.*} as {@code http.tls.*}: read at load, each problem a line naming its key, never a stack trace. */
+    @Test
+    void thriftTlsIsReadAtLoadAndItsProblemsNameTheirKeys()
+            throws Exception
+    {
+        Path keystore = TestCertificates.keyPair(directory, "server");
+        Path certificate = directory.resolve("server.crt");
+        Path privateKey = directory.resolve("server.key");
+        TestCertificates.writePem(keystore, certificate, privateKey);
+        Path clientCa = TestCertificates.writeCertificatePem(keystore, directory.resolve("ca.crt"));
+
+        ServerConfig pem = ServerConfig.parse("f", "thrift:\n  tls:\n    certificate: %s\n    private-key: %s\n    client-ca: %s\n    reload-interval: 5s\n"
+                .formatted(certificate, privateKey, clientCa));
+        assertThat(pem.thrift().tls()).hasValueSatisfying(tls -> {
+            assertThat(tls.certificate()).contains(certificate);
+            assertThat(tls.clientCa()).contains(clientCa);
+            assertThat(tls.reloadInterval()).isEqualTo(Duration.ofSeconds(5));
+        });
+        assertThat(pem.http().tls()).isEmpty();
+        ServerConfig pkcs12 = ServerConfig.parse("f", "thrift:\n  tls:\n    keystore: %s\n    keystore-password: %s\n".formatted(keystore, TestCertificates.PASSWORD));
+        assertThat(pkcs12.thrift().tls()).hasValueSatisfying(tls -> assertThat(tls.keystore()).contains(keystore));
+        assertThat(ServerConfig.defaults().thrift().tls()).isEmpty();
+
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    keystore: %s\n    keystore-password: wrong\n".formatted(keystore)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).singleElement().asString()
+                        .startsWith("thrift.tls.keystore: cannot read the TLS key and certificate (%s)".formatted(keystore)));
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    client-ca: %s\n".formatted(clientCa)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "thrift.tls.client-ca: needs the server's own certificate: thrift.tls.keystore, or thrift.tls.certificate and thrift.tls.private-key"));
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    certificate: %s\n".formatted(certificate)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "thrift.tls.certificate: TLS from PEM files needs both the certificate and the private key"));
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    keystore: %s\n    certificate: %s\n    private-key: %s\n".formatted(keystore, certificate, privateKey)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactly(
+                        "thrift.tls.keystore: TLS needs either a PKCS#12 keystore or a PEM certificate and private key, not both"));
+        // A key that is not the certificate's (a renewal half-written, say).
+        Path otherKey = directory.resolve("other.key");
+        TestCertificates.writePem(TestCertificates.keyPair(directory, "other"), directory.resolve("other.crt"), otherKey);
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    certificate: %s\n    private-key: %s\n".formatted(certificate, otherKey)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).singleElement().asString()
+                        .startsWith("thrift.tls.certificate: cannot read the TLS key and certificate")
+                        .contains("is not the key of the certificate"));
+        assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    keystore: %s\n    reload-interval: 0s\n".formatted(keystore)))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).anySatisfy(problem -> assertThat(problem).startsWith("thrift.tls.reload-interval: ")));
     }
 
     @Test

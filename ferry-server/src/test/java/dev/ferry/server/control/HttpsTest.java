@@ -1,27 +1,25 @@
 package dev.ferry.server.control;
 
-import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.KeyStore;
-import java.security.cert.Certificate;
 import java.time.Duration;
-import java.util.Base64;
-import java.util.List;
 
-import javax.net.ssl.KeyManagerFactory;
-import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLHandshakeException;
-import javax.net.ssl.TrustManagerFactory;
 
+import dev.ferry.testkit.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import static dev.ferry.testkit.TestCertificates.certificate;
+import static dev.ferry.testkit.TestCertificates.keyPair;
+import static dev.ferry.testkit.TestCertificates.pem;
+import static dev.ferry.testkit.TestCertificates.trusting;
+import static dev.ferry.testkit.TestCertificates.writePem;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
@@ -33,8 +31,6 @@ import static org.awaitility.Awaitility.await;
  */
 class HttpsTest
 {
-    private static final String PASSWORD = "changeit";
-
     @Test
     void aKeystoreServesHttpsToClientsThatTrustItsCertificateOnly(@TempDir Path directory)
             throws Exception
@@ -46,7 +42,7 @@ class HttpsTest
                   tls:
                     keystore: %s
                     keystore-password: %s
-                """.formatted(keystore, PASSWORD))) {
+                """.formatted(keystore, TestCertificates.PASSWORD))) {
             URI health = URI.create("https://127.0.0.1:%s/healthz".formatted(ferry.httpPort()));
             assertThatThrownBy(() -> HttpClient.newHttpClient().send(HttpRequest.newBuilder(health).build(), HttpResponse.BodyHandlers.ofString()))
                     .isInstanceOf(SSLHandshakeException.class);
@@ -94,71 +90,9 @@ class HttpsTest
         }
     }
 
-    /** A new RSA key pair with a self-signed certificate for 127.0.0.1 and localhost, in a PKCS#12 file, by keytool. */
-    private static Path keyPair(Path directory, String name)
-            throws Exception
-    {
-        Path keystore = directory.resolve(name + ".p12");
-        Process keytool = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "keytool").toString(), "-genkeypair", "-alias", "ferry",
-                "-keyalg", "RSA", "-keysize", "2048", "-validity", "2", "-dname", "CN=" + name, "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-                "-keystore", keystore.toString(), "-storetype", "PKCS12", "-storepass", PASSWORD, "-keypass", PASSWORD))
-                .redirectErrorStream(true).start();
-        String output = new String(keytool.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(keytool.waitFor()).as(output).isZero();
-        return keystore;
-    }
-
-    private static KeyStore load(Path keystore)
-            throws Exception
-    {
-        KeyStore store = KeyStore.getInstance("PKCS12");
-        try (InputStream in = Files.newInputStream(keystore)) {
-            store.load(in, PASSWORD.toCharArray());
-        }
-        return store;
-    }
-
-    private static Certificate certificate(Path keystore)
-            throws Exception
-    {
-        return load(keystore).getCertificate("ferry");
-    }
-
-    /** The key pair as PEM: the certificate, and the private key in PKCS#8. */
-    private static void writePem(Path keystore, Path certificate, Path privateKey)
-            throws Exception
-    {
-        KeyStore store = load(keystore);
-        Files.writeString(privateKey, pem("PRIVATE KEY", store.getKey("ferry", PASSWORD.toCharArray()).getEncoded()));
-        Files.writeString(certificate, pem("CERTIFICATE", store.getCertificate("ferry").getEncoded()));
-    }
-
-    private static String pem(String type, byte[] der)
-    {
-        return "-----BEGIN %s-----\n%s\n-----END %s-----\n".formatted(type, Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(der), type);
-    }
-
-    private static KeyStore trusting(Certificate certificate)
-            throws Exception
-    {
-        KeyStore trust = KeyStore.getInstance("PKCS12");
-        trust.load(null, null);
-        trust.setCertificateEntry("ca", certificate);
-        return trust;
-    }
-
     private static HttpClient client(KeyStore trust, Path clientKeystore)
             throws Exception
     {
-        TrustManagerFactory trustManagers = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-        trustManagers.init(trust);
-        SSLContext context = SSLContext.getInstance("TLS");
-        KeyManagerFactory keyManagers = null;
-        if (clientKeystore != null) {
-            keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-            keyManagers.init(load(clientKeystore), PASSWORD.toCharArray());
-        }
-        context.init(keyManagers == null ? null : keyManagers.getKeyManagers(), trustManagers.getTrustManagers(), null);
-        return HttpClient.newBuilder().sslContext(context).connectTimeout(Duration.ofSeconds(10)).build();
+        return HttpClient.newBuilder().sslContext(TestCertificates.clientContext(trust, clientKeystore)).connectTimeout(Duration.ofSeconds(10)).build();
     }
 }

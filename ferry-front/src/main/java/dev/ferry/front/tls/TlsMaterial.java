@@ -1,4 +1,4 @@
-package dev.ferry.control.rest;
+package dev.ferry.front.tls;
 
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
@@ -23,15 +23,22 @@ import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManager;
+import javax.net.ssl.TrustManagerFactory;
+
 import static java.util.Objects.requireNonNull;
 
 /**
- * TLS on Ferry's HTTP port: the server's certificate and key from a PKCS#12 keystore, or from PEM files (a
- * certificate chain and a PKCS#8 private key, as most certificate tools and cert-manager write them); optionally
- * the CAs whose client certificates are required. The files are read again when they change (checked every
- * {@code reloadInterval}), so a renewed certificate needs no restart.
+ * The TLS files of one of Ferry's ports (HTTP, {@code http.tls.*}, and Thrift, {@code thrift.tls.*}; one
+ * implementation for both, so they read the same files the same way): the server's certificate and key from a
+ * PKCS#12 keystore, or from PEM files (a certificate chain and a PKCS#8 private key, as most certificate tools and
+ * cert-manager write them); optionally the CAs whose client certificates are required. The files are read again when
+ * they change (checked every {@code reloadInterval}, by {@link TlsReloader}), so a renewed certificate needs no
+ * restart.
  */
-public record HttpTls(
+public record TlsMaterial(
         Optional<Path> keystore,
         String keystorePassword,
         Optional<Path> certificate,
@@ -40,10 +47,10 @@ public record HttpTls(
         Duration reloadInterval)
 {
     /** The password of the keystore Ferry builds from PEM files, in memory only. */
-    static final String PEM_KEY_PASSWORD = "ferry-pem";
+    public static final String PEM_KEY_PASSWORD = "ferry-pem";
     private static final Pattern PEM_BLOCK = Pattern.compile("-----BEGIN ([A-Z0-9 ]+)-----([A-Za-z0-9+/=\\s]+)-----END \\1-----");
 
-    public HttpTls
+    public TlsMaterial
     {
         requireNonNull(keystore, "keystore is null");
         requireNonNull(keystorePassword, "keystorePassword is null");
@@ -60,7 +67,7 @@ public record HttpTls(
     }
 
     /** The files whose change means a reload. */
-    List<Path> files()
+    public List<Path> files()
     {
         List<Path> files = new ArrayList<>();
         keystore.ifPresent(files::add);
@@ -71,7 +78,7 @@ public record HttpTls(
     }
 
     /** The password of {@link #keyStore()} and its key. */
-    String keyPassword()
+    public String keyPassword()
     {
         return keystore.isPresent() ? keystorePassword : PEM_KEY_PASSWORD;
     }
@@ -98,8 +105,8 @@ public record HttpTls(
             return store;
         }
         catch (IOException | GeneralSecurityException e) {
-            throw new IllegalArgumentException("cannot read the HTTP TLS key and certificate (%s): %s".formatted(keystore.map(Path::toString)
-                    .orElse(certificate.orElseThrow() + ", " + privateKey.orElseThrow()), e.getMessage()), e);
+            throw new IllegalArgumentException("cannot read the TLS key and certificate (%s): %s".formatted(keystore.map(Path::toString)
+                    .orElseGet(() -> certificate.orElseThrow() + ", " + privateKey.orElseThrow()), e.getMessage()), e);
         }
     }
 
@@ -126,8 +133,34 @@ public record HttpTls(
         }
     }
 
+    /**
+     * A server context from the files, read now: the key and certificate, and with a client CA the trust in it (the
+     * server then needs client certificates: see {@link #clientCa()}).
+     */
+    public SSLContext sslContext()
+    {
+        KeyStore keys = keyStore();
+        Optional<KeyStore> trust = clientTrustStore();
+        try {
+            KeyManagerFactory keyManagers = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keyManagers.init(keys, keyPassword().toCharArray());
+            TrustManager[] trustManagers = null;
+            if (trust.isPresent()) {
+                TrustManagerFactory factory = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+                factory.init(trust.get());
+                trustManagers = factory.getTrustManagers();
+            }
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keyManagers.getKeyManagers(), trustManagers, null);
+            return context;
+        }
+        catch (GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use the TLS key and certificate (%s): %s".formatted(files(), e.getMessage()), e);
+        }
+    }
+
     /** When each file last changed, to see whether to reload. */
-    List<FileTime> modified()
+    public List<FileTime> modified()
     {
         List<FileTime> times = new ArrayList<>();
         for (Path file : files()) {
