@@ -211,8 +211,8 @@ public final class Metrics
                 .callback(callback -> sources.replication().ifPresent(status -> callback.call(status.rowsCopied())))
                 .register(registry);
         GaugeWithCallback.builder()
-                .name("ferry_replication_backfill_rows_total")
-                .help("Rows the backfill copies in all (estimated until each table is done).")
+                .name("ferry_replication_backfill_rows_expected")
+                .help("Rows the backfill copies in all (estimated until each table is done; not a counter, so not _total).")
                 .callback(callback -> sources.replication().ifPresent(status -> callback.call(status.rowsTotal())))
                 .register(registry);
         GaugeWithCallback.builder()
