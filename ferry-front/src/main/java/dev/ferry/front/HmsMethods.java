@@ -136,6 +136,12 @@ public final class HmsMethods
         return methodClass;
     }
 
+    /** Every classified method name: what a per-method label of a metric is bounded to. */
+    public static Set<String> names()
+    {
+        return CLASSIFICATION.keySet();
+    }
+
     /** The Iface and legacy methods that have no class, in name order; empty when the table is complete. */
     public static Set<String> unclassified()
     {

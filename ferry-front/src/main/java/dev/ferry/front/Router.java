@@ -27,7 +27,8 @@ import static java.util.Objects.requireNonNull;
  * method of Ferry's API that version lacks is answered by that version's table ({@link Hive31Methods}) or by the engine
  * itself, as a server of its version answers it. {@link #switchTo(Engine)} is atomic: a call that has
  * picked its engine finishes there, every call after the switch goes to the new engine. A thread that last served a different engine first drops that
- * engine's per-thread state (its RawStore and configuration), so no call runs on stale state.
+ * engine's per-thread state (its RawStore and configuration), so no call runs on stale state. Every call, answered
+ * or failed, is told to a {@link CallObserver} (metrics) with its latency.
  */
 public final class Router
         implements InvocationHandler
@@ -40,10 +41,18 @@ public final class Router
     private final Map<MethodClass, LongAdder> calls = new EnumMap<>(MethodClass.class);
     private final ThriftHiveMetastore.Iface iface;
     private final LegacyHmsApi legacyApi;
+    private final CallObserver observer;
 
     public Router(Engine initial, WriteGate gate)
     {
+        this(initial, gate, CallObserver.NONE);
+    }
+
+    /** A router that tells {@code observer} of every call it served. */
+    public Router(Engine initial, WriteGate gate, CallObserver observer)
+    {
         HmsMethods.verifyComplete();
+        this.observer = requireNonNull(observer, "observer is null");
         this.active = new AtomicReference<>(requireNonNull(initial, "initial is null"));
         this.gate = requireNonNull(gate, "gate is null");
         for (MethodClass methodClass : MethodClass.values()) {
@@ -104,6 +113,23 @@ public final class Router
         }
         MethodClass methodClass = HmsMethods.classify(method.getName());
         calls.get(methodClass).increment();
+        long started = System.nanoTime();
+        Throwable failure = null;
+        try {
+            return route(method, methodClass, arguments);
+        }
+        catch (Throwable e) {
+            failure = e;
+            throw e;
+        }
+        finally {
+            observe(method.getName(), methodClass, System.nanoTime() - started, failure);
+        }
+    }
+
+    private Object route(Method method, MethodClass methodClass, Object[] arguments)
+            throws Throwable
+    {
         gate.enter(methodClass, method.getName());
         try {
             Engine engine = active.get();
@@ -132,6 +158,17 @@ public final class Router
         }
         finally {
             gate.exit(methodClass);
+        }
+    }
+
+    /** Tells the observer of one call; whatever goes wrong there must not change the call's answer. */
+    private void observe(String method, MethodClass methodClass, long nanos, Throwable failure)
+    {
+        try {
+            observer.called(method, methodClass, nanos, failure);
+        }
+        catch (RuntimeException e) {
+            log.warn("Call observer failed on {}", method, e);
         }
     }
 

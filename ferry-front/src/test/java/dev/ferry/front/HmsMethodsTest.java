@@ -27,6 +27,21 @@ class HmsMethodsTest
         assertThat(HmsMethods.unknown()).as("stale entries in HmsMethods").isEmpty();
     }
 
+    /** The names a per-method metric label is bounded to: every Iface and legacy method, and nothing else. */
+    @Test
+    void namesAreTheIfaceAndLegacyMethods()
+    {
+        Set<String> expected = new TreeSet<>();
+        for (Method method : ThriftHiveMetastore.Iface.class.getMethods()) {
+            expected.add(method.getName());
+        }
+        for (Method method : LegacyHmsApi.class.getMethods()) {
+            expected.add(method.getName());
+        }
+        assertThat(new TreeSet<>(HmsMethods.names())).isEqualTo(expected);
+        assertThatThrownBy(() -> HmsMethods.names().add("get_tabel")).isInstanceOf(UnsupportedOperationException.class);
+    }
+
     @Test
     void unknownMethodIsRefusedByName()
     {

@@ -4,8 +4,10 @@ import java.net.Socket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 import dev.ferry.engine.Engine;
 import dev.ferry.testkit.EmbeddedPostgresServer;
@@ -57,6 +59,24 @@ class ThriftFrontTest
             client.api().create_database(HmsObjects.database("framed_compact"));
             assertThat(client.api().get_all_databases()).contains("default", "framed_compact");
         }
+    }
+
+    /** The observer hears of every call with its class and failure; an observer that throws changes no answer. */
+    @Test
+    void tellsTheObserverOfEveryCall()
+            throws Exception
+    {
+        List<String> seen = new CopyOnWriteArrayList<>();
+        Router observed = new Router(engine, new WriteGate(Duration.ofSeconds(30)), (method, methodClass, nanos, failure) -> {
+            seen.add("%s %s %s %s".formatted(method, methodClass, nanos > 0, failure == null ? "-" : failure.getClass().getSimpleName()));
+            throw new IllegalStateException("the observer fails");
+        });
+        try (ThriftFront front = ThriftFront.start(FrontFixture.loopback(), observed);
+                HmsClient client = HmsClient.connect("127.0.0.1", front.port())) {
+            assertThat(client.api().get_all_databases()).contains("default");
+            assertThatThrownBy(() -> client.api().get_database("no_such_database")).isInstanceOf(NoSuchObjectException.class);
+        }
+        assertThat(seen).containsExactly("get_all_databases READ true -", "get_database READ true NoSuchObjectException");
     }
 
     /** A client that connects and says nothing is disconnected after the client timeout; its thread is free again. */

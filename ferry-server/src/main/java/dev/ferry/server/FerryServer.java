@@ -13,6 +13,7 @@ import dev.ferry.control.ControlPlane;
 import dev.ferry.control.ServiceName;
 import dev.ferry.control.Views;
 import dev.ferry.control.rest.ConsoleAssets;
+import dev.ferry.control.rest.Metrics;
 import dev.ferry.control.rest.RestEdge;
 import dev.ferry.control.rest.RestServer;
 import dev.ferry.control.rest.SystemEndpoints;
@@ -101,7 +102,8 @@ public final class FerryServer
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
                     control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy()));
             Engine initial = controlPlane.recover();
-            router = new Router(initial, new WriteGate(config.writeHoldBound()));
+            Metrics metrics = Metrics.of(controlPlane);
+            router = new Router(initial, new WriteGate(config.writeHoldBound()), metrics);
             controlPlane.attach(router);
             started.push(step("control plane", controlPlane::close));
 
@@ -109,7 +111,7 @@ public final class FerryServer
             started.push(step("Thrift front", front::close));
 
             http = RestServer.start(config.http().host(), config.http().port(),
-                    RestEdge.of(controlPlane, tokens, this::readiness, ConsoleAssets.fromClasspath(FerryServer.class.getClassLoader())), config.http().limits(), config.http().tls());
+                    RestEdge.of(controlPlane, tokens, metrics, this::readiness, ConsoleAssets.fromClasspath(FerryServer.class.getClassLoader())), config.http().limits(), config.http().tls());
             started.push(step("HTTP", http::close));
 
             transition(State.STARTING, State.SERVING);

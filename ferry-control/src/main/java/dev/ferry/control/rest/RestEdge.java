@@ -48,11 +48,10 @@ public final class RestEdge
         this.metrics = requireNonNull(metrics, "metrics is null");
     }
 
-    /** Ferry's routes over its control plane, tokens, readiness and console files. */
-    public static RestEdge of(ControlPlane controlPlane, Tokens tokens, Supplier<SystemEndpoints.Readiness> readiness, ConsoleAssets console)
+    /** Ferry's routes over its control plane, tokens, metrics (which the Thrift front feeds too), readiness and console files. */
+    public static RestEdge of(ControlPlane controlPlane, Tokens tokens, Metrics metrics, Supplier<SystemEndpoints.Readiness> readiness, ConsoleAssets console)
     {
-        Metrics metrics = new Metrics();
-        Endpoints endpoints = new Endpoints(new SystemEndpoints(controlPlane, metrics, readiness), new MigrationEndpoints(controlPlane), new TokenEndpoints(tokens), console);
+        Endpoints endpoints = new Endpoints(new SystemEndpoints(metrics, readiness), new MigrationEndpoints(controlPlane), new TokenEndpoints(tokens), console);
         return new RestEdge(RestRoutes.TABLE, endpoints, tokens, metrics);
     }
 

@@ -2,8 +2,6 @@ package dev.ferry.control.rest;
 
 import java.util.function.Supplier;
 
-import dev.ferry.control.ControlPlane;
-
 import static java.util.Objects.requireNonNull;
 
 /** {@code /healthz}, {@code /readyz} and {@code /metrics}: for load balancers, orchestrators and Prometheus; no token. */
@@ -12,13 +10,11 @@ public final class SystemEndpoints
     /** What {@code /readyz} reports: ready or not, and a one-line reason. */
     public record Readiness(boolean ready, String detail) {}
 
-    private final ControlPlane controlPlane;
     private final Metrics metrics;
     private final Supplier<Readiness> readiness;
 
-    public SystemEndpoints(ControlPlane controlPlane, Metrics metrics, Supplier<Readiness> readiness)
+    public SystemEndpoints(Metrics metrics, Supplier<Readiness> readiness)
     {
-        this.controlPlane = requireNonNull(controlPlane, "controlPlane is null");
         this.metrics = requireNonNull(metrics, "metrics is null");
         this.readiness = requireNonNull(readiness, "readiness is null");
     }
@@ -36,6 +32,6 @@ public final class SystemEndpoints
 
     Response metrics(Call call)
     {
-        return Response.text(200, "text/plain; version=0.0.4; charset=utf-8", metrics.render(controlPlane));
+        return Response.text(200, metrics.contentType(), metrics.render());
     }
 }

@@ -19,6 +19,7 @@ import dev.ferry.server.owndb.OwnDatabase;
 import dev.ferry.testkit.HmsClient;
 import dev.ferry.testkit.HmsObjects;
 import dev.ferry.testkit.HmsWorkload;
+import dev.ferry.testkit.PrometheusText;
 import dev.ferry.testkit.SourceServers;
 import org.apache.hadoop.hive.metastore.api.LockComponent;
 import org.apache.hadoop.hive.metastore.api.LockLevel;
@@ -148,6 +149,12 @@ abstract class CompleteMigrationContract
             System.out.printf("completeMigration from %s under 8 clients: %s calls (%s reads before the front served from the source), 0 failed, write pause %s ms%n",
                     kind(), result.totalCalls(), readsBeforeWrites, pause);
             assertThat(rest.get("/v1/" + SERVICE, token).body().get("state").asText()).isEqualTo("ACTIVE");
+            // /metrics, read strictly, has the pause in seconds and the workload's calls per HMS method.
+            PrometheusText metrics = PrometheusText.parse(rest.get("/metrics", null).text());
+            assertThat(metrics.value("ferry_migration_write_pause_seconds", Map.of())).contains(pause / 1e3);
+            assertThat(metrics.value("ferry_service_migrating", Map.of())).contains(0.0);
+            assertThat(metrics.value("ferry_write_gate_holding", Map.of())).contains(0.0);
+            assertThat(metrics.value("ferry_thrift_calls_total", Map.of("method", "get_all_databases", "class", "read")).orElseThrow()).isPositive();
 
             // Every acknowledged write is in the own database, read with SQL, not through Ferry.
             OwnDatabase own = ferry.server().ownDatabase();

@@ -12,12 +12,14 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.server.owndb.OwnDatabase;
 import dev.ferry.testkit.HmsClient;
+import dev.ferry.testkit.PrometheusText;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -257,6 +259,15 @@ class MigrationApiTest
         assertThat(ownCount("PARTITIONS")).isEqualTo(3 * 2 * 40);
         Path staging = bucket.resolve("migration").resolve(execution.substring(execution.lastIndexOf('/') + 1));
         assertThat(staging).isDirectory();
+        // /metrics reports the migration, read strictly (docs/API.md lists the families).
+        PrometheusText migrating = PrometheusText.parse(rest.get("/metrics", null).text());
+        assertThat(migrating.value("ferry_service_migrating", Map.of())).contains(1.0);
+        assertThat(migrating.value("ferry_replication_stage", Map.of("stage", "STREAMING"))).contains(1.0);
+        assertThat(migrating.value("ferry_replication_stage", Map.of("stage", "BACKFILL"))).contains(0.0);
+        assertThat(migrating.value("ferry_replication_backfill_rows_copied", Map.of()).orElseThrow()).isPositive();
+        assertThat(migrating.value("ferry_replication_backfill_rows_expected", Map.of()).orElseThrow()).isPositive();
+        assertThat(migrating.value("ferry_replication_staging_bytes", Map.of())).isPresent();
+        assertThat(migrating.value("ferry_write_gate_holding", Map.of())).contains(0.0);
 
         RestClient.Response cancel = rest.post("/v1/" + SERVICE + ":cancelMigration", token, "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()));
         assertThat(cancel.status()).as(cancel.text()).isEqualTo(200);
@@ -273,6 +284,7 @@ class MigrationApiTest
         assertRfc3339(cancelled.get("endTime"));
         assertThat(Instant.parse(cancelled.get("endTime").asText())).isAfter(Instant.parse(cancelled.get("createTime").asText()));
         assertThat(serviceState()).isEqualTo("ACTIVE");
+        assertThat(PrometheusText.parse(rest.get("/metrics", null).text()).value("ferry_service_migrating", Map.of())).contains(0.0);
 
         try (HmsClient client = HmsClient.connect("localhost", ferry.thriftPort())) {
             assertThat(client.api().get_all_databases()).containsExactly("default");
