@@ -38,6 +38,7 @@ import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
@@ -312,13 +313,14 @@ abstract class CompleteMigrationContract
 
         java.util.concurrent.atomic.AtomicBoolean writing = new java.util.concurrent.atomic.AtomicBoolean(true);
         java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
-        java.util.concurrent.atomic.AtomicLong failed = new java.util.concurrent.atomic.AtomicLong();
+        java.util.List<String> failed = java.util.Collections.synchronizedList(new java.util.ArrayList<>());
         try (dev.ferry.engine.Engine other = source.engine()) {
             Table table = other.client().get_table_req(new org.apache.hadoop.hive.metastore.api.GetTableRequest("sales_0", "orders_1")).getTable();
             Thread writer = new Thread(() -> {
                 for (int i = 0; writing.get(); i++) {
+                    String value = "fenced-%05d".formatted(i);
                     try {
-                        other.client().add_partition(HmsObjects.partition(table, List.of("fenced-%05d".formatted(i))));
+                        other.client().add_partition(HmsObjects.partition(table, List.of(value)));
                         written.incrementAndGet();
                         Thread.sleep(5);
                     }
@@ -326,7 +328,7 @@ abstract class CompleteMigrationContract
                         return;
                     }
                     catch (Exception e) {
-                        failed.incrementAndGet();
+                        failed.add(value + ": " + e);
                     }
                 }
             }, "other-metastore");
@@ -342,7 +344,18 @@ abstract class CompleteMigrationContract
             await().atMost(Duration.ofSeconds(30)).until(() -> written.get() > afterSwitch + 5);
             writing.set(false);
             writer.join(10_000);
-            assertThat(failed.get()).as("calls of the other metastore that failed").isZero();
+            // Taking the fence waits for the other metastore's transaction in flight to commit, and its later writes
+            // wait for the fence. But LOCK TABLES takes its table locks one by one, in name order: when that
+            // transaction has written a table after the one the fence waits for (SERDES) and then asks for one the
+            // fence already holds (SDS), MySQL breaks the cycle by failing that transaction, as a deadlock, rolled
+            // back whole. So at most that one call fails, and nothing of it is written.
+            assertThat(failed).as("calls of the other metastore that failed").hasSizeLessThanOrEqualTo(1);
+            for (String failure : failed) {
+                String value = failure.substring(0, failure.indexOf(':'));
+                assertThatThrownBy(() -> other.client().get_partition("sales_0", "orders_1", List.of(value)))
+                        .as("the partition of the refused call %s, on the source", failure)
+                        .isInstanceOf(org.apache.hadoop.hive.metastore.api.NoSuchObjectException.class);
+            }
         }
         JsonNode succeeded = rest.get("/v1/" + execution, token).body();
         assertThat(succeeded.get("state").asText()).isEqualTo("SUCCEEDED");
