@@ -13,6 +13,8 @@ import javax.security.auth.callback.CallbackHandler;
 import javax.security.auth.callback.UnsupportedCallbackException;
 import javax.security.sasl.AuthorizeCallback;
 import javax.security.sasl.Sasl;
+import javax.security.sasl.SaslException;
+import javax.security.sasl.SaslServer;
 
 import dev.ferry.front.kerberos.KerberosService;
 import org.apache.thrift.transport.TSaslServerTransport;
@@ -69,6 +71,7 @@ final class KerberosTransportFactory
         if (existing != null) {
             return existing;
         }
+        Object address = remoteAddress(base);
         try {
             TSaslServerTransport transport = Subject.doAs(subject, (PrivilegedExceptionAction<TSaslServerTransport>) () -> {
                 TSaslServerTransport sasl = new BoundedSaslServerTransport(base);
@@ -78,12 +81,13 @@ final class KerberosTransportFactory
             open.put(base, transport);
             return transport;
         }
-        catch (PrivilegedActionException e) {
-            String reason = e.getCause() instanceof TTransportException transportException && transportException.getType() == TTransportException.END_OF_FILE
+        catch (PrivilegedActionException | RefusedHandshake e) {
+            Throwable cause = e instanceof RefusedHandshake ? e : e.getCause();
+            String reason = cause instanceof TTransportException transportException && transportException.getType() == TTransportException.END_OF_FILE
                     ? "it closed the connection or stayed silent before authenticating"
-                    : e.getCause().getMessage();
+                    : cause.getMessage();
             log.warn("Thrift front: refused a connection from {}: Kerberos (SASL GSSAPI) authentication as a client of {} did not complete: {}",
-                    remoteAddress(base), service.principal(), reason);
+                    address, service.principal(), reason);
             base.close();
             throw new TTransportException(TTransportException.END_OF_FILE, "Kerberos authentication failed: " + reason);
         }
@@ -175,11 +179,106 @@ final class KerberosTransportFactory
             return length;
         }
 
+        /**
+         * The JDK's GSSAPI server, whose failures end the handshake here: the client is told (a BAD message, as
+         * libthrift does), and the connection is refused with one line in the log, not the error and stack trace
+         * libthrift logs for every client that fails to authenticate.
+         */
+        @Override
+        protected void setSaslServer(SaslServer server)
+        {
+            super.setSaslServer(new Delegating(server));
+        }
+
         @Override
         public void close()
         {
             open.remove(base);
             super.close();
+        }
+
+        private final class Delegating
+                implements SaslServer
+        {
+            private final SaslServer server;
+
+            Delegating(SaslServer server)
+            {
+                this.server = server;
+            }
+
+            @Override
+            public byte[] evaluateResponse(byte[] response)
+            {
+                try {
+                    return server.evaluateResponse(response);
+                }
+                catch (SaslException e) {
+                    String reason = e.getCause() != null && e.getCause().getMessage() != null ? e.getMessage() + ": " + e.getCause().getMessage() : e.getMessage();
+                    try {
+                        sendSaslMessage(NegotiationStatus.BAD, String.valueOf(reason).getBytes(StandardCharsets.UTF_8));
+                    }
+                    catch (TTransportException ignored) {
+                        // The client is gone; it is refused all the same.
+                    }
+                    throw new RefusedHandshake(reason);
+                }
+            }
+
+            @Override
+            public String getMechanismName()
+            {
+                return server.getMechanismName();
+            }
+
+            @Override
+            public boolean isComplete()
+            {
+                return server.isComplete();
+            }
+
+            @Override
+            public String getAuthorizationID()
+            {
+                return server.getAuthorizationID();
+            }
+
+            @Override
+            public byte[] unwrap(byte[] incoming, int offset, int len)
+                    throws SaslException
+            {
+                return server.unwrap(incoming, offset, len);
+            }
+
+            @Override
+            public byte[] wrap(byte[] outgoing, int offset, int len)
+                    throws SaslException
+            {
+                return server.wrap(outgoing, offset, len);
+            }
+
+            @Override
+            public Object getNegotiatedProperty(String propName)
+            {
+                return server.getNegotiatedProperty(propName);
+            }
+
+            @Override
+            public void dispose()
+                    throws SaslException
+            {
+                server.dispose();
+            }
+        }
+    }
+
+    /** A handshake the service's GSSAPI server refused (a token it cannot accept, no common protection). */
+    private static final class RefusedHandshake
+            extends RuntimeException
+    {
+        RefusedHandshake(String message)
+        {
+            super(message, null, false, false);
         }
     }
 }
