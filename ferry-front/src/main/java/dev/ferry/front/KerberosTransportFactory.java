@@ -1,6 +1,7 @@
 package dev.ferry.front;
 
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.security.PrivilegedActionException;
 import java.security.PrivilegedExceptionAction;
@@ -83,9 +84,16 @@ final class KerberosTransportFactory
         }
         catch (PrivilegedActionException | RefusedHandshake e) {
             Throwable cause = e instanceof RefusedHandshake ? e : e.getCause();
-            String reason = cause instanceof TTransportException transportException && transportException.getType() == TTransportException.END_OF_FILE
-                    ? "it closed the connection or stayed silent before authenticating"
-                    : cause.getMessage();
+            String reason;
+            if (cause instanceof TTransportException transportException && transportException.getType() == TTransportException.END_OF_FILE) {
+                reason = "it closed the connection before authenticating";
+            }
+            else if (cause instanceof TTransportException transportException && transportException.getCause() instanceof SocketTimeoutException) {
+                reason = "it stayed silent for thrift.client-timeout in the middle of the handshake";
+            }
+            else {
+                reason = cause.getMessage();
+            }
             log.warn("Thrift front: refused a connection from {}: Kerberos (SASL GSSAPI) authentication as a client of {} did not complete: {}",
                     address, service.principal(), reason);
             base.close();
