@@ -10,6 +10,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLSocket;
 import javax.security.auth.Subject;
 import javax.security.sasl.Sasl;
 
@@ -17,8 +19,10 @@ import dev.ferry.engine.Engine;
 import dev.ferry.engine.EngineHome;
 import dev.ferry.engine.EngineHost;
 import dev.ferry.front.kerberos.KerberosService;
+import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.HmsObjects;
+import dev.ferry.testkit.TestCertificates;
 import dev.ferry.testkit.TestKdc;
 import org.apache.hadoop.hive.metastore.api.Database;
 import org.apache.hadoop.hive.metastore.api.Function;
@@ -209,6 +213,29 @@ class ThriftFrontKerberosTest
         }
     }
 
+    /** TLS first, then the SASL handshake inside it, as an HMS with both metastore.use.SSL and metastore.sasl.enabled. */
+    @Test
+    void kerberosOverTls(@TempDir Path directory)
+            throws Exception
+    {
+        Path server = TestCertificates.keyPair(directory, "server");
+        TlsMaterial tls = new TlsMaterial(Optional.of(server), TestCertificates.PASSWORD, Optional.empty(), Optional.empty(), Optional.empty(), Duration.ofMinutes(1));
+        Subject alice = TestKdc.login("alice", aliceKeytab);
+        Router router = new Router(hive4, new WriteGate(Duration.ofSeconds(30)));
+        try (ThriftFront front = ThriftFront.start(kerberos(KerberosService.Qop.AUTH).withTls(Optional.of(tls)), router)) {
+            SSLContext trusting = TestCertificates.clientContext(TestCertificates.trusting(TestCertificates.certificate(server)), null);
+            SSLSocket socket = (SSLSocket) trusting.getSocketFactory().createSocket("localhost", front.port());
+            socket.setSoTimeout(60_000);
+            socket.startHandshake();
+            try (SaslClient client = SaslClient.connect(alice, new TSocket(socket), "auth")) {
+                assertThat(client.api().get_all_databases()).contains("default");
+            }
+            // Kerberos without TLS gets nothing: the port speaks TLS first.
+            assertThatThrownBy(() -> SaslClient.connect(alice, front.port(), "auth")).isInstanceOf(TTransportException.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> front.openConnections() == 0);
+        }
+    }
+
     @Test
     void delegationTokensAreRefusedWithTheReason()
             throws Exception
@@ -252,6 +279,12 @@ class ThriftFrontKerberosTest
         {
             TSocket socket = new TSocket("localhost", port);
             socket.setTimeout(60_000);
+            return connect(subject, socket, qop);
+        }
+
+        static SaslClient connect(Subject subject, TSocket socket, String qop)
+                throws Exception
+        {
             TSaslClientTransport sasl = new TSaslClientTransport("GSSAPI", null, "hive", "localhost", Map.of(Sasl.QOP, qop), null, socket);
             TestKdc.as(subject, () -> {
                 sasl.open();
