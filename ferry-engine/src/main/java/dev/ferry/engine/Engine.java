@@ -4,6 +4,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
 import java.time.Duration;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.spi.DatabaseType;
@@ -116,6 +117,26 @@ public final class Engine
                     inFlightLock.notifyAll();
                 }
             }
+        }
+    }
+
+    /**
+     * Runs {@code call} (calls on this engine, made as by {@link #invoke}) as the given user of the engine's Hadoop
+     * security, as HMS runs each call of a client that authenticated with Kerberos; what it throws is thrown as it is.
+     */
+    public <T> T callAs(String user, Callable<T> call)
+            throws Exception
+    {
+        requireNonNull(user, "user is null");
+        requireNonNull(call, "call is null");
+        Thread thread = Thread.currentThread();
+        ClassLoader previous = thread.getContextClassLoader();
+        thread.setContextClassLoader(classLoader);
+        try {
+            return runtime.callAs(user, call);
+        }
+        finally {
+            thread.setContextClassLoader(previous);
         }
     }
 

@@ -5,14 +5,17 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.lang.reflect.UndeclaredThrowableException;
 import java.util.Arrays;
 import java.util.EnumMap;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
 
 import dev.ferry.engine.Engine;
+import org.apache.hadoop.hive.metastore.api.MetaException;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.apache.thrift.TException;
 import org.slf4j.Logger;
@@ -28,12 +31,24 @@ import static java.util.Objects.requireNonNull;
  * itself, as a server of its version answers it. {@link #switchTo(Engine)} is atomic: a call that has
  * picked its engine finishes there, every call after the switch goes to the new engine. A thread that last served a different engine first drops that
  * engine's per-thread state (its RawStore and configuration), so no call runs on stale state. Every call, answered
- * or failed, is told to a {@link CallObserver} (metrics) with its latency.
+ * or failed, is told to a {@link CallObserver} (metrics) with its latency. A call from a client that authenticated
+ * ({@link Caller}) runs on the engine as its user. Delegation tokens are refused: see {@link #DELEGATION_TOKEN_METHODS}.
  */
 public final class Router
         implements InvocationHandler
 {
     private static final Logger log = LoggerFactory.getLogger(Router.class);
+    /**
+     * HMS issues these tokens from a token store and secret manager it starts with its Thrift server, and accepts
+     * them in a second SASL mechanism (DIGEST-MD5); Ferry's engines run without that server, and its front speaks
+     * GSSAPI only. An engine asked anyway would fail with an internal error, or issue a token no one can use: so
+     * the front answers with an error that says what to do instead.
+     */
+    static final Set<String> DELEGATION_TOKEN_METHODS = Set.of("get_delegation_token", "renew_delegation_token", "cancel_delegation_token");
+    static final String NO_DELEGATION_TOKENS = "Ferry does not issue Hive delegation tokens (%s): authenticate every client to the metastore with Kerberos "
+            + "itself (a ticket cache or a keytab, with metastore.sasl.enabled=true), and have jobs on other machines do the same "
+            + "instead of carrying a metastore token (in Hive, hive.metastore.token.signature unset; in Spark, "
+            + "spark.security.credentials.hive.enabled=false)";
 
     private final AtomicReference<Engine> active;
     private final WriteGate gate;
@@ -130,20 +145,28 @@ public final class Router
     private Object route(Method method, MethodClass methodClass, Object[] arguments)
             throws Throwable
     {
+        if (DELEGATION_TOKEN_METHODS.contains(method.getName())) {
+            throw new MetaException(NO_DELEGATION_TOKENS.formatted(method.getName()));
+        }
         gate.enter(methodClass, method.getName());
         try {
             Engine engine = active.get();
             releaseStaleThreadState(engine);
-            if (method.getDeclaringClass() == LegacyHmsApi.class) {
-                return invokeOn(new LegacyMethods(engine.client(), engine.hiveVersion()), method, arguments);
+            Optional<String> caller = Caller.current();
+            if (caller.isPresent()) {
+                return engine.callAs(caller.get(), () -> {
+                    try {
+                        return dispatch(engine, method, arguments);
+                    }
+                    catch (Exception | Error e) {
+                        throw e;
+                    }
+                    catch (Throwable e) {
+                        throw new UndeclaredThrowableException(e);
+                    }
+                });
             }
-            if (EngineApi.of(engine.hiveVersion()) == EngineApi.HIVE_3_1) {
-                Optional<Method> emulation = Hive31Methods.emulation(method.getName());
-                if (emulation.isPresent()) {
-                    return invokeOn(new Hive31Methods(engine.client()), emulation.get(), arguments);
-                }
-            }
-            return engine.invoke(method, arguments);
+            return dispatch(engine, method, arguments);
         }
         catch (TException e) {
             throw e;
@@ -159,6 +182,21 @@ public final class Router
         finally {
             gate.exit(methodClass);
         }
+    }
+
+    private static Object dispatch(Engine engine, Method method, Object[] arguments)
+            throws Throwable
+    {
+        if (method.getDeclaringClass() == LegacyHmsApi.class) {
+            return invokeOn(new LegacyMethods(engine.client(), engine.hiveVersion()), method, arguments);
+        }
+        if (EngineApi.of(engine.hiveVersion()) == EngineApi.HIVE_3_1) {
+            Optional<Method> emulation = Hive31Methods.emulation(method.getName());
+            if (emulation.isPresent()) {
+                return invokeOn(new Hive31Methods(engine.client()), emulation.get(), arguments);
+            }
+        }
+        return engine.invoke(method, arguments);
     }
 
     /** Tells the observer of one call; whatever goes wrong there must not change the call's answer. */

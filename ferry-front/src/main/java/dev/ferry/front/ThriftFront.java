@@ -9,7 +9,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import javax.net.ssl.SSLContext;
+import javax.security.auth.Subject;
 
+import dev.ferry.front.kerberos.KerberosLogin;
 import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.front.tls.TlsReloader;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
@@ -32,7 +34,8 @@ import static java.util.Objects.requireNonNull;
  * connection may make it hold is bounded: at most {@code maxConnections} connections, no frame, string or container
  * over {@code maxMessageBytes}, checked before anything is allocated for it. With TLS configured, the port speaks TLS
  * only, as an HMS with {@code metastore.use.SSL} does, and a renewed certificate serves new connections without a
- * restart.
+ * restart. With Kerberos configured, every connection authenticates in SASL GSSAPI first (over TLS when both are set),
+ * as with an HMS that has {@code metastore.sasl.enabled}, and its calls run as its user.
  */
 public final class ThriftFront
         implements AutoCloseable
@@ -67,6 +70,7 @@ public final class ThriftFront
         TProtocolFactory protocolFactory = protocolFactory(config.protocol(), config.maxMessageBytes());
         // Read before binding: files that do not read fail the start, with what is wrong with them.
         SSLContext tls = config.tls().map(TlsMaterial::sslContext).orElse(null);
+        Subject kerberos = config.kerberos().map(KerberosLogin::login).orElse(null);
         LimitedServerSocket socket;
         try {
             socket = new LimitedServerSocket(new TServerSocket.ServerSocketTransportArgs()
@@ -89,17 +93,21 @@ public final class ThriftFront
                     return thread;
                 });
         TThreadPoolServer.Args args = new TThreadPoolServer.Args(socket)
-                .processor(new LegacyProcessor(new ThriftHiveMetastore.Processor<>(router.iface()), router.legacyApi()))
+                .processor(Caller.authenticated(new LegacyProcessor(new ThriftHiveMetastore.Processor<>(router.iface()), router.legacyApi())))
                 .protocolFactory(protocolFactory)
                 .executorService(workers);
         if (config.transport() == ThriftFrontConfig.Transport.FRAMED) {
             args.transportFactory(new TFramedTransport.Factory(config.maxMessageBytes()));
         }
+        if (kerberos != null) {
+            args.transportFactory(new KerberosTransportFactory(config.kerberos().orElseThrow(), kerberos, config.maxMessageBytes()));
+        }
         ThriftFront front = new ThriftFront(config, socket, new TThreadPoolServer(args), workers);
         front.serving.setDaemon(true);
         front.serving.start();
-        log.info("Thrift front listening on {}:{} ({}{} transport, {} protocol; at most {} connections, messages of {} bytes, clients silent for {} ms{})", config.host(), front.port(),
-                config.tls().isPresent() ? "TLS, " : "", config.transport(), config.protocol(), config.maxConnections(), config.maxMessageBytes(),
+        log.info("Thrift front listening on {}:{} ({}{}{} transport, {} protocol; at most {} connections, messages of {} bytes, clients silent for {} ms{})", config.host(), front.port(),
+                config.tls().isPresent() ? "TLS, " : "", config.kerberos().map(k -> "Kerberos as " + k.principal() + " (SASL QOP " + k.minimumQop().saslName() + " or stronger), ").orElse(""),
+                config.transport(), config.protocol(), config.maxConnections(), config.maxMessageBytes(),
                 config.clientTimeout().toMillis(), config.tls().flatMap(TlsMaterial::clientCa).map(ca -> "; client certificates signed by " + ca + " required").orElse(""));
         return front;
     }

@@ -3,6 +3,7 @@ package dev.ferry.front;
 import java.time.Duration;
 import java.util.Optional;
 
+import dev.ferry.front.kerberos.KerberosService;
 import dev.ferry.front.tls.TlsMaterial;
 
 import static java.util.Objects.requireNonNull;
@@ -21,9 +22,11 @@ import static java.util.Objects.requireNonNull;
  *     is closed (its thread then ends)
  * @param tls with it, the port speaks TLS only (as HMS does with {@code metastore.use.SSL}), with client certificates
  *     required when it has a client CA
+ * @param kerberos with it, every client authenticates with Kerberos (SASL GSSAPI, as with an HMS that has
+ *     {@code metastore.sasl.enabled}) and each call runs as its user; over TLS when both are set, as HMS does with both
  */
 public record ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout,
-        Optional<TlsMaterial> tls)
+        Optional<TlsMaterial> tls, Optional<KerberosService> kerberos)
 {
     public static final int DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
     public static final Duration DEFAULT_CLIENT_TIMEOUT = Duration.ofMinutes(10);
@@ -59,6 +62,18 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
             throw new IllegalArgumentException("clientTimeout must be from 1 ms to 24 days: " + clientTimeout);
         }
         requireNonNull(tls, "tls is null");
+        requireNonNull(kerberos, "kerberos is null");
+        if (kerberos.isPresent() && transport == Transport.FRAMED) {
+            // HMS refuses the same: its SASL transport has frames of its own, and HMS clients with SASL do not frame.
+            throw new IllegalArgumentException("Kerberos (SASL) needs the unframed transport: SASL frames every message itself");
+        }
+    }
+
+    /** Without Kerberos. */
+    public ThriftFrontConfig(String host, int port, Transport transport, Protocol protocol, int maxConnections, int maxMessageBytes, Duration clientTimeout,
+            Optional<TlsMaterial> tls)
+    {
+        this(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls, Optional.empty());
     }
 
     /** Without TLS. */
@@ -75,26 +90,31 @@ public record ThriftFrontConfig(String host, int port, Transport transport, Prot
 
     public static ThriftFrontConfig defaults()
     {
-        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_TIMEOUT, Optional.empty());
+        return new ThriftFrontConfig("0.0.0.0", 9083, Transport.UNFRAMED, Protocol.BINARY, 1000, DEFAULT_MAX_MESSAGE_BYTES, DEFAULT_CLIENT_TIMEOUT, Optional.empty(), Optional.empty());
     }
 
     public ThriftFrontConfig withHost(String newHost)
     {
-        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls);
+        return new ThriftFrontConfig(newHost, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls, kerberos);
     }
 
     public ThriftFrontConfig withLimits(int newMaxConnections, int newMaxMessageBytes, Duration newClientTimeout)
     {
-        return new ThriftFrontConfig(host, port, transport, protocol, newMaxConnections, newMaxMessageBytes, newClientTimeout, tls);
+        return new ThriftFrontConfig(host, port, transport, protocol, newMaxConnections, newMaxMessageBytes, newClientTimeout, tls, kerberos);
     }
 
     public ThriftFrontConfig withPort(int newPort)
     {
-        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls);
+        return new ThriftFrontConfig(host, newPort, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls, kerberos);
     }
 
     public ThriftFrontConfig withTls(Optional<TlsMaterial> newTls)
     {
-        return new ThriftFrontConfig(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, newTls);
+        return new ThriftFrontConfig(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, newTls, kerberos);
+    }
+
+    public ThriftFrontConfig withKerberos(Optional<KerberosService> newKerberos)
+    {
+        return new ThriftFrontConfig(host, port, transport, protocol, maxConnections, maxMessageBytes, clientTimeout, tls, newKerberos);
     }
 }

@@ -1,7 +1,9 @@
 package dev.ferry.engine.hive4;
 
 import java.util.ArrayList;
+import java.security.PrivilegedExceptionAction;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.spi.EngineException;
@@ -15,6 +17,7 @@ import org.apache.hadoop.hive.metastore.IHMSHandler;
 import org.apache.hadoop.hive.metastore.RawStore;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 import org.apache.hadoop.hive.metastore.leader.HouseKeepingTasks;
+import org.apache.hadoop.security.UserGroupInformation;
 import org.apache.thrift.TException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -72,6 +75,32 @@ final class Hive4EngineRuntime
     public ThriftHiveMetastore.Iface handler()
     {
         return handler;
+    }
+
+    /**
+     * As HMS's {@code TUGIAssumingProcessor} runs a SASL client's call. What the call throws is kept aside and thrown
+     * after {@code doAs}, which would otherwise wrap a checked exception (an HMS MetaException) in an undeclared one.
+     */
+    @Override
+    public <T> T callAs(String user, Callable<T> call)
+            throws Exception
+    {
+        Object[] outcome = new Object[2];
+        UserGroupInformation.createRemoteUser(user).doAs((PrivilegedExceptionAction<Void>) () -> {
+            try {
+                outcome[0] = call.call();
+            }
+            catch (Exception e) {
+                outcome[1] = e;
+            }
+            return null;
+        });
+        if (outcome[1] != null) {
+            throw (Exception) outcome[1];
+        }
+        @SuppressWarnings("unchecked")
+        T result = (T) outcome[0];
+        return result;
     }
 
     @Override

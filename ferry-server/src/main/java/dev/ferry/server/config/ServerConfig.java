@@ -1,6 +1,8 @@
 package dev.ferry.server.config;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -18,6 +20,8 @@ import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.ferry.control.ServiceName;
 import dev.ferry.control.rest.RestServer;
 import dev.ferry.front.ThriftFrontConfig;
+import dev.ferry.front.kerberos.KerberosLogin;
+import dev.ferry.front.kerberos.KerberosService;
 import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.replication.source.SourceProxy;
 
@@ -208,6 +212,69 @@ public record ServerConfig(
         }
     }
 
+    /**
+     * {@code thrift.kerberos.*}: the service principal and its keytab, both or neither, and the least protection
+     * accepted. {@code _HOST} in the principal is the host clients connect to, as HMS replaces it: the advertised host,
+     * else {@code thrift.host} when it is not a wildcard, else this machine's canonical name. The keytab is read here,
+     * so a missing file or one without the principal's key is a problem of the configuration, named by its key.
+     */
+    private static Optional<KerberosService> kerberos(ConfigReader reader, ThriftFrontConfig thrift, String advertisedHost)
+    {
+        String principal = reader.string("thrift.kerberos.principal", "").trim();
+        Path keytab = reader.path("thrift.kerberos.keytab", null);
+        String qopName = reader.string("thrift.kerberos.qop", KerberosService.Qop.AUTH.saslName());
+        Optional<KerberosService.Qop> qop = KerberosService.Qop.parse(qopName);
+        if (qop.isEmpty()) {
+            reader.problem("thrift.kerberos.qop", "must be auth, auth-int or auth-conf (Hadoop's authentication, integrity, privacy), got " + qopName);
+        }
+        if (principal.isEmpty() && keytab == null) {
+            return Optional.empty();
+        }
+        if (principal.isEmpty()) {
+            reader.problem("thrift.kerberos.principal", "must be set when thrift.kerberos.keytab is set (the service principal, such as hive/_HOST@EXAMPLE.COM)");
+            return Optional.empty();
+        }
+        if (keytab == null) {
+            reader.problem("thrift.kerberos.keytab", "must be set when thrift.kerberos.principal is set (the keytab holding the principal's keys)");
+            return Optional.empty();
+        }
+        if (thrift.transport() == ThriftFrontConfig.Transport.FRAMED) {
+            reader.problem("thrift.transport", "must be unframed with thrift.kerberos.*: SASL frames every message itself, and HMS clients with SASL do not frame");
+            return Optional.empty();
+        }
+        KerberosService service;
+        try {
+            service = new KerberosService(KerberosService.resolveHost(principal, hostOfPrincipal(thrift.host(), advertisedHost)), keytab,
+                    qop.orElse(KerberosService.Qop.AUTH));
+        }
+        catch (IllegalArgumentException e) {
+            reader.problem("thrift.kerberos.principal", e.getMessage());
+            return Optional.empty();
+        }
+        try {
+            KerberosLogin.login(service);
+        }
+        catch (IllegalArgumentException e) {
+            reader.problem("thrift.kerberos.keytab", e.getMessage());
+            return Optional.empty();
+        }
+        return Optional.of(service);
+    }
+
+    private static String hostOfPrincipal(String thriftHost, String advertisedHost)
+    {
+        if (!advertisedHost.isEmpty()) {
+            return advertisedHost;
+        }
+        try {
+            InetAddress address = InetAddress.getByName(thriftHost);
+            return (address.isAnyLocalAddress() ? InetAddress.getLocalHost() : address).getCanonicalHostName();
+        }
+        catch (UnknownHostException e) {
+            return thriftHost;
+        }
+    }
+
     /** Reads and validates a config file, reporting every problem with its key. */
     public static ServerConfig load(Path file)
     {
@@ -324,6 +391,7 @@ public record ServerConfig(
         if (!advertisedHost.isEmpty() && !advertisedHost.matches("[A-Za-z0-9.:\\[\\]-]{1,253}")) {
             reader.problem("service.advertised-host", "must be a host name or address, got " + advertisedHost);
         }
+        thrift = thrift.withKerberos(kerberos(reader, thrift, advertisedHost));
         String encryptionKey = reader.string("security.encryption-key", "").trim();
         if (!encryptionKey.isEmpty()) {
             try {

@@ -99,7 +99,7 @@ class ThriftTlsTest
     }
 
     /** The jars of the Hive 4.0.1 engine home, Hive's and Hadoop's first; the JDK, logging and Thrift (which the home leaves to Ferry) from this classpath. */
-    private static URLClassLoader hiveClasses()
+    static URLClassLoader hiveClasses()
             throws Exception
     {
         Path lib = Path.of(System.getProperty(ServerConfig.ENGINE_HOME_PROPERTY)).resolve("lib");
@@ -113,7 +113,7 @@ class ThriftTlsTest
     }
 
     /** Hive's HiveMetaStoreClient on a conf of {@code metastore.thrift.uris} and {@code settings}, called by reflection. */
-    private record HiveClient(ClassLoader loader, Object target)
+    record HiveClient(ClassLoader loader, Object target)
             implements AutoCloseable
     {
         static HiveClient connect(ClassLoader loader, int port, Map<String, String> settings)
