@@ -21,6 +21,7 @@ import dev.ferry.server.owndb.OwnDatabase;
 import dev.ferry.testkit.HmsClient;
 import dev.ferry.testkit.HmsObjects;
 import dev.ferry.testkit.HmsWorkload;
+import dev.ferry.testkit.SourceServers;
 import org.apache.hadoop.hive.metastore.api.CreateDatabaseRequest;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
 import org.apache.hadoop.hive.metastore.api.StoredProcedureRequest;
@@ -28,6 +29,7 @@ import org.apache.thrift.TApplicationException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,8 +44,9 @@ import static org.awaitility.Awaitility.await;
  * Ferry serves Hive 3.1 from PostgreSQL; upgradeHiveVersion is refused while the migration runs, and after it takes
  * the migrated metastore to Hive 4.0 under eight clients (no call fails) without a write to the source, and Ferry
  * serves Hive 4.0 after another restart. A source at a schema version Ferry has no engine for is refused before the
- * front switches.
+ * front switches. The source is on MariaDB here; {@link Hive31MigrationMySql80GtidTest} runs the same from MySQL 8.0.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class Hive31MigrationTest
 {
     private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
@@ -51,17 +54,23 @@ class Hive31MigrationTest
     @TempDir
     static Path directory;
 
-    private static SourceMetastore source;
+    private SourceMetastore source;
+
+    /** The server the Hive 3.1 source metastore runs on. */
+    SourceServers.Kind kind()
+    {
+        return SourceServers.Kind.MARIADB_10_11;
+    }
 
     @BeforeAll
-    static void startSource()
+    void startSource()
             throws Exception
     {
-        source = SourceMetastore.startHive31(2, 50);
+        source = SourceMetastore.startHive31(kind(), 2, 50);
     }
 
     @AfterAll
-    static void stopSource()
+    void stopSource()
     {
         if (source != null) {
             source.close();
@@ -112,8 +121,8 @@ class Hive31MigrationTest
                 result = workload.stop();
                 JsonNode succeeded = rest.get("/v1/" + execution, token).body();
                 pause = succeeded.get("replication").get("writePauseMillis").asLong();
-                System.out.printf("Hive 3.1 migration under 8 clients: %s calls, %s failed, write pause %s ms; execution %s%n",
-                        result.totalCalls(), result.failures().size(), pause, succeeded);
+                System.out.printf("Hive 3.1 migration from %s under 8 clients: %s calls, %s failed, write pause %s ms; execution %s%n",
+                        kind(), result.totalCalls(), result.failures().size(), pause, succeeded);
             }
             assertThat(result.failures()).as("failed calls").isEmpty();
             assertThat(result.totalCalls()).isGreaterThan(100);
@@ -173,7 +182,7 @@ class Hive31MigrationTest
     }
 
     /** Every table of the source's metastore database with its checksum, and the source's binlog position: any write changes it. */
-    private static String sourceFingerprint()
+    private String sourceFingerprint()
             throws SQLException
     {
         StringBuilder fingerprint = new StringBuilder();
@@ -231,7 +240,8 @@ class Hive31MigrationTest
     void refusesASourceOfASchemaVersionWithoutAnEngineBeforeTheFrontSwitches(@TempDir Path data)
             throws Exception
     {
-        source.execute("UPDATE VERSION SET SCHEMA_VERSION = '2.1.0'");
+        // Hive 2.3's schema: the version most metastores still on Hive 2 have, for which Ferry has no engine (docs/COMPATIBILITY.md).
+        source.execute("UPDATE VERSION SET SCHEMA_VERSION = '2.3.0'");
         try (FerryFixture ferry = FerryFixture.start(data)) {
             RestClient rest = ferry.rest();
             String token = ferry.adminToken();
@@ -240,8 +250,9 @@ class Hive31MigrationTest
             JsonNode failed = awaitDone(rest, token, start.body().get("name").asText());
             // FAILED_PRECONDITION
             assertThat(failed.path("error").path("code").asInt()).as(failed.toString()).isEqualTo(9);
+            assertThat(failed.path("error").path("details").get(0).path("reason").asText()).as(failed.toString()).isEqualTo("SOURCE_SCHEMA_VERSION_UNSUPPORTED");
             assertThat(failed.path("error").path("message").asText()).isEqualTo(
-                    "the source database hms at 127.0.0.1:%s has Hive metastore schema version 2.1.0, which Ferry has no engine for; Ferry runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1). Upgrade the source metastore to one of them with Hive's schema tool (schematool -upgradeSchemaFrom) first"
+                    "the source database hms at 127.0.0.1:%s has Hive metastore schema version 2.3.0, which Ferry has no engine for; Ferry runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1). Upgrade the source metastore to one of them with Hive's schema tool (schematool -upgradeSchemaFrom) first"
                             .formatted(source.port()));
             JsonNode service = rest.get("/v1/" + SERVICE, token).body();
             assertThat(service.get("state").asText()).isEqualTo("ACTIVE");

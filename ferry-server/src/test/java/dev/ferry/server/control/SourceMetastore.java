@@ -79,7 +79,14 @@ public final class SourceMetastore
     public static SourceMetastore startHive31(int databases, int partitions)
             throws Exception
     {
-        return on(EmbeddedMariaDb.builder().withGrantTables().start(), databases, partitions,
+        return startHive31(SourceServers.Kind.MARIADB_10_11, databases, partitions);
+    }
+
+    /** A Hive 3.1 metastore (schema 3.1.0, made and filled by Hive Metastore 3.1.3) of the same shape, on a server of this kind. */
+    public static SourceMetastore startHive31(SourceServers.Kind kind, int databases, int partitions)
+            throws Exception
+    {
+        return on(kind == SourceServers.Kind.MARIADB_10_11 ? EmbeddedMariaDb.builder().withGrantTables().start() : kind.start(), databases, partitions,
                 new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home.hive3")))));
     }
 
