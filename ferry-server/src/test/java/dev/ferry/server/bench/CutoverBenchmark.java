@@ -238,9 +238,12 @@ public final class CutoverBenchmark
         {
             while (running.get()) {
                 for (StackTraceElement[] stack : Thread.getAllStackTraces().values()) {
+                    // The HMS method: the outermost frame of the own engine's handler that is not its proxy's invoke
+                    // or a thread pool's lambda; "<init>" is a thread's handler made on its first call.
                     String method = null;
                     for (StackTraceElement frame : stack) {
-                        if (frame.getClassName().endsWith("HMSHandler") && frame.getClassLoaderName() != null && frame.getClassLoaderName().contains("-own-")) {
+                        if (frame.getClassName().endsWith("HMSHandler") && frame.getClassLoaderName() != null && frame.getClassLoaderName().contains("-own-")
+                                && !frame.getMethodName().startsWith("invoke")) {
                             method = frame.getMethodName();
                         }
                     }
@@ -272,8 +275,14 @@ public final class CutoverBenchmark
             if (any.test(frame -> frame.getClassName().contains("NotificationListener") || frame.getClassName().contains("ListenerNotifier"))) {
                 return "notification listener";
             }
-            if (any.test(frame -> frame.getClassName().startsWith("org.apache.hadoop.fs") || frame.getClassName().endsWith("FutureTask"))) {
+            if (any.test(frame -> frame.getClassName().equals("org.apache.hadoop.util.Shell"))) {
+                return "file system (a forked chmod)";
+            }
+            if (any.test(frame -> frame.getClassName().startsWith("org.apache.hadoop.fs"))) {
                 return "file system";
+            }
+            if (any.test(frame -> frame.getClassName().endsWith("FutureTask"))) {
+                return "waiting for the directory threads";
             }
             if (any.test(frame -> frame.getClassName().startsWith("org.postgresql") || frame.getClassName().startsWith("com.zaxxer"))) {
                 return "PostgreSQL";
