@@ -354,7 +354,7 @@ final class ServerEngines
     /** Whether own engines are warmed with write calls that fail (ferry.warmWrites=false turns it off, for comparison). */
     private static final boolean WARM_WRITES = Boolean.parseBoolean(System.getProperty("ferry.warmWrites", "true"));
 
-    /** The partition value no warm-up call may find: the duplicated partition of the warm-up's add_partitions. */
+    /** The partition value no warm-up call may find: the duplicated partition of the warm-up's add_partitions (names of the warm-up begin "__ferry_warm_up"). */
     static final String WARM_VALUE = "__ferry_warm_up_never_added__";
 
     /**
