@@ -71,8 +71,12 @@ class OwnEngineWriteWarmUpMariaDbTest
             assertThat(before.get("rows PARTITIONS")).isEqualTo("120");
 
             int logged = logs.lines().size();
+            Path sourceWarehouse;
             try (Engine engine = ferry.server().engines().startOwn()) {
                 assertThat(engine.client().get_all_databases()).contains("sales_0", "sales_1");
+                // The tables' locations (and the default ones of their partitions) are in the source's warehouse.
+                String location = engine.client().get_table_req(new GetTableRequest("sales_0", "orders_0")).getTable().getSd().getLocation();
+                sourceWarehouse = (location.startsWith("file:") ? Path.of(java.net.URI.create(location)) : Path.of(location)).getParent().getParent();
             }
             List<String> lines = logs.lines().subList(logged, logs.lines().size());
             String warmed = lines.stream().filter(line -> line.contains("warmed with refused writes")).findFirst().orElseThrow();
@@ -82,8 +86,11 @@ class OwnEngineWriteWarmUpMariaDbTest
             assertThat(lines).noneMatch(line -> line.contains("warm-up call") && line.contains("was not refused"));
 
             assertThat(snapshot(own)).as("the own database after a warmed own engine").isEqualTo(before);
-            try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
-                assertThat(paths.map(Path::toString).filter(path -> path.contains("__ferry_warm_up")).toList()).as("directories of the warm-up's partitions and tables").isEmpty();
+            for (Path root : List.of(directory, sourceWarehouse)) {
+                assertThat(root).isDirectory();
+                try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
+                    assertThat(paths.map(Path::toString).filter(path -> path.contains("__ferry_warm_up")).toList()).as("directories of the warm-up's partitions and tables in " + root).isEmpty();
+                }
             }
 
             // The cutover warms its own engine the same way; writes after the switch get fresh ids.
