@@ -65,6 +65,7 @@ public final class FerryServer
     private ThriftFront front;
     private RestServer http;
     private ControlPlane controlPlane;
+    private ServerEngines engines;
 
     private record Step(String name, Runnable stop) {}
 
@@ -88,6 +89,7 @@ public final class FerryServer
             EngineHomes homes = EngineHomes.around(config.engine().home());
             log.info("Engines: {}", homes.supported());
             ServerEngines engines = new ServerEngines(homes, config, ownDatabase);
+            this.engines = engines;
             engines.reportSettings();
             engines.ensureOwnSchema();
 
@@ -192,6 +194,12 @@ public final class FerryServer
     public int thriftPort()
     {
         return front.port();
+    }
+
+    /** The engines this server starts (for tests: an own engine started and warmed as a cutover does). */
+    dev.ferry.control.Engines engines()
+    {
+        return engines;
     }
 
     /** The own database Ferry runs on; for tests and tools that inspect it. */

@@ -31,6 +31,7 @@ import dev.ferry.server.owndb.OwnDatabase;
 import dev.ferry.upgrade.PostgresDatabase;
 import dev.ferry.upgrade.SchemaTool;
 import org.apache.hadoop.hive.metastore.api.GetTableRequest;
+import org.apache.hadoop.hive.metastore.api.Partition;
 import org.apache.hadoop.hive.metastore.api.Table;
 import org.apache.thrift.TException;
 import org.slf4j.Logger;
@@ -101,7 +102,7 @@ final class ServerEngines
     {
         ensureOwnSchema();
         EngineHost host = homes.forSchemaVersion(ownSchemaVersion());
-        return warm(host.start(ownSettings(name("own"))));
+        return warm(host.start(ownSettings(name("own"))), true);
     }
 
     @Override
@@ -110,7 +111,7 @@ final class ServerEngines
         EngineSettings settings = settings(name("source"), source.jdbcUrl(), source.user(), source.password());
         String version = configuredHost().databaseSchemaVersion(settings).orElseThrow(() -> new EngineException(SCHEMA_MISSING,
                 "the source database %s has no Hive metastore schema (no VERSION table or row)".formatted(source.jdbcUrl())));
-        return warm(homes.forSchemaVersion(version).start(settings));
+        return warm(homes.forSchemaVersion(version).start(settings), false);
     }
 
     @Override
@@ -217,7 +218,7 @@ final class ServerEngines
     @Override
     public Engine startOwn(String schemaVersion, String searchPath)
     {
-        return warm(homes.forSchemaVersion(schemaVersion).start(ownSettings(name("own"), searchPath)));
+        return warm(homes.forSchemaVersion(schemaVersion).start(ownSettings(name("own"), searchPath)), true);
     }
 
     private EngineSettings ownSettings(String name, String searchPath)
@@ -267,11 +268,14 @@ final class ServerEngines
     private static final int WARM_TABLES = 20;
 
     /** The first call after a start takes a few hundred milliseconds; pay it before clients arrive. */
-    private static Engine warm(Engine engine)
+    private static Engine warm(Engine engine, boolean own)
     {
         try {
             List<String> databases = engine.client().get_all_databases();
-            warmReads(engine, databases);
+            Optional<Partition> partition = warmReads(engine, databases);
+            if (own && WARM_WRITES) {
+                warmWrites(engine, partition);
+            }
             return engine;
         }
         catch (TException | RuntimeException e) {
@@ -289,8 +293,9 @@ final class ServerEngines
      * Only reads: the engine may not write the own database before it serves it. Best effort: a failure here is
      * logged, not fatal.
      */
-    private static void warmReads(Engine engine, List<String> databases)
+    private static Optional<Partition> warmReads(Engine engine, List<String> databases)
     {
+        Partition sample = null;
         long started = System.nanoTime();
         Map<String, Long> firstCalls = new java.util.LinkedHashMap<>();
         try {
@@ -303,8 +308,11 @@ final class ServerEngines
                         break search;
                     }
                     Table table = timed(firstCalls, "get_table_req", () -> engine.client().get_table_req(new GetTableRequest(database, name)).getTable());
-                    if (table.getPartitionKeysSize() > 0 && !timed(firstCalls, "get_partitions", () -> engine.client().get_partitions(database, name, (short) 1)).isEmpty()) {
+                    List<Partition> partitions = table.getPartitionKeysSize() > 0
+                            ? timed(firstCalls, "get_partitions", () -> engine.client().get_partitions(database, name, (short) 1)) : List.of();
+                    if (!partitions.isEmpty()) {
                         found = table;
+                        sample = partitions.get(0);
                         break search;
                     }
                 }
@@ -340,6 +348,91 @@ final class ServerEngines
         }
         log.info("Engine {} warmed in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000, firstCalls.entrySet().stream()
                 .map(entry -> entry.getKey() + " " + entry.getValue() + " ms").collect(java.util.stream.Collectors.joining(", ")));
+        return Optional.ofNullable(sample);
+    }
+
+    /** Whether own engines are warmed with write calls that fail (ferry.warmWrites=false turns it off, for comparison). */
+    private static final boolean WARM_WRITES = Boolean.parseBoolean(System.getProperty("ferry.warmWrites", "true"));
+
+    /** The partition value no warm-up call may find: the duplicated partition of the warm-up's add_partitions (names of the warm-up begin "__ferry_warm_up"). */
+    static final String WARM_VALUE = "__ferry_warm_up_never_added__";
+
+    /**
+     * The write calls clients make most, each made once so that it FAILS before it changes anything: the own
+     * database is a replica until the switch, and the engine may not write it before it serves it (an id block
+     * DataNucleus took now would collide with the source's ids after the switch; a notification event with the
+     * replicated NOTIFICATION_LOG). Each call loads and runs the engine's handler and the object store's write
+     * path up to its validation (transaction opened, table and partitions looked up, pre-event listeners) and
+     * is refused there: an existing partition added again, a partition listed twice in one call, an existing
+     * table created again, a table or partition that does not exist altered or dropped. None reaches an insert,
+     * an id allocation, a notification or the warehouse directory (CompleteMigrationMariaDbTest checks every table's
+     * row count, SEQUENCE_TABLE and NOTIFICATION_SEQUENCE before and after). Best effort: a call that fails otherwise,
+     * or succeeds, is logged; what each took is logged as for reads.
+     */
+    private static void warmWrites(Engine engine, Optional<Partition> found)
+    {
+        if (found.isEmpty()) {
+            log.info("Engine {}: no partition to warm writes with", engine.name());
+            return;
+        }
+        long started = System.nanoTime();
+        Map<String, String> firstCalls = new java.util.LinkedHashMap<>();
+        Partition existing = found.get();
+        String database = existing.getDbName();
+        String table = existing.getTableName();
+        String missingTable = "__ferry_warm_up_no_such_table__";
+        try {
+            Table tableObject = engine.client().get_table_req(new GetTableRequest(database, table)).getTable();
+            Partition twice = existing.deepCopy();
+            twice.setValues(existing.getValues().stream().map(value -> WARM_VALUE).toList());
+            if (twice.getSd() != null) {
+                twice.getSd().setLocation(null);
+            }
+            refused(engine, firstCalls, "add_partitions (existing)", () -> engine.client().add_partitions(List.of(existing.deepCopy())));
+            refused(engine, firstCalls, "add_partitions (listed twice)", () -> engine.client().add_partitions(List.of(twice, twice.deepCopy())));
+            refused(engine, firstCalls, "add_partition (existing)", () -> engine.client().add_partition(existing.deepCopy()));
+            refused(engine, firstCalls, "create_table (existing)", () -> {
+                engine.client().create_table(tableObject.deepCopy());
+                return null;
+            });
+            Table missing = tableObject.deepCopy();
+            missing.setTableName(missingTable);
+            refused(engine, firstCalls, "alter_table (missing)", () -> {
+                engine.client().alter_table(database, missingTable, missing);
+                return null;
+            });
+            Partition missingPartition = twice.deepCopy();
+            refused(engine, firstCalls, "alter_partitions (missing)", () -> {
+                engine.client().alter_partitions(database, table, List.of(missingPartition));
+                return null;
+            });
+            refused(engine, firstCalls, "drop_partition (missing)", () -> engine.client().drop_partition(database, table, missingPartition.getValues(), false));
+            refused(engine, firstCalls, "drop_table (missing)", () -> {
+                engine.client().drop_table(database, missingTable, false);
+                return null;
+            });
+        }
+        catch (TException | RuntimeException | LinkageError e) {
+            log.warn("Engine {}: warming it with refused writes failed ({}); its first writes may be slower", engine.name(), e.toString());
+        }
+        log.info("Engine {} warmed with refused writes in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000,
+                firstCalls.entrySet().stream().map(entry -> entry.getKey() + " " + entry.getValue()).collect(java.util.stream.Collectors.joining(", ")));
+    }
+
+    /** Makes a write call expected to be refused, and notes what it took and how it ended. */
+    private static void refused(Engine engine, Map<String, String> firstCalls, String method, Read<?> call)
+    {
+        long began = System.nanoTime();
+        String outcome;
+        try {
+            call.call();
+            outcome = "NOT REFUSED";
+            log.warn("Engine {}: the warm-up call {} was not refused", engine.name(), method);
+        }
+        catch (TException | RuntimeException | LinkageError e) {
+            outcome = e.getClass().getSimpleName();
+        }
+        firstCalls.put(method, "%d ms (%s)".formatted((System.nanoTime() - began) / 1_000_000, outcome));
     }
 
     private interface Read<T>

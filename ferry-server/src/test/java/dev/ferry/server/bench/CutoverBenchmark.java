@@ -54,6 +54,12 @@ public final class CutoverBenchmark
     private static final int TABLES = Integer.getInteger("tables", WRITERS);
     /** Whether completeMigration waits for the background maintenance's first full verify, as after a long migration. */
     private static final boolean SETTLED = Boolean.parseBoolean(System.getProperty("settled", "true"));
+    /**
+     * Samples (every 5 ms, from completeMigration until a second after it) the stacks of threads inside the own
+     * engine's handler, and says per method where the time went: class loading, DataNucleus's id allocation, the
+     * notification listener, the file system, PostgreSQL, other code. Off by default: sampling costs CPU.
+     */
+    private static final boolean SAMPLE = Boolean.getBoolean("sample");
 
     private CutoverBenchmark() {}
 
@@ -68,6 +74,7 @@ public final class CutoverBenchmark
         List<String> steps = new ArrayList<>();
         java.util.Map<String, List<Long>> methodStalls = new java.util.TreeMap<>();
         java.util.Map<String, List<Long>> methodTails = new java.util.TreeMap<>();
+        java.util.Map<String, java.util.Map<String, Integer>> samplesTotal = new java.util.TreeMap<>();
         int failedCutovers = 0;
         long failedCalls = 0;
         SourceServers.Kind kind = SourceServers.Kind.valueOf(System.getProperty("source", SourceServers.Kind.MARIADB_10_11.name()));
@@ -120,10 +127,17 @@ public final class CutoverBenchmark
                             long measured = System.nanoTime();
                             Thread.sleep(STREAMING_SECONDS * 1_000L);
                             double rate = (eventsApplied(rest, token, execution) - events) / ((System.nanoTime() - measured) / 1e9);
+                            StackSampler sampler = SAMPLE ? StackSampler.start() : null;
                             long completeBegan = System.nanoTime();
                             JsonNode done = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":completeMigration", token, "{}").body().get("name").asText());
                             long completeEnded = System.nanoTime();
                             Thread.sleep(1_000);
+                            if (sampler != null) {
+                                java.util.Map<String, java.util.Map<String, Integer>> samples = sampler.stop();
+                                System.out.printf("cutover %2d: own engine handler samples (5 ms each) from completeMigration on: %s%n", i + 1, samples);
+                                samples.forEach((method, byCategory) -> byCategory.forEach((category, count) ->
+                                        samplesTotal.computeIfAbsent(method, name -> new java.util.TreeMap<>()).merge(category, count, Integer::sum)));
+                            }
                             long failures = writers.stop() + readers.stop();
                             readers.longestOverlappingByMethod(completeBegan, completeEnded)
                                     .forEach((method, longest) -> methodStalls.computeIfAbsent(method, name -> new ArrayList<>()).add(longest));
@@ -194,7 +208,103 @@ public final class CutoverBenchmark
                 });
             }
         }
+        if (!samplesTotal.isEmpty()) {
+            System.out.println("  own engine handler samples (5 ms each) from completeMigration on, all cutovers, per method and where: " + samplesTotal);
+        }
         System.exit(0);
+    }
+
+    /** Samples the stacks of the own engine's handler threads; see {@link #SAMPLE}. */
+    private static final class StackSampler
+    {
+        private final java.util.Map<String, java.util.Map<String, Integer>> samples = new java.util.TreeMap<>();
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final Thread thread;
+
+        private StackSampler()
+        {
+            thread = new Thread(this::run, "cutover-bench-sampler");
+            thread.setDaemon(true);
+        }
+
+        static StackSampler start()
+        {
+            StackSampler sampler = new StackSampler();
+            sampler.thread.start();
+            return sampler;
+        }
+
+        private void run()
+        {
+            while (running.get()) {
+                for (StackTraceElement[] stack : Thread.getAllStackTraces().values()) {
+                    // The HMS method: the outermost frame of the own engine's handler that is not its proxy's invoke
+                    // or a thread pool's lambda; "<init>" is a thread's handler made on its first call.
+                    String method = null;
+                    for (StackTraceElement frame : stack) {
+                        if (frame.getClassName().endsWith("HMSHandler") && frame.getClassLoaderName() != null && frame.getClassLoaderName().contains("-own-")
+                                && !frame.getMethodName().startsWith("invoke")) {
+                            method = frame.getMethodName();
+                        }
+                    }
+                    if (method != null) {
+                        synchronized (samples) {
+                            samples.computeIfAbsent(method, name -> new java.util.TreeMap<>()).merge(category(stack), 1, Integer::sum);
+                        }
+                    }
+                }
+                try {
+                    Thread.sleep(5);
+                }
+                catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
+
+        private static String category(StackTraceElement[] stack)
+        {
+            java.util.function.Predicate<java.util.function.Predicate<StackTraceElement>> any = test -> java.util.Arrays.stream(stack).anyMatch(test);
+            if (any.test(frame -> (frame.getClassName().endsWith("ClassLoader") && (frame.getMethodName().startsWith("loadClass") || frame.getMethodName().startsWith("defineClass")
+                    || frame.getMethodName().startsWith("findClass"))) || frame.getClassName().startsWith("jdk.internal.loader"))) {
+                return "class loading";
+            }
+            if (any.test(frame -> frame.getClassName().toLowerCase(java.util.Locale.ROOT).contains("valuegenerat"))) {
+                return "id allocation";
+            }
+            if (any.test(frame -> frame.getClassName().contains("NotificationListener") || frame.getClassName().contains("ListenerNotifier"))) {
+                return "notification listener";
+            }
+            if (any.test(frame -> frame.getClassName().equals("org.apache.hadoop.util.Shell"))) {
+                return "file system (a forked chmod)";
+            }
+            if (any.test(frame -> frame.getClassName().startsWith("org.apache.hadoop.fs"))) {
+                return "file system";
+            }
+            if (any.test(frame -> frame.getClassName().endsWith("FutureTask"))) {
+                return "waiting for the directory threads";
+            }
+            if (any.test(frame -> frame.getClassName().startsWith("org.postgresql") || frame.getClassName().startsWith("com.zaxxer"))) {
+                return "PostgreSQL";
+            }
+            if (any.test(frame -> frame.getClassName().contains("datanucleus"))) {
+                return "DataNucleus";
+            }
+            if (stack.length > 0 && (stack[0].getMethodName().equals("park") || stack[0].getMethodName().equals("wait") || stack[0].getMethodName().startsWith("wait0"))) {
+                return "waiting (" + java.util.Arrays.stream(stack).filter(frame -> frame.getClassName().contains("hive")).findFirst().map(StackTraceElement::getMethodName).orElse("?") + ")";
+            }
+            return "other Hive code";
+        }
+
+        java.util.Map<String, java.util.Map<String, Integer>> stop()
+                throws InterruptedException
+        {
+            running.set(false);
+            thread.join();
+            synchronized (samples) {
+                return new java.util.TreeMap<>(samples);
+            }
+        }
     }
 
     private static void deleteRecursively(Path root)
