@@ -371,6 +371,12 @@ final class ServerEngines
      */
     private static void warmWrites(Engine engine, Optional<Partition> found)
     {
+        if (!engine.hiveVersion().startsWith("4.")) {
+            // Hive 3.1's add_partitions starts a partition's directory before it finds the duplicate in the list, and
+            // its other refusals are not checked by a test: its first writes stay cold rather than risk a directory.
+            log.info("Engine {}: writes not warmed on Hive {} (only Hive 4's refusals are checked to change nothing)", engine.name(), engine.hiveVersion());
+            return;
+        }
         if (found.isEmpty()) {
             log.info("Engine {}: no partition to warm writes with", engine.name());
             return;
