@@ -1,12 +1,12 @@
 package dev.ferry.engine.hive3;
 
 import java.lang.reflect.Field;
-import java.security.PrivilegedExceptionAction;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import dev.ferry.engine.spi.EngineException;
+import dev.ferry.engine.spi.EngineRuntime;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.engine.spi.MessageEngineRuntime;
 import org.apache.hadoop.conf.Configuration;
@@ -90,30 +90,12 @@ final class Hive3EngineRuntime
         return reply.getArray().length == reply.length() ? reply.getArray() : java.util.Arrays.copyOf(reply.getArray(), reply.length());
     }
 
-    /**
-     * As HMS's {@code TUGIAssumingProcessor} runs a SASL client's call. What the call throws is kept aside and thrown
-     * after {@code doAs}, which would otherwise wrap a checked exception (an HMS MetaException) in an undeclared one.
-     */
+    /** As HMS's {@code TUGIAssumingProcessor} runs a SASL client's call. */
     @Override
     public <T> T callAs(String user, Callable<T> call)
             throws Exception
     {
-        Object[] outcome = new Object[2];
-        UserGroupInformation.createRemoteUser(user).doAs((PrivilegedExceptionAction<Void>) () -> {
-            try {
-                outcome[0] = call.call();
-            }
-            catch (Exception e) {
-                outcome[1] = e;
-            }
-            return null;
-        });
-        if (outcome[1] != null) {
-            throw (Exception) outcome[1];
-        }
-        @SuppressWarnings("unchecked")
-        T result = (T) outcome[0];
-        return result;
+        return EngineRuntime.callInside(action -> UserGroupInformation.createRemoteUser(user).doAs(action), call);
     }
 
     @Override

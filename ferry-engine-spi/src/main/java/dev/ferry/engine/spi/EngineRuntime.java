@@ -1,5 +1,6 @@
 package dev.ferry.engine.spi;
 
+import java.security.PrivilegedExceptionAction;
 import java.util.concurrent.Callable;
 
 /**
@@ -27,6 +28,38 @@ public interface EngineRuntime
      */
     <T> T callAs(String user, Callable<T> call)
             throws Exception;
+
+    /** An engine's {@code UserGroupInformation.doAs} of one user, which the engine's own Hadoop classes provide. */
+    interface DoAs
+    {
+        void run(PrivilegedExceptionAction<Void> action)
+                throws Exception;
+    }
+
+    /**
+     * {@link #callAs} for an engine's {@code doAs}: what the call throws is kept aside and thrown after {@code doAs},
+     * which would otherwise wrap a checked exception (an HMS MetaException) in an undeclared one.
+     */
+    static <T> T callInside(DoAs doAs, Callable<T> call)
+            throws Exception
+    {
+        Object[] outcome = new Object[2];
+        doAs.run(() -> {
+            try {
+                outcome[0] = call.call();
+            }
+            catch (Exception e) {
+                outcome[1] = e;
+            }
+            return null;
+        });
+        if (outcome[1] != null) {
+            throw (Exception) outcome[1];
+        }
+        @SuppressWarnings("unchecked")
+        T result = (T) outcome[0];
+        return result;
+    }
 
     /** Stops the engine: its pools, threads, JDBC drivers and JVM hooks are released. Idempotent. */
     @Override
