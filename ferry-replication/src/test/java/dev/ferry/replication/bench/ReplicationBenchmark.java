@@ -27,6 +27,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.LockSupport;
 
 import dev.ferry.replication.HmsFixture;
 import dev.ferry.replication.JdbcConnections;
@@ -101,15 +102,26 @@ public final class ReplicationBenchmark
                 copyRate = Math.max(copyRate, rate);
             }
 
-            OwnDatabaseTarget own = HmsFixture.own(postgres, "own_backfill");
-            ReplicationStore store = new ReplicationStore(own);
-            store.ensureSchema();
-            Backfill backfill = new Backfill("bench", source, dialect, own, mapping, store, new Backfill.Options(WORKERS, CHUNK_ROWS));
-            BinlogEnd start = backfill.prepare();
-            long began = System.nanoTime();
-            backfill.run();
-            double backfillRate = rows / ((System.nanoTime() - began) / 1e9);
-            System.out.printf("Ferry backfill, %s workers, chunks of %,d rows: %,.0f rows/s = %.0f%% of raw COPY at its best%n", WORKERS, CHUNK_ROWS, backfillRate, 100 * backfillRate / copyRate);
+            // The backfill runs twice, into fresh databases, and counts at its best as the baseline does: the first run
+            // in this JVM also pays for compiling its code paths, which a backfill of a large metastore pays once.
+            OwnDatabaseTarget own = null;
+            ReplicationStore store = null;
+            BinlogEnd start = null;
+            double backfillRate = 0;
+            for (int run = 1; run <= 2; run++) {
+                own = HmsFixture.own(postgres, "own_backfill_" + run);
+                store = new ReplicationStore(own);
+                store.ensureSchema();
+                Backfill backfill = new Backfill("bench", source, dialect, own, mapping, store, new Backfill.Options(WORKERS, CHUNK_ROWS));
+                start = backfill.prepare();
+                long began = System.nanoTime();
+                backfill.run();
+                double rate = rows / ((System.nanoTime() - began) / 1e9);
+                System.out.printf("Ferry backfill, run %s, %s workers, chunks of %,d rows: %,.0f rows/s = %.0f%% of raw COPY at its best%n", run, WORKERS, CHUNK_ROWS, rate,
+                        100 * rate / copyRate);
+                backfillRate = Math.max(backfillRate, rate);
+            }
+            System.out.printf("Ferry backfill at its best: %,.0f rows/s = %.0f%% of raw COPY at its best%n", backfillRate, 100 * backfillRate / copyRate);
 
             OwnDatabaseTarget ownDebezium = HmsFixture.own(postgres, "own_debezium");
             double debeziumRate = debeziumSnapshotAndUpsert(source, dialect, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
@@ -309,8 +321,10 @@ public final class ReplicationBenchmark
 
     /**
      * Streaming: a writer updates PARTITION_PARAMS on the source in transactions of 10 row changes, writing its
-     * clock into each value; apply's observer measures, per applied transaction, commit on the own database minus
-     * that clock.
+     * clock into each value and noting when the source acknowledged the commit; apply's observer notes, per applied
+     * transaction, its commit on the own database. Apply lag is that commit minus the source's acknowledgement; the
+     * lag from the writer's first statement, which adds the source's own commit time (MySQL 8.0 syncs its binlog
+     * and redo log at every commit by default), is printed beside it.
      */
     private static void streaming(SourceServer server, SourceDatabase source, SourceDialect dialect, OwnDatabaseTarget own, SchemaMapping mapping, ReplicationStore store,
             BinlogEnd start, Path stagingDirectory, int seconds)
@@ -318,7 +332,7 @@ public final class ReplicationBenchmark
     {
         TableMapping parameters = mapping.table("PARTITION_PARAMS");
         int valueColumn = parameters.columnIndex("PARAM_VALUE");
-        ConcurrentLinkedQueue<Long> lags = new ConcurrentLinkedQueue<>();
+        Lags lags = new Lags();
         long segmentBytes = Long.getLong("segmentMb", 4) * 1024 * 1024;
         java.util.List<Long> onDisk = java.util.Collections.synchronizedList(new ArrayList<>());
         StagingPosition endOfRun;
@@ -335,7 +349,7 @@ public final class ReplicationBenchmark
                     for (SourceTransaction transaction : transactions) {
                         for (RowChange change : transaction.changes()) {
                             if (change.table().equals("PARTITION_PARAMS") && change.after().get(valueColumn) instanceof String value && value.startsWith("t")) {
-                                lags.add(now - Long.parseLong(value.substring(1)));
+                                lags.applied.put(value, now);
                                 break;
                             }
                         }
@@ -349,8 +363,10 @@ public final class ReplicationBenchmark
                 sampler.scheduleAtFixedRate(() -> onDisk.add(staging.bytesOnDisk()), 0, 5, TimeUnit.SECONDS);
                 Phase target = load(server, source, 2_000, seconds, lags);
                 sampler.shutdownNow();
-                System.out.printf("Streaming at %,d row changes/s in transactions of 10 (achieved %,.0f/s, %s s): apply lag p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
-                        2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100));
+                System.out.printf("Streaming at %,d row changes/s in transactions of 10 (achieved %,.0f/s, %s s): apply lag p50 %.1f ms, p99 %.1f ms, max %.1f ms "
+                                + "(from the writer's first statement, the source's commit included: p50 %.1f ms, p99 %.1f ms, max %.1f ms)%n",
+                        2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100),
+                        target.fromStatement(50), target.fromStatement(99), target.fromStatement(100));
                 int highest = 0;
                 boolean generatorLimited = false;
                 for (int rate = 4_000; rate <= 64_000; rate *= 2) {
@@ -401,12 +417,60 @@ public final class ReplicationBenchmark
         return values.stream().mapToLong(Long::longValue).average().orElse(0);
     }
 
-    /** The lag samples of one load phase, in milliseconds, in arrival order; whether apply caught up with it. */
-    private record Phase(List<Double> samples, double achievedRate, boolean caughtUp)
+    /**
+     * Per transaction, keyed by the value its first change writes (the writer's clock, "t" and microseconds): when
+     * the source acknowledged its commit to the writer, and when apply committed it on the own database.
+     */
+    private static final class Lags
+    {
+        static long writtenAt(String value)
+        {
+            return Long.parseLong(value.substring(1, value.indexOf('-')));
+        }
+
+        final Map<String, Long> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
+        final Map<String, Long> applied = new java.util.concurrent.ConcurrentHashMap<>();
+
+        void clear()
+        {
+            acknowledged.clear();
+            applied.clear();
+        }
+
+        /** Lag from the acknowledgement, in writing order; never below 0 (apply can commit before the writer hears back). */
+        List<Double> fromAcknowledgement()
+        {
+            return inWritingOrder().stream().map(value -> Math.max(0, applied.get(value) - acknowledged.get(value)) / 1000.0).toList();
+        }
+
+        List<Double> fromStatement()
+        {
+            return inWritingOrder().stream().map(value -> (applied.get(value) - writtenAt(value)) / 1000.0).toList();
+        }
+
+        private List<String> inWritingOrder()
+        {
+            return applied.keySet().stream()
+                    .filter(acknowledged::containsKey)
+                    .sorted(Comparator.comparingLong(Lags::writtenAt))
+                    .toList();
+        }
+    }
+
+    /**
+     * The lag samples of one load phase, in milliseconds, in writing order (from the source's acknowledgement, and
+     * from the writer's first statement); whether apply caught up with it.
+     */
+    private record Phase(List<Double> samples, List<Double> statementSamples, double achievedRate, boolean caughtUp)
     {
         double percentile(int percentile)
         {
             return percentileOf(samples, percentile);
+        }
+
+        double fromStatement(int percentile)
+        {
+            return percentileOf(statementSamples, percentile);
         }
 
         double tailPercentile(int percentile)
@@ -430,7 +494,7 @@ public final class ReplicationBenchmark
      * Writes {@code rate} row changes per second for {@code seconds} from four connections, each on its own range of
      * partitions, then waits for apply to catch up.
      */
-    private static Phase load(SourceServer server, SourceDatabase source, int rate, int seconds, ConcurrentLinkedQueue<Long> lags)
+    private static Phase load(SourceServer server, SourceDatabase source, int rate, int seconds, Lags lags)
             throws Exception
     {
         int writers = 4;
@@ -440,7 +504,7 @@ public final class ReplicationBenchmark
         long began = System.nanoTime();
         for (int writer = 0; writer < writers; writer++) {
             long firstPart = 1001 + writer * 4_000L;
-            written.add(threads.submit(() -> write(server, source, rate / (double) writers, seconds, firstPart)));
+            written.add(threads.submit(() -> write(server, source, rate / (double) writers, seconds, firstPart, lags)));
         }
         long changes = 0;
         for (Future<Long> future : written) {
@@ -450,13 +514,13 @@ public final class ReplicationBenchmark
         threads.shutdown();
         long expectedTransactions = changes / 10;
         long waitUntil = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-        while (lags.size() < expectedTransactions && System.nanoTime() < waitUntil) {
+        while (lags.applied.size() < expectedTransactions && System.nanoTime() < waitUntil) {
             Thread.sleep(10);
         }
-        return new Phase(lags.stream().map(micros -> micros / 1000.0).toList(), achieved, lags.size() >= expectedTransactions);
+        return new Phase(lags.fromAcknowledgement(), lags.fromStatement(), achieved, lags.applied.size() >= expectedTransactions);
     }
 
-    private static long write(SourceServer server, SourceDatabase source, double rate, int seconds, long firstPart)
+    private static long write(SourceServer server, SourceDatabase source, double rate, int seconds, long firstPart, Lags lags)
             throws SQLException
     {
         long changes = 0;
@@ -468,18 +532,27 @@ public final class ReplicationBenchmark
             long end = began + TimeUnit.SECONDS.toNanos(seconds);
             long part = firstPart;
             while (System.nanoTime() < end) {
-                if (changes >= (long) ((System.nanoTime() - began) / 1e9 * rate)) {
-                    Thread.onSpinWait();
+                // Sleep until the next transaction is due: a writer that spins would take a core from the servers
+                // and from replication on a 2-core machine, and its scheduling delays would show as lag.
+                long due = began + (long) (changes / rate * 1e9);
+                long wait = due - System.nanoTime();
+                if (wait > 0) {
+                    LockSupport.parkNanos(wait);
                     continue;
                 }
+                String first = null;
                 for (int i = 0; i < 10; i++) {
-                    update.setString(1, "t" + (System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000));
+                    // Unique per writer and change, so that no two transactions share a key in Lags.
+                    String value = "t%d-%d-%d".formatted(System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000, firstPart, changes + i);
+                    first = first == null ? value : first;
+                    update.setString(1, value);
                     update.setLong(2, part);
                     update.addBatch();
                     part = part >= firstPart + 3_999 ? firstPart : part + 1;
                 }
                 update.executeBatch();
                 connection.commit();
+                lags.acknowledged.put(first, System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000);
                 changes += 10;
             }
         }
