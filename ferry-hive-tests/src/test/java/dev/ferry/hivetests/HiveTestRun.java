@@ -11,6 +11,7 @@ import java.util.regex.Pattern;
 import org.junit.runner.Description;
 import org.junit.runner.JUnitCore;
 import org.junit.runner.Request;
+import org.junit.runner.manipulation.Filter;
 import org.junit.runner.notification.Failure;
 import org.junit.runner.notification.RunListener;
 
@@ -55,6 +56,34 @@ final class HiveTestRun
 
     static List<Result> run(Class<?> testClass)
     {
+        return run(testClass, Request.aClass(testClass));
+    }
+
+    /** One test method of the class (every parameter of a parameterized one). */
+    static List<Result> run(Class<?> testClass, String method)
+    {
+        return run(testClass, Request.aClass(testClass).filterWith(new Filter()
+        {
+            @Override
+            public boolean shouldRun(Description description)
+            {
+                if (description.isSuite()) {
+                    return description.getChildren().stream().anyMatch(this::shouldRun);
+                }
+                String name = description.getMethodName();
+                return name != null && (name.equals(method) || name.startsWith(method + "["));
+            }
+
+            @Override
+            public String describe()
+            {
+                return "method " + method;
+            }
+        }));
+    }
+
+    private static List<Result> run(Class<?> testClass, Request request)
+    {
         Map<Description, Result> results = Collections.synchronizedMap(new LinkedHashMap<>());
         Map<Description, Long> started = new java.util.concurrent.ConcurrentHashMap<>();
         JUnitCore core = new JUnitCore();
@@ -95,7 +124,7 @@ final class HiveTestRun
                 results.put(description, result(testClass, description, Outcome.SKIPPED, "@Ignore in Hive's test"));
             }
         });
-        core.run(Request.aClass(testClass));
+        core.run(request);
         return new ArrayList<>(results.values());
     }
 
@@ -115,6 +144,13 @@ final class HiveTestRun
     static String describe(Throwable throwable)
     {
         StringBuilder text = new StringBuilder(throwable.toString());
+        // Where in Hive's test it failed: a bare assertTrue says nothing else.
+        for (StackTraceElement frame : throwable.getStackTrace()) {
+            if (frame.getClassName().startsWith("org.apache.hadoop.hive.") && frame.getFileName() != null && frame.getFileName().startsWith("Test")) {
+                text.append(" at ").append(frame.getFileName()).append(':').append(frame.getLineNumber());
+                break;
+            }
+        }
         Throwable cause = throwable.getCause();
         for (int depth = 0; cause != null && depth < 4; depth++, cause = cause.getCause()) {
             text.append(" <- ").append(cause);

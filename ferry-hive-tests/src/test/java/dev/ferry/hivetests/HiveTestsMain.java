@@ -14,7 +14,7 @@ import dev.ferry.hivetests.HiveTestRun.Result;
  * Runs Hive's test classes against one metastore, in a JVM of its own: Hive's tests keep their clients and
  * services in static fields, so two targets can only run at once in two JVMs. Writes one line per test to a file,
  * which {@link HiveMetastoreTestsIT} reads back. Arguments: the target's name, kind, database, Thrift port and
- * warehouse directory, the output file, then the test classes.
+ * warehouse directory, the output file, then the test classes, or single tests as {@code Class#method}.
  */
 public final class HiveTestsMain
 {
@@ -29,7 +29,9 @@ public final class HiveTestsMain
         Targets.use(List.of(target));
         try (BufferedWriter writer = Files.newBufferedWriter(output, StandardCharsets.UTF_8)) {
             for (int i = 6; i < arguments.length; i++) {
-                for (Result result : HiveTestRun.run(Class.forName(arguments[i]))) {
+                String[] test = arguments[i].split("#", 2);
+                Class<?> testClass = Class.forName(test[0]);
+                for (Result result : test.length == 2 ? HiveTestRun.run(testClass, test[1]) : HiveTestRun.run(testClass)) {
                     writer.write(String.join("\t", result.testClass(), result.method(), result.target(), result.outcome().name(),
                             Long.toString(result.millis()), result.message().replace('\t', ' ').replace('\n', ' ')));
                     writer.newLine();
