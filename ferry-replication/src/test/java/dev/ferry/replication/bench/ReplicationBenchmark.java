@@ -367,6 +367,7 @@ public final class ReplicationBenchmark
                                 + "(from the writer's first statement, the source's commit included: p50 %.1f ms, p99 %.1f ms, max %.1f ms)%n",
                         2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100),
                         target.fromStatement(50), target.fromStatement(99), target.fromStatement(100));
+                System.out.printf("  lags above p99: %s%n", target.tail());
                 int highest = 0;
                 boolean generatorLimited = false;
                 for (int rate = 4_000; rate <= 64_000; rate *= 2) {
@@ -443,6 +444,14 @@ public final class ReplicationBenchmark
             return inWritingOrder().stream().map(value -> Math.max(0, applied.get(value) - acknowledged.get(value)) / 1000.0).toList();
         }
 
+        /** When each sample's transaction was written, in seconds from the first, in writing order. */
+        List<Double> secondsIntoPhase()
+        {
+            List<String> values = inWritingOrder();
+            long first = values.isEmpty() ? 0 : writtenAt(values.get(0));
+            return values.stream().map(value -> (writtenAt(value) - first) / 1e6).toList();
+        }
+
         List<Double> fromStatement()
         {
             return inWritingOrder().stream().map(value -> (applied.get(value) - writtenAt(value)) / 1000.0).toList();
@@ -461,8 +470,21 @@ public final class ReplicationBenchmark
      * The lag samples of one load phase, in milliseconds, in writing order (from the source's acknowledgement, and
      * from the writer's first statement); whether apply caught up with it.
      */
-    private record Phase(List<Double> samples, List<Double> statementSamples, double achievedRate, boolean caughtUp)
+    private record Phase(List<Double> samples, List<Double> statementSamples, List<Double> secondsIntoPhase, double achievedRate, boolean caughtUp)
     {
+        /** Where the samples above the 99th percentile were written: "at +4.2..+5.9 s of 20 (40 samples)". */
+        String tail()
+        {
+            double p99 = percentile(99);
+            List<Double> at = new ArrayList<>();
+            for (int i = 0; i < samples.size(); i++) {
+                if (samples.get(i) > p99) {
+                    at.add(secondsIntoPhase.get(i));
+                }
+            }
+            return at.isEmpty() ? "none above p99" : "written at +%.1f..+%.1f s (%s samples)".formatted(Collections.min(at), Collections.max(at), at.size());
+        }
+
         double percentile(int percentile)
         {
             return percentileOf(samples, percentile);
@@ -517,7 +539,7 @@ public final class ReplicationBenchmark
         while (lags.applied.size() < expectedTransactions && System.nanoTime() < waitUntil) {
             Thread.sleep(10);
         }
-        return new Phase(lags.fromAcknowledgement(), lags.fromStatement(), achieved, lags.applied.size() >= expectedTransactions);
+        return new Phase(lags.fromAcknowledgement(), lags.fromStatement(), lags.secondsIntoPhase(), achieved, lags.applied.size() >= expectedTransactions);
     }
 
     private static long write(SourceServer server, SourceDatabase source, double rate, int seconds, long firstPart, Lags lags)
