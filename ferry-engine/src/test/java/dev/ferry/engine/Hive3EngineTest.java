@@ -148,13 +148,13 @@ class Hive3EngineTest
     void engineHomesPickTheEngineOfASchemaVersionAndNameTheSupportedOnes()
     {
         EngineHomes homes = TestEngines.homes();
-        assertThat(homes.schemaVersions()).containsExactly("3.1.0", "4.0.0");
+        assertThat(homes.schemaVersions()).containsExactly("2.3.0", "3.1.0", "4.0.0");
         assertThat(homes.forSchemaVersion("3.1.0").hiveVersion()).isEqualTo("3.1.3");
         assertThat(homes.forHiveVersion("4.0").hiveVersion()).isEqualTo("4.0.1");
         assertThat(homes.forHiveVersion("3.1").home().thriftApi()).isEqualTo(EngineHome.ThriftApi.OWN);
         assertThatThrownBy(() -> homes.forSchemaVersion("2.1.0"))
                 .isInstanceOf(EngineException.class)
-                .hasMessage("Ferry has no engine for Hive metastore schema version 2.1.0; it runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1)")
+                .hasMessage("Ferry has no engine for Hive metastore schema version 2.1.0; it runs schema 2.3.0 (Hive 2.3.10), schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1)")
                 .extracting(e -> ((EngineException) e).reason()).isEqualTo(SCHEMA_VERSION_UNSUPPORTED);
     }
 }

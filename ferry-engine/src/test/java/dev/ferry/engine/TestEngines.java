@@ -29,6 +29,16 @@ public final class TestEngines
         return new EngineHost(EngineHome.of(Path.of(home)));
     }
 
+    /** The Hive 2.3 engine home the build unpacked for the tests. */
+    public static EngineHost hive2Host()
+    {
+        String home = System.getProperty("ferry.engine.home.hive2");
+        if (home == null) {
+            throw new IllegalStateException("system property ferry.engine.home.hive2 is not set; run the tests with Maven");
+        }
+        return new EngineHost(EngineHome.of(Path.of(home)));
+    }
+
     /** Every engine home the build unpacked for the tests (they are in one folder). */
     public static EngineHomes homes()
     {

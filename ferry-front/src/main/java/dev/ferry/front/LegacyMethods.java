@@ -17,7 +17,8 @@ import static java.util.Objects.requireNonNull;
  * way on a Hive 3.1 engine, which has them, as on a Hive 4 engine): {@code get_table} and
  * {@code get_table_objects_by_name} through their request-style equivalents, which Hive 3.1 serves from the same
  * code (HiveMetaStore.getTableInternal and getTableObjectsInternal, called without client capabilities); the index
- * methods as a metastore without indexes, which HMS 3.1 and 4 are.
+ * methods as a metastore without indexes, which HMS 3.1 and 4 are (on a Hive 2.3 engine too, which has indexes: Ferry
+ * does not pass index calls on to it, and says so when asked to add or alter one).
  */
 final class LegacyMethods
         implements LegacyHmsApi
@@ -28,9 +29,13 @@ final class LegacyMethods
     LegacyMethods(ThriftHiveMetastore.Iface engine, String hiveVersion)
     {
         this.engine = requireNonNull(engine, "engine is null");
-        String line = EngineApi.of(requireNonNull(hiveVersion, "hiveVersion is null")).displayName();
-        this.noIndexes = "Hive Metastore %s has no indexes (Hive 3.0 removed them, HIVE-18448), and Ferry serves Hive Metastore %s: indexes are not supported"
-                .formatted(line, line);
+        EngineApi api = EngineApi.of(requireNonNull(hiveVersion, "hiveVersion is null"));
+        String line = api.displayName();
+        // Hive 2.3 has indexes, but Ferry's engine API is Hive 4.0.1's, which has no index calls to pass them on with.
+        this.noIndexes = api == EngineApi.HIVE_2_3
+                ? "Ferry serves Hive Metastore 2.3 but does not pass its index calls on to the engine: indexes are not supported"
+                : "Hive Metastore %s has no indexes (Hive 3.0 removed them, HIVE-18448), and Ferry serves Hive Metastore %s: indexes are not supported"
+                        .formatted(line, line);
     }
 
     @Override

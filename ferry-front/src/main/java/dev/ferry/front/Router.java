@@ -27,8 +27,8 @@ import static java.util.Objects.requireNonNull;
  * The one {@link ThriftHiveMetastore.Iface} clients talk to: forwards every call to the active engine, through
  * the write gate. The methods HMS 4.0 removed ({@link LegacyHmsApi}) take the same way: classified, gated, and
  * answered by {@link LegacyMethods} on the active engine. On an engine of an older Hive version ({@link EngineApi}), a
- * method of Ferry's API that version lacks is answered by that version's table ({@link Hive31Methods}) or by the engine
- * itself, as a server of its version answers it. {@link #switchTo(Engine)} is atomic: a call that has
+ * method of Ferry's API that version lacks is answered by that version's table ({@link Hive31Methods},
+ * {@link Hive23Methods}) or by the engine itself, as a server of its version answers it. {@link #switchTo(Engine)} is atomic: a call that has
  * picked its engine finishes there, every call after the switch goes to the new engine. A thread that last served a different engine first drops that
  * engine's per-thread state (its RawStore and configuration), so no call runs on stale state. Every call, answered
  * or failed, is told to a {@link CallObserver} (metrics) with its latency. A call from a client that authenticated
@@ -190,11 +190,19 @@ public final class Router
         if (method.getDeclaringClass() == LegacyHmsApi.class) {
             return invokeOn(new LegacyMethods(engine.client(), engine.hiveVersion()), method, arguments);
         }
-        if (EngineApi.of(engine.hiveVersion()) == EngineApi.HIVE_3_1) {
+        EngineApi api = EngineApi.of(engine.hiveVersion());
+        if (api == EngineApi.HIVE_3_1) {
             Optional<Method> emulation = Hive31Methods.emulation(method.getName());
             if (emulation.isPresent()) {
                 return invokeOn(new Hive31Methods(engine.client()), emulation.get(), arguments);
             }
+        }
+        else if (api == EngineApi.HIVE_2_3) {
+            Optional<Method> emulation = Hive23Methods.emulation(method.getName());
+            if (emulation.isPresent()) {
+                return invokeOn(new Hive23Methods(engine.client()), emulation.get(), arguments);
+            }
+            return engine.invoke(method, Hive23Methods.withPlainDatabaseName(arguments));
         }
         return engine.invoke(method, arguments);
     }

@@ -67,6 +67,26 @@ class VersionIdlTest
         assertThat(hive31()).contains("get_table", "get_table_objects_by_name").doesNotContain("add_index");
     }
 
+    @Test
+    void hive23TableCoversExactlyTheMethodsHive23Lacks()
+            throws Exception
+    {
+        Set<String> hive23 = idl(Path.of(System.getProperty("ferry.engine.home.hive2")).resolve("lib"));
+        // The engine's Hive 2.3.10 is the IDL the test above classifies.
+        assertThat(hive23).isEqualTo(idl(Path.of("target/hive-2.3-idl")));
+        Set<String> lacking = names(ThriftHiveMetastore.Iface.class);
+        lacking.removeAll(hive23);
+        assertThat(lacking).hasSize(134);
+        Set<String> declared = new TreeSet<>(Hive23Methods.emulatedNames());
+        assertThat(declared).as("answered by the front and by the engine at once").doesNotContainAnyElementsOf(Hive23Methods.ANSWERED_BY_ENGINE);
+        declared.addAll(Hive23Methods.ANSWERED_BY_ENGINE);
+        assertThat(declared).isEqualTo(lacking);
+        assertThat(Hive23Methods.emulatedNames()).hasSize(25).contains("create_database_req", "get_database_req", "create_table_req", "drop_table_req",
+                "get_partitions_req", "alter_table_req", "get_all_table_constraints");
+        // Hive 2.3 has no truncate_table; its request form goes to the engine, which answers as HMS 2.3 does.
+        assertThat(Hive23Methods.ANSWERED_BY_ENGINE).contains("truncate_table", "truncate_table_req", "get_catalogs", "get_unique_constraints");
+    }
+
     private static Set<String> hive31()
             throws Exception
     {
