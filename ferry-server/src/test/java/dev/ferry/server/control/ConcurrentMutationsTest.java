@@ -179,7 +179,7 @@ class ConcurrentMutationsTest
 
     private static boolean awaitsRunning()
     {
-        await().atMost(Duration.ofMinutes(2)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50)).until(() -> {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
             JsonNode executions = rest.get(EXECUTIONS + "?orderBy=" + "createTime%20desc", token).body().path("migrationExecutions");
             return !executions.isEmpty() && !executions.get(0).get("state").asText().equals("STARTING");
         });
@@ -189,7 +189,7 @@ class ConcurrentMutationsTest
 
     private static void awaitExecutionState(String state)
     {
-        await().atMost(Duration.ofMinutes(2)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50)).until(() -> {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
             JsonNode executions = rest.get(EXECUTIONS + "?orderBy=createTime%20desc", token).body().path("migrationExecutions");
             return !executions.isEmpty() && executions.get(0).get("state").asText().equals(state);
         });
@@ -201,7 +201,7 @@ class ConcurrentMutationsTest
      */
     private static void cancelWhatIsLive()
     {
-        await().atMost(Duration.ofMinutes(2)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(100)).until(() -> {
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(250)).until(() -> {
             RestClient.Response cancel = rest.post(CANCEL, token, "{}");
             assertThat(cancel.status()).as(cancel.text()).isLessThan(500);
             return liveExecutions() == 0;
@@ -211,7 +211,7 @@ class ConcurrentMutationsTest
 
     private static void awaitQuiet()
     {
-        await().atMost(Duration.ofMinutes(2)).pollDelay(Duration.ZERO).pollInterval(Duration.ofMillis(50))
+        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100))
                 .until(() -> liveExecutions() == 0 && rest.get("/v1/" + SERVICE, token).body().path("state").asText().equals("ACTIVE"));
     }
 
