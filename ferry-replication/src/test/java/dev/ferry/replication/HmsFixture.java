@@ -13,6 +13,7 @@ import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.WeakHashMap;
 
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.EngineHome;
@@ -47,6 +48,9 @@ import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
 public final class HmsFixture
 {
     public static final String SCHEMA_VERSION = "4.0.0";
+    private static final String OWN_TEMPLATE = "own_template";
+    /** The servers that hold an initialised {@value #OWN_TEMPLATE}; weak, as each test class starts its own. */
+    private static final Map<EmbeddedPostgresServer, Boolean> ownTemplates = new WeakHashMap<>();
 
     private HmsFixture() {}
 
@@ -113,16 +117,25 @@ public final class HmsFixture
         }
     }
 
-    /** A PostgreSQL database freshly initialised as Ferry does it: schema tool, then one engine start. */
+    /**
+     * A PostgreSQL database freshly initialised as Ferry does it: schema tool, then one engine start. That is done
+     * once per server, in {@value #OWN_TEMPLATE}, which no test uses; each own database is a copy of it, the same
+     * rows with the same ids, without the schema tool's and the engine's seconds each time.
+     */
     public static OwnDatabaseTarget own(EmbeddedPostgresServer postgres, String database)
             throws Exception
     {
-        EngineSettings settings = settings(database, postgres.createDatabase(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
-        host().initializeSchema(settings);
-        try (Engine engine = host().start(settings)) {
-            engine.client().get_all_databases();
+        synchronized (ownTemplates) {
+            if (!ownTemplates.containsKey(postgres)) {
+                EngineSettings settings = settings(OWN_TEMPLATE, postgres.createDatabase(OWN_TEMPLATE), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+                host().initializeSchema(settings);
+                try (Engine engine = host().start(settings)) {
+                    engine.client().get_all_databases();
+                }
+                ownTemplates.put(postgres, Boolean.TRUE);
+            }
         }
-        return new OwnDatabaseTarget(postgres.jdbcUrl(database), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+        return new OwnDatabaseTarget(postgres.createDatabase(database, OWN_TEMPLATE), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
     }
 
     public static Engine engine(OwnDatabaseTarget own)

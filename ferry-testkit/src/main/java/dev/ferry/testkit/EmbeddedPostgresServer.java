@@ -67,6 +67,23 @@ public final class EmbeddedPostgresServer
         return jdbcUrl(name);
     }
 
+    /**
+     * Creates a database as a copy of {@code template} (PostgreSQL's CREATE DATABASE ... TEMPLATE, a file copy) and
+     * returns its JDBC URL. Nobody may be connected to the template: its leftover sessions are ended first.
+     */
+    public String createDatabase(String name, String template)
+    {
+        try (Connection connection = connect("postgres");
+                Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '%s' AND pid <> pg_backend_pid()".formatted(template));
+            statement.execute("CREATE DATABASE \"%s\" TEMPLATE \"%s\"".formatted(name, template));
+        }
+        catch (SQLException e) {
+            throw new IllegalStateException("cannot create database %s from template %s".formatted(name, template), e);
+        }
+        return jdbcUrl(name);
+    }
+
     public String jdbcUrl(String database)
     {
         return "jdbc:postgresql://127.0.0.1:%s/%s".formatted(port(), database);
