@@ -12,6 +12,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.front.tls.TlsReloader;
 import org.eclipse.jetty.http.HttpHeader;
+import org.eclipse.jetty.http.HttpHeaderValue;
 import org.eclipse.jetty.http.HttpMethod;
 import org.eclipse.jetty.http.HttpStatus;
 import org.eclipse.jetty.http.HttpVersion;
@@ -266,6 +267,10 @@ public final class RestServer
             byte[] bytes = body.toString().getBytes(StandardCharsets.UTF_8);
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, "application/json");
             response.getHeaders().put(HttpHeader.CONTENT_LENGTH, bytes.length);
+            // Jetty ends the connection after a request it could not take; saying so keeps a client from sending its
+            // next request on it (the JDK's client and curl retry only GETs on a connection found closed: a DELETE
+            // or POST sent there fails with no answer).
+            response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
             response.write(true, ByteBuffer.wrap(bytes), callback);
         }
     }

@@ -17,7 +17,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Clients that send half a request and stall do not stop the HTTP port: with 50 of them connected, {@code /healthz}
  * and a GET of the service answer within a second; a stalled connection is closed after the idle timeout; request
- * headers larger than the bound get 431.
+ * headers larger than the bound get 431; a request line that cannot be taken gets 400 with {@code Connection: close}.
  */
 class SlowHttpClientsTest
 {
@@ -93,6 +93,17 @@ class SlowHttpClientsTest
                 socket.setSoTimeout(10_000);
                 String status = new String(socket.getInputStream().readNBytes(12), StandardCharsets.US_ASCII);
                 assertThat(status).isEqualTo("HTTP/1.1 431");
+            }
+            // A request line Jetty cannot take (an ambiguous path: an encoded NUL): 400, and the connection ends, said
+            // in the answer, so that a client does not send its next request on it.
+            try (Socket socket = new Socket()) {
+                socket.connect(new InetSocketAddress("127.0.0.1", ferry.httpPort()), 2_000);
+                socket.getOutputStream().write(("GET /v1/" + SERVICE + "/migrationExecutions/a%00b HTTP/1.1\r\nHost: localhost\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+                socket.setSoTimeout(10_000);
+                // Everything until the server closes the connection.
+                String answer = new String(socket.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+                assertThat(answer).startsWith("HTTP/1.1 400");
+                assertThat(answer.substring(0, answer.indexOf("\r\n\r\n")).lines().map(String::toLowerCase)).contains("connection: close");
             }
             assertThat(ferry.rest().get("/healthz", null).status()).isEqualTo(200);
         }
