@@ -34,8 +34,12 @@ public final class Engine
     private final EngineRuntime runtime;
     private final ThriftHiveMetastore.Iface handler;
     private final ThriftHiveMetastore.Iface client;
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(5);
+
     private final Object inFlightLock = new Object();
     private int inFlight;
+    /** Threads dropping their state of this engine ({@link #releaseThreadState}); guarded by inFlightLock. */
+    private int releasing;
     private final AtomicBoolean closed = new AtomicBoolean();
 
     Engine(EngineSettings settings, String hiveVersion, ChildFirstClassLoader classLoader, EngineRuntime runtime)
@@ -175,21 +179,55 @@ public final class Engine
         }
     }
 
-    /** Drops the metastore's per-thread state of this engine on the calling thread. */
+    /**
+     * Drops the metastore's per-thread state of this engine on the calling thread; nothing once the engine is closed
+     * (closing clears that state on every thread). {@link #close} waits for the drops under way: while one runs, the
+     * thread has this engine's classloader as its context, and closing stops (interrupts) the threads that have it.
+     * An interrupted thread of the front would carry the interrupt into its next call, on another engine.
+     */
     public void releaseThreadState()
     {
-        EngineHost.withContextLoader(classLoader, () -> {
-            runtime.releaseThreadState();
-            return null;
-        });
+        synchronized (inFlightLock) {
+            if (closed.get()) {
+                return;
+            }
+            releasing++;
+        }
+        try {
+            EngineHost.withContextLoader(classLoader, () -> {
+                runtime.releaseThreadState();
+                return null;
+            });
+        }
+        finally {
+            synchronized (inFlightLock) {
+                releasing--;
+                if (releasing == 0) {
+                    inFlightLock.notifyAll();
+                }
+            }
+        }
     }
 
     /** Stops the engine and closes its classloader. Calls still in flight fail. */
     @Override
     public void close()
     {
-        if (!closed.compareAndSet(false, true)) {
-            return;
+        synchronized (inFlightLock) {
+            if (!closed.compareAndSet(false, true)) {
+                return;
+            }
+            // No drop of per-thread state starts from now on; those under way are short, but bounded anyway.
+            long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+            while (releasing > 0 && System.nanoTime() < deadline) {
+                try {
+                    inFlightLock.wait(Math.max(1, (deadline - System.nanoTime()) / 1_000_000));
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    break;
+                }
+            }
         }
         long started = System.nanoTime();
         try {
