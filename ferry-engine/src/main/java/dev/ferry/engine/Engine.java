@@ -28,14 +28,15 @@ public final class Engine
 {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
+    /** How long closing waits for threads dropping their state of this engine. */
+    private static final Duration RELEASE_WAIT = Duration.ofSeconds(5);
+
     private final EngineSettings settings;
     private final String hiveVersion;
     private final ChildFirstClassLoader classLoader;
     private final EngineRuntime runtime;
     private final ThriftHiveMetastore.Iface handler;
     private final ThriftHiveMetastore.Iface client;
-    private static final Duration RELEASE_WAIT = Duration.ofSeconds(5);
-
     private final Object inFlightLock = new Object();
     private int inFlight;
     /** Threads dropping their state of this engine ({@link #releaseThreadState}); guarded by inFlightLock. */
