@@ -143,8 +143,13 @@ class HiveMetastoreTestsIT
     {
         // A directory of its own: some of Hive's tests make files (a Derby database) in the working directory.
         Path directory = Files.createDirectories(output.getParent());
+        // And a temporary directory of its own: Hive's tests put catalogs and tables at fixed paths under java.io.tmpdir
+        // (MetaStoreTestUtils.getTestWarehouseDir), so the four runs at once would create and drop each other's
+        // directories (seen in CI as TestTablesCreateDropAlterTruncate#tablesInOtherCatalogs finding a table's directory gone).
+        Path temporary = Files.createDirectories(directory.resolve("tmp"));
         // Assertions on, as Maven's test runners (and so Hive's own builds) run tests.
-        List<String> command = new ArrayList<>(List.of(ServerProcess.java(), "-Xmx512m", "-ea", "-cp", Targets.plainMetastoreClasspath(),
+        List<String> command = new ArrayList<>(List.of(ServerProcess.java(), "-Xmx512m", "-ea", "-Djava.io.tmpdir=" + temporary,
+                "-cp", Targets.plainMetastoreClasspath(),
                 HiveTestsMain.class.getName(),
                 target.name(), target.kind().name(), target.database().name(), Integer.toString(target.port()), target.warehouse().toString(),
                 output.toString()));
