@@ -67,7 +67,7 @@ import org.postgresql.PGConnection;
  * highest sustained rate with bounded lag. Run it with the command in docs/BENCHMARKS.md. System properties:
  * {@code source} (a {@link SourceServers.Kind}: MARIADB_10_11, the default, MYSQL_8_0_GTID, MYSQL_8_0 or MYSQL_5_7),
  * {@code partitions} (default 150,000: about 1,050,000 rows across HMS tables), {@code seconds} (default 20, the
- * 2,000/s phase).
+ * 2,000/s phase), {@code sourceSet} (global settings of the source server, comma-separated, such as {@code sync_binlog=0}).
  */
 public final class ReplicationBenchmark
 {
@@ -88,6 +88,16 @@ public final class ReplicationBenchmark
             SourceDatabase source = HmsFixture.source(server, "bench");
             SourceDialect dialect = HmsFixture.dialect(source);
             System.out.printf("Source: %s (%s)%n", server.description(), dialect.describe());
+            // -DsourceSet=sync_binlog=0,... : global settings of the source server, to see what its own fsyncs cost the
+            // servers beside it (on this machine the source and PostgreSQL share one disk).
+            for (String setting : System.getProperty("sourceSet", "").split(",")) {
+                if (!setting.isBlank()) {
+                    try (Connection connection = server.connect(source.database()); java.sql.Statement statement = connection.createStatement()) {
+                        statement.execute("SET GLOBAL " + setting);
+                    }
+                    System.out.printf("Source: SET GLOBAL %s%n", setting);
+                }
+            }
             long generated = generate(server, source, partitions);
             Map<String, Long> counts = HmsFixture.sourceCounts(source, mapping);
             long rows = counts.values().stream().mapToLong(Long::longValue).sum();
@@ -358,16 +368,30 @@ public final class ReplicationBenchmark
                 // As Replication does: applied segments go once checkpointed.
                 apply.onCheckpoint(checkpoint -> staging.removeBefore(checkpoint.position().segment(), checkpoint.applied().toString()));
                 apply.start();
+                // A reader at the staging log's end notes when each transaction became durable there, and a
+                // thread that sleeps 10 ms at a time notes how late it wakes: a pause of the whole JVM (a collection)
+                // or of the machine shows there, and not in one stage only.
+                java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+                java.util.concurrent.ConcurrentLinkedQueue<long[]> pauses = new java.util.concurrent.ConcurrentLinkedQueue<>();
+                Thread stagedReader = daemon("bench-staged", () -> readStaged(staging, valueColumn, lags, stopped));
+                Thread pauseWatch = daemon("bench-pauses", () -> watchPauses(pauses, stopped));
                 Phase warm = load(server, source, 500, 3, lags);
                 java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
                 sampler.scheduleAtFixedRate(() -> onDisk.add(staging.bytesOnDisk()), 0, 5, TimeUnit.SECONDS);
+                long targetBegan = System.nanoTime();
                 Phase target = load(server, source, 2_000, seconds, lags);
+                long targetEnded = System.nanoTime();
                 sampler.shutdownNow();
                 System.out.printf("Streaming at %,d row changes/s in transactions of 10 (achieved %,.0f/s, %s s): apply lag p50 %.1f ms, p99 %.1f ms, max %.1f ms "
                                 + "(from the writer's first statement, the source's commit included: p50 %.1f ms, p99 %.1f ms, max %.1f ms)%n",
                         2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100),
                         target.fromStatement(50), target.fromStatement(99), target.fromStatement(100));
                 System.out.printf("  lags above p99: %s%n", target.tail());
+                System.out.printf("  split: %s%n", lags.stages());
+                System.out.printf("  pauses of this JVM over 100 ms (a 10 ms sleep woke late): %s%n", pauses.stream()
+                        .filter(pause -> pause[0] >= targetBegan && pause[0] <= targetEnded)
+                        .map(pause -> "%d ms at +%.1f s".formatted(pause[1], (pause[0] - targetBegan) / 1e9))
+                        .reduce((a, b) -> a + ", " + b).orElse("none"));
                 int highest = 0;
                 boolean generatorLimited = false;
                 for (int rate = 4_000; rate <= 64_000; rate *= 2) {
@@ -390,6 +414,9 @@ public final class ReplicationBenchmark
                 if (warm.samples().isEmpty()) {
                     System.out.println("warning: no lag samples in the warm-up phase");
                 }
+                stopped.set(true);
+                stagedReader.join();
+                pauseWatch.join();
             }
             endOfRun = staging.end();
         }
@@ -413,6 +440,57 @@ public final class ReplicationBenchmark
         }
     }
 
+    private static Thread daemon(String name, Runnable task)
+    {
+        Thread thread = new Thread(task, name);
+        thread.setDaemon(true);
+        thread.start();
+        return thread;
+    }
+
+    private static void readStaged(StagingLog staging, int valueColumn, Lags lags, java.util.concurrent.atomic.AtomicBoolean stopped)
+    {
+        StagingPosition position = staging.end();
+        while (!stopped.get()) {
+            try {
+                staging.awaitBeyond(position, 100);
+                List<StagingLog.Entry> batch = staging.read(position, 1000);
+                long now = System.currentTimeMillis() * 1000 + (System.nanoTime() / 1000) % 1000;
+                for (StagingLog.Entry entry : batch) {
+                    for (RowChange change : entry.transaction().changes()) {
+                        if (change.table().equals("PARTITION_PARAMS") && change.after().get(valueColumn) instanceof String value && value.startsWith("t")) {
+                            lags.staged.putIfAbsent(value, now);
+                            break;
+                        }
+                    }
+                }
+                if (!batch.isEmpty()) {
+                    position = batch.get(batch.size() - 1).next();
+                }
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            catch (RuntimeException e) {
+                // Apply removed the segment under this reader: go on from the end.
+                position = staging.end();
+            }
+        }
+    }
+
+    private static void watchPauses(java.util.concurrent.ConcurrentLinkedQueue<long[]> pauses, java.util.concurrent.atomic.AtomicBoolean stopped)
+    {
+        while (!stopped.get()) {
+            long before = System.nanoTime();
+            LockSupport.parkNanos(10_000_000);
+            long late = (System.nanoTime() - before) / 1_000_000 - 10;
+            if (late > 100) {
+                pauses.add(new long[] {before, late});
+            }
+        }
+    }
+
     private static double average(List<Long> values)
     {
         return values.stream().mapToLong(Long::longValue).average().orElse(0);
@@ -431,11 +509,28 @@ public final class ReplicationBenchmark
 
         final Map<String, Long> acknowledged = new java.util.concurrent.ConcurrentHashMap<>();
         final Map<String, Long> applied = new java.util.concurrent.ConcurrentHashMap<>();
+        /** When the transaction was durable in the staging log (captured), as a reader at its end saw it. */
+        final Map<String, Long> staged = new java.util.concurrent.ConcurrentHashMap<>();
 
         void clear()
         {
             acknowledged.clear();
             applied.clear();
+            staged.clear();
+        }
+
+        /**
+         * The lag split at the staging log, p50 / p99 / max of each part: from the acknowledgement to the staging
+         * log (binlog delivery and capture) and from there to the own database's commit (apply).
+         */
+        String stages()
+        {
+            List<String> values = inWritingOrder().stream().filter(staged::containsKey).toList();
+            List<Double> capture = values.stream().map(value -> Math.max(0, staged.get(value) - acknowledged.get(value)) / 1000.0).toList();
+            List<Double> apply = values.stream().map(value -> Math.max(0, applied.get(value) - staged.get(value)) / 1000.0).toList();
+            return "to the staging log (capture) p50 %.1f / p99 %.1f / max %.1f ms; from it to the own database (apply) p50 %.1f / p99 %.1f / max %.1f ms (%d samples)"
+                    .formatted(Phase.percentileOf(capture, 50), Phase.percentileOf(capture, 99), Phase.percentileOf(capture, 100),
+                            Phase.percentileOf(apply, 50), Phase.percentileOf(apply, 99), Phase.percentileOf(apply, 100), values.size());
         }
 
         /** Lag from the acknowledgement, in writing order; never below 0 (apply can commit before the writer hears back). */
