@@ -20,6 +20,8 @@ import dev.ferry.engine.EngineHost;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.backfill.Backfill;
+import dev.ferry.replication.cleanup.DeletionReport;
+import dev.ferry.replication.cleanup.TransferredDataDeletion;
 import dev.ferry.replication.finalize.FinalizeReport;
 import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.SchemaMapping;
@@ -173,6 +175,22 @@ class Hive23ReplicationTest
                 assertThat(ownHms.get_partition_names("after_db0", "t2", (short) -1)).hasSize(30);
                 long next = ownHms.open_txns(new OpenTxnRequest(1, "ferry", "localhost")).getTxn_ids().get(0);
                 assertThat(next).isGreaterThan(openTransaction);
+            }
+
+            // A cancelled migration's deletion of the transferred data leaves a fresh 2.3.0 metastore: every mapped
+            // table emptied and the seed rows of Hive's scripts written again (VERSION inserted as 1.2.0, updated to 2.3.0).
+            DeletionReport deleted = TransferredDataDeletion.of(upgradeScripts(), SCHEMA_VERSION, own, Duration.ofSeconds(10)).deleteAll(staging.resolve("hive23"));
+            assertThat(deleted.tablesEmptied()).isEqualTo(57);
+            try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password()); Statement statement = connection.createStatement();
+                    ResultSet rows = statement.executeQuery("SELECT \"SCHEMA_VERSION\", (SELECT count(*) FROM \"DBS\"), (SELECT count(*) FROM \"PARTITIONS\") FROM \"VERSION\"")) {
+                assertThat(rows.next()).isTrue();
+                assertThat(rows.getString(1)).isEqualTo("2.3.0");
+                assertThat(rows.getLong(2)).isZero();
+                assertThat(rows.getLong(3)).isZero();
+                assertThat(rows.next()).isFalse();
+            }
+            try (Engine again = host().start(ownSettings)) {
+                assertThat(again.client().get_all_databases()).containsExactly("default");
             }
         }
     }
