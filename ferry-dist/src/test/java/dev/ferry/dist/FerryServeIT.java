@@ -167,7 +167,7 @@ class FerryServeIT
                     new Case("own-database:\n  url: jdbc:postgresql://127.0.0.1:%s/ferry\n  user: ferry\n  password: s3cret\n".formatted(unusedPort), 1,
                             "ferry: cannot start: cannot connect to jdbc:postgresql://127.0.0.1:%s/ferry as ferry: ".formatted(unusedPort)),
                     new Case("own-database:\n  url: %s\n  user: postgres\n".formatted(oldSchemaUrl), 1,
-                            "ferry: cannot start: Ferry has no engine for Hive metastore schema version 2.1.0; it runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1)"));
+                            "ferry: cannot start: Ferry has no engine for Hive metastore schema version 2.1.0; it runs schema 2.3.0 (Hive 2.3.10), schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1)"));
             for (Case test : cases) {
                 Path file = work.resolve("bad.yaml");
                 Files.writeString(file, "data-directory: %s\n%s".formatted(work.resolve("bad-data"), test.yaml()));

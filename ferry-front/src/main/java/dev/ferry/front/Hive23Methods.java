@@ -30,6 +30,7 @@ import org.apache.hadoop.hive.metastore.api.ForeignKeysRequest;
 import org.apache.hadoop.hive.metastore.api.GetDatabaseRequest;
 import org.apache.hadoop.hive.metastore.api.GetFieldsRequest;
 import org.apache.hadoop.hive.metastore.api.GetFieldsResponse;
+import org.apache.hadoop.hive.metastore.api.GetOpenTxnsInfoResponse;
 import org.apache.hadoop.hive.metastore.api.GetOpenTxnsRequest;
 import org.apache.hadoop.hive.metastore.api.GetOpenTxnsResponse;
 import org.apache.hadoop.hive.metastore.api.GetPartitionNamesPsRequest;
@@ -56,6 +57,8 @@ import org.apache.hadoop.hive.metastore.api.SQLAllTableConstraints;
 import org.apache.hadoop.hive.metastore.api.SetPartitionsStatsRequest;
 import org.apache.hadoop.hive.metastore.api.SetPartitionsStatsResponse;
 import org.apache.hadoop.hive.metastore.api.ThriftHiveMetastore;
+import org.apache.hadoop.hive.metastore.api.TxnInfo;
+import org.apache.hadoop.hive.metastore.api.TxnState;
 import org.apache.thrift.TException;
 
 import static java.util.Objects.requireNonNull;
@@ -118,6 +121,12 @@ final class Hive23Methods
         this.engine = requireNonNull(engine, "engine is null");
     }
 
+    /**
+     * Methods Hive 2.3 has whose answer Ferry's 4.0.1 API cannot read as Hive 2.3 gives it: answered here (with other
+     * Hive 2.3 calls), not passed on.
+     */
+    static final Set<String> RESHAPED = Set.of("get_open_txns");
+
     private static Map<String, Method> emulated()
     {
         return java.util.Arrays.stream(Hive23Methods.class.getDeclaredMethods())
@@ -131,10 +140,12 @@ final class Hive23Methods
         return Optional.ofNullable(EMULATED.get(methodName));
     }
 
-    /** The names of the Iface methods answered here. */
+    /** The names of the Iface methods Hive 2.3 lacks that are answered here ({@link #RESHAPED} aside). */
     static Set<String> emulatedNames()
     {
-        return new TreeSet<>(EMULATED.keySet());
+        Set<String> names = new TreeSet<>(EMULATED.keySet());
+        names.removeAll(RESHAPED);
+        return names;
     }
 
     /** The database name Hive 2.3 knows: the database itself, when the catalog is unset or the default one. */
@@ -409,7 +420,39 @@ final class Hive23Methods
     public GetOpenTxnsResponse get_open_txns_req(GetOpenTxnsRequest request)
             throws TException
     {
-        return engine.get_open_txns();
+        return get_open_txns();
+    }
+
+    /**
+     * Hive 2.3 has {@code get_open_txns}, but answers in another shape: {@code open_txns} a set (Hive 3 made it a
+     * list) and no {@code abortedBits} (required since Hive 3), which Ferry's 4.0.1 API cannot read ("Required field
+     * 'open_txns' is unset"). Answered as HMS 3.1 answers it, from Hive 2.3's {@code get_open_txns_info}: every
+     * transaction in TXNS (open and aborted) in id order, the aborted ones marked in {@code abortedBits}, and the
+     * lowest open one as {@code min_open_txn}.
+     */
+    public GetOpenTxnsResponse get_open_txns()
+            throws TException
+    {
+        GetOpenTxnsInfoResponse info = engine.get_open_txns_info();
+        List<TxnInfo> transactions = new ArrayList<>(orEmpty(info.getOpen_txns()));
+        transactions.sort(java.util.Comparator.comparingLong(TxnInfo::getId));
+        List<Long> ids = new ArrayList<>(transactions.size());
+        java.util.BitSet aborted = new java.util.BitSet(transactions.size());
+        Long minOpen = null;
+        for (TxnInfo transaction : transactions) {
+            if (transaction.getState() == TxnState.ABORTED) {
+                aborted.set(ids.size());
+            }
+            else if (transaction.getState() == TxnState.OPEN && minOpen == null) {
+                minOpen = transaction.getId();
+            }
+            ids.add(transaction.getId());
+        }
+        GetOpenTxnsResponse response = new GetOpenTxnsResponse(info.getTxn_high_water_mark(), ids, java.nio.ByteBuffer.wrap(aborted.toByteArray()));
+        if (minOpen != null) {
+            response.setMin_open_txn(minOpen);
+        }
+        return response;
     }
 
     private static <T> List<T> orEmpty(List<T> list)

@@ -139,6 +139,21 @@ class Hive23FrontTest
                 client.api().drop_database_req(dropDatabase);
                 assertThatThrownBy(() -> client.api().get_database_req(getDatabase)).isInstanceOf(NoSuchObjectException.class);
                 assertThat(client.api().get_all_databases()).containsExactly("default");
+
+                // Transactions: Hive 2.3 answers get_open_txns in another shape (a set, no abortedBits); the front
+                // answers it from get_open_txns_info as HMS 3.1 would.
+                List<Long> opened = client.api().open_txns(new org.apache.hadoop.hive.metastore.api.OpenTxnRequest(3, "ferry", "localhost")).getTxn_ids();
+                client.api().abort_txn(new org.apache.hadoop.hive.metastore.api.AbortTxnRequest(opened.get(1)));
+                client.api().commit_txn(new org.apache.hadoop.hive.metastore.api.CommitTxnRequest(opened.get(2)));
+                org.apache.hadoop.hive.metastore.api.GetOpenTxnsResponse open = client.api().get_open_txns();
+                assertThat(open.getOpen_txns()).containsSubsequence(opened.get(0), opened.get(1)).doesNotContain(opened.get(2));
+                assertThat(open.getTxn_high_water_mark()).isGreaterThanOrEqualTo(opened.get(2));
+                java.util.BitSet aborted = java.util.BitSet.valueOf(open.bufferForAbortedBits());
+                assertThat(aborted.get(open.getOpen_txns().indexOf(opened.get(1)))).isTrue();
+                assertThat(aborted.get(open.getOpen_txns().indexOf(opened.get(0)))).isFalse();
+                assertThat(open.getMin_open_txn()).isLessThanOrEqualTo(opened.get(0));
+                assertThat(client.api().get_open_txns_req(new org.apache.hadoop.hive.metastore.api.GetOpenTxnsRequest()).getOpen_txns()).isEqualTo(open.getOpen_txns());
+                client.api().abort_txn(new org.apache.hadoop.hive.metastore.api.AbortTxnRequest(opened.get(0)));
             }
         }
     }

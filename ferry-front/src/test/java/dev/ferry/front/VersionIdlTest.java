@@ -85,6 +85,9 @@ class VersionIdlTest
                 "get_partitions_req", "alter_table_req", "get_all_table_constraints");
         // Hive 2.3 has no truncate_table; its request form goes to the engine, which answers as HMS 2.3 does.
         assertThat(Hive23Methods.ANSWERED_BY_ENGINE).contains("truncate_table", "truncate_table_req", "get_catalogs", "get_unique_constraints");
+        // Methods Hive 2.3 has, answered by the front because their Hive 2.3 answer has another shape.
+        assertThat(hive23).containsAll(Hive23Methods.RESHAPED);
+        assertThat(Hive23Methods.RESHAPED).allSatisfy(name -> assertThat(Hive23Methods.emulation(name)).isPresent());
     }
 
     private static Set<String> hive31()

@@ -1,9 +1,5 @@
 package dev.ferry.server;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -26,6 +22,7 @@ import dev.ferry.engine.spi.EngineException;
 import dev.ferry.engine.spi.EngineSettings;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.schema.HiveSchemaScripts;
 import dev.ferry.server.config.ServerConfig;
 import dev.ferry.server.owndb.OwnDatabase;
 import dev.ferry.upgrade.PostgresDatabase;
@@ -230,13 +227,8 @@ final class ServerEngines
     /** The tables a Hive PostgreSQL schema script creates, named as PostgreSQL stores them, quoted. */
     static List<String> metastoreTables(Path postgresScript)
     {
-        String script;
-        try {
-            script = Files.readString(postgresScript, StandardCharsets.UTF_8);
-        }
-        catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        // Hive's script of that version, or (2.3.0) the older one and the upgrades Hive builds the version from.
+        String script = HiveSchemaScripts.read(postgresScript);
         List<String> tables = new ArrayList<>();
         Matcher create = CREATE_TABLE.matcher(script);
         while (create.find()) {

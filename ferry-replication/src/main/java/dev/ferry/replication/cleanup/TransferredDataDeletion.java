@@ -51,6 +51,7 @@ public final class TransferredDataDeletion
 
     private final SchemaMapping mapping;
     private final List<String> seedStatements;
+    private List<String> unmappedTables = List.of();
     private final OwnDatabaseTarget own;
     private final Duration lockTimeout;
 
@@ -74,7 +75,13 @@ public final class TransferredDataDeletion
     {
         SchemaMapping mapping = SchemaMapping.derive(upgradeScripts, schemaVersion);
         SchemaScript postgres = SchemaScript.read(upgradeScripts.resolve("postgres").resolve("hive-schema-%s.postgres.sql".formatted(schemaVersion)));
-        return new TransferredDataDeletion(mapping, postgres.inserts(), own, lockTimeout);
+        // Tables of the PostgreSQL script that the mapping leaves out (schema 2.3.0's COLUMNS_OLD, which no Hive 2.3
+        // model writes) are emptied too: COLUMNS_OLD references SDS, which PostgreSQL truncates only together with it.
+        List<String> unmapped = postgres.tables().values().stream().filter(table -> !mapping.tables().containsKey(table.name()))
+                .map(table -> "\"" + table.storedName() + "\"").toList();
+        TransferredDataDeletion deletion = new TransferredDataDeletion(mapping, postgres.inserts(), own, lockTimeout);
+        deletion.unmappedTables = unmapped;
+        return deletion;
     }
 
     /** Resets the own database and deletes the staging directory; safe to run again after a failure. */
@@ -90,7 +97,8 @@ public final class TransferredDataDeletion
     /** Empties every metastore table of the own database and writes the schema script's seed rows again. */
     public void resetOwnDatabase()
     {
-        String tables = mapping.tables().values().stream().map(TableMapping::targetIdentifier).sorted().collect(Collectors.joining(", "));
+        String tables = java.util.stream.Stream.concat(mapping.tables().values().stream().map(TableMapping::targetIdentifier), unmappedTables.stream())
+                .sorted().collect(Collectors.joining(", "));
         try (Connection connection = JdbcConnections.own(own)) {
             connection.setAutoCommit(false);
             try (Statement statement = connection.createStatement()) {

@@ -278,6 +278,9 @@ public final class IdGeneratorFinalizer
     private static List<IdGeneratorChange> writeIds(OwnDatabase database, Map<WriteIdTable, Long> sourceNextWriteIds)
             throws SQLException
     {
+        if (!database.names.has("NEXT_WRITE_ID")) {
+            return List.of();
+        }
         Map<WriteIdTable, Long> ownNextWriteIds = database.nextWriteIds();
         Map<WriteIdTable, Long> floors = database.writeIdFloors();
         Set<WriteIdTable> tables = new TreeSet<>(ownNextWriteIds.keySet());
@@ -369,9 +372,12 @@ public final class IdGeneratorFinalizer
                 }
             }
             Map<WriteIdTable, Long> writeIds = new TreeMap<>();
-            try (ResultSet result = statement.executeQuery("SELECT NWI_DATABASE, NWI_TABLE, NWI_NEXT FROM NEXT_WRITE_ID")) {
-                while (result.next()) {
-                    writeIds.merge(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3), Math::max);
+            if (names.has("NEXT_WRITE_ID")) {
+                // Write ids came with Hive 3: schema 2.3.0 has no NEXT_WRITE_ID.
+                try (ResultSet result = statement.executeQuery("SELECT NWI_DATABASE, NWI_TABLE, NWI_NEXT FROM NEXT_WRITE_ID")) {
+                    while (result.next()) {
+                        writeIds.merge(new WriteIdTable(result.getString(1), result.getString(2)), result.getLong(3), Math::max);
+                    }
                 }
             }
             return new SourceGenerators(sequences,
@@ -445,9 +451,11 @@ public final class IdGeneratorFinalizer
         }
 
         /** One more than the highest value in the columns, or 1 when they are empty. */
-        long above(List<IdColumn> columns)
+        long above(List<IdColumn> idColumns)
                 throws SQLException
         {
+            // Only the columns of tables this schema version has (schema 2.3.0 has no TXN_TO_WRITE_ID, for one).
+            List<IdColumn> columns = idColumns.stream().filter(column -> names.has(column.table())).toList();
             List<IdColumn> unread = columns.stream().filter(column -> !read.contains(column)).toList();
             if (!unread.isEmpty()) {
                 readHighestIds(unread);

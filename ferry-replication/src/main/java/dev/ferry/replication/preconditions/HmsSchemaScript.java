@@ -1,7 +1,6 @@
 package dev.ferry.replication.preconditions;
 
-import java.io.IOException;
-import java.nio.file.Files;
+import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -10,6 +9,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.schema.HiveSchemaScripts;
 
 import static dev.ferry.replication.ReplicationException.Reason.INTERNAL;
 import static java.util.Objects.requireNonNull;
@@ -36,10 +36,11 @@ record HmsSchemaScript(Path path, List<String> tables)
         requireNonNull(path, "path is null");
         String text;
         try {
-            text = Files.readString(path);
+            // Hive's script of that version, or the older one and the upgrades Hive builds the version from (2.3.0).
+            text = HiveSchemaScripts.read(path);
         }
-        catch (IOException e) {
-            throw new ReplicationException(INTERNAL, "cannot read the Hive metastore schema script %s: %s".formatted(path, e));
+        catch (UncheckedIOException e) {
+            throw new ReplicationException(INTERNAL, "cannot read the Hive metastore schema script %s: %s".formatted(path, e.getCause()));
         }
         Set<String> tables = new LinkedHashSet<>();
         Matcher matcher = CREATE_TABLE.matcher(withoutComments(text));

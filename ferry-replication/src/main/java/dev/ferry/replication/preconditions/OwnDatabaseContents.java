@@ -111,6 +111,10 @@ final class OwnDatabaseContents
             Kind.counted("HIVE_LOCKS", "lock", "locks", "SELECT count(*) FROM \"HIVE_LOCKS\""),
             Kind.counted("NOTIFICATION_LOG", "notification log entry", "notification log entries", "SELECT count(*) FROM \"NOTIFICATION_LOG\""));
 
+    /** Databases besides default in a schema without catalogs (2.3.0: no CTLGS, no DBS.CTLG_NAME). */
+    private static final Kind DATABASES_WITHOUT_CATALOGS = Kind.named("DBS", "database besides default", "databases besides default",
+            "SELECT \"NAME\" FROM \"DBS\" WHERE \"NAME\" <> 'default' ORDER BY 1");
+
     private OwnDatabaseContents() {}
 
     private static final Pattern QUOTED_NAME = Pattern.compile("\"([A-Z_0-9]+)\"");
@@ -172,9 +176,14 @@ final class OwnDatabaseContents
         }
         List<String> found = new ArrayList<>();
         Set<String> described = new HashSet<>();
+        boolean catalogs = schema.tables().contains("CTLGS");
         for (Kind kind : KINDS) {
-            described.add(kind.table());
-            kind.find(connection, lowerCaseTables).ifPresent(found::add);
+            if (!schema.tables().contains(kind.table())) {
+                continue;
+            }
+            Kind asStored = !catalogs && kind.table().equals("DBS") ? DATABASES_WITHOUT_CATALOGS : kind;
+            described.add(asStored.table());
+            asStored.find(connection, lowerCaseTables).ifPresent(found::add);
         }
         List<String> others = schema.tables().stream()
                 .filter(table -> !described.contains(table) && !IGNORED_TABLES.contains(table))

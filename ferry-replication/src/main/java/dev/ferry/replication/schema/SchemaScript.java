@@ -1,9 +1,6 @@
 package dev.ferry.replication.schema;
 
-import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,7 +26,15 @@ public final class SchemaScript
     private static final Pattern COLUMN = Pattern.compile("(?is)^([`\"]?)(\\w+)\\1\\s+(.*)$");
     private static final Pattern TYPE_END = Pattern.compile("(?i)\\s+(NOT|NULL|DEFAULT|PRIMARY|REFERENCES|UNIQUE|CHARACTER\\s+SET|COLLATE|AUTO_INCREMENT|CONSTRAINT|CHECK|COMMENT)\\b");
 
-    private static final Pattern INSERT = Pattern.compile("(?is)^INSERT\\s+INTO\\s.*");
+    private static final Pattern INSERT = Pattern.compile("(?is)^(?:INSERT\\s+INTO|UPDATE)\\s.*");
+
+    // Hive's upgrade scripts (schema 2.3.0 is hive-schema-1.2.0 and four upgrades) change tables with ALTER TABLE.
+    private static final Pattern ALTER_TABLE = Pattern.compile("(?is)^ALTER\\s+TABLE\\s+(?:ONLY\\s+)?([`\"]?\\w+[`\"]?)\\s+(.*)$");
+    private static final Pattern ADD_COLUMN = Pattern.compile("(?is)^ADD\\s+(?:COLUMN\\s+)?(?!(?:CONSTRAINT|PRIMARY|UNIQUE|INDEX|KEY|FOREIGN|CHECK)\\b)(.*)$");
+    private static final Pattern MODIFY_COLUMN = Pattern.compile("(?is)^MODIFY\\s+(?:COLUMN\\s+)?(.*)$");
+    private static final Pattern ALTER_COLUMN_TYPE = Pattern.compile("(?is)^ALTER\\s+(?:COLUMN\\s+)?([`\"]?\\w+[`\"]?)\\s+(?:SET\\s+DATA\\s+)?TYPE\\s+(.*?)(?:\\s+USING\\s+.*)?$");
+    private static final Pattern ALTER_COLUMN_NULL = Pattern.compile("(?is)^ALTER\\s+(?:COLUMN\\s+)?([`\"]?\\w+[`\"]?)\\s+(SET|DROP)\\s+NOT\\s+NULL$");
+    private static final Pattern DROP_COLUMN = Pattern.compile("(?is)^DROP\\s+(?:COLUMN\\s+)?(?!(?:FOREIGN|KEY|INDEX|PRIMARY|CONSTRAINT|CHECK)\\b)([`\"]?\\w+[`\"]?)$");
 
     private final Map<String, TableDefinition> tables;
     private final List<String> inserts;
@@ -45,10 +50,10 @@ public final class SchemaScript
         try {
             // PostgreSQL folds unquoted identifiers to lower case; Hive 3.1's script leaves its transaction tables unquoted.
             boolean foldsToLowerCase = script.getFileName().toString().contains(".postgres.");
-            return parse(Files.readString(script, StandardCharsets.UTF_8), foldsToLowerCase);
+            return parse(HiveSchemaScripts.read(script), foldsToLowerCase);
         }
-        catch (IOException e) {
-            throw new UncheckedIOException("cannot read schema script " + script, e);
+        catch (UncheckedIOException e) {
+            throw new UncheckedIOException("cannot read schema script " + script, e.getCause());
         }
     }
 
@@ -57,7 +62,10 @@ public final class SchemaScript
         return tables;
     }
 
-    /** The script's INSERT statements in script order, comments removed: the rows Hive's schema tool seeds. */
+    /**
+     * The script's INSERT statements (and the UPDATE statements of upgrade scripts, such as the VERSION row's) in
+     * script order, comments removed: the rows Hive's schema tool seeds.
+     */
     public List<String> inserts()
     {
         return inserts;
@@ -96,6 +104,11 @@ public final class SchemaScript
                 table.key(alter.group(2), alter.group(3));
                 continue;
             }
+            Matcher alterTable = ALTER_TABLE.matcher(statement);
+            if (alterTable.matches()) {
+                alterColumn(table(builders, identifier(alterTable.group(1)), statement), alterTable.group(2).trim(), statement);
+                continue;
+            }
             Matcher index = UNIQUE_INDEX.matcher(statement);
             if (index.matches()) {
                 table(builders, identifier(index.group(1)), statement).uniqueKeys.add(identifiers(index.group(2)));
@@ -104,6 +117,39 @@ public final class SchemaScript
         Map<String, TableDefinition> tables = new LinkedHashMap<>();
         builders.forEach((name, builder) -> tables.put(name, builder.build()));
         return new SchemaScript(tables, inserts);
+    }
+
+    /** A column added, redefined, retyped, made (not) nullable or dropped; other ALTER TABLE actions change no column. */
+    private static void alterColumn(TableBuilder table, String action, String statement)
+    {
+        Matcher add = ADD_COLUMN.matcher(action);
+        if (add.matches()) {
+            table.add(add.group(1).trim());
+            return;
+        }
+        Matcher modify = MODIFY_COLUMN.matcher(action);
+        if (modify.matches()) {
+            ColumnDefinition column = table.parseColumn(modify.group(1).trim());
+            table.replace(column.name(), statement, old -> new ColumnDefinition(old.name(), column.type(), column.nullable(), column.identity(), old.storedName()));
+            return;
+        }
+        Matcher type = ALTER_COLUMN_TYPE.matcher(action);
+        if (type.matches()) {
+            String newType = normalizeType(type.group(2));
+            table.replace(identifier(type.group(1)), statement, old -> new ColumnDefinition(old.name(), newType, old.nullable(), old.identity(), old.storedName()));
+            return;
+        }
+        Matcher nullability = ALTER_COLUMN_NULL.matcher(action);
+        if (nullability.matches()) {
+            boolean nullable = nullability.group(2).equalsIgnoreCase("DROP");
+            table.replace(identifier(nullability.group(1)), statement, old -> new ColumnDefinition(old.name(), old.type(), nullable, old.identity(), old.storedName()));
+            return;
+        }
+        Matcher drop = DROP_COLUMN.matcher(action);
+        if (drop.matches()) {
+            String name = identifier(drop.group(1));
+            table.replace(name, statement, old -> null);
+        }
     }
 
     private static TableBuilder table(Map<String, TableBuilder> tables, String name, String statement)
@@ -141,6 +187,22 @@ public final class SchemaScript
             if (OTHER_TABLE_ITEM.matcher(item).matches()) {
                 return;
             }
+            ColumnDefinition definition = parseColumn(item);
+            String upper = COLUMN.matcher(item).replaceFirst("$3").toUpperCase(Locale.ROOT);
+            if (column(definition.name()) >= 0) {
+                throw new IllegalArgumentException("column %s of table %s is declared twice: %s".formatted(definition.name(), name, item));
+            }
+            columns.add(definition);
+            if (upper.contains("PRIMARY KEY")) {
+                primaryKey = List.of(definition.name());
+            }
+            else if (upper.matches("(?s).*\\bUNIQUE\\b.*")) {
+                uniqueKeys.add(List.of(definition.name()));
+            }
+        }
+
+        ColumnDefinition parseColumn(String item)
+        {
             Matcher column = COLUMN.matcher(item);
             if (!column.matches()) {
                 throw new IllegalArgumentException("cannot read item of table %s: %s".formatted(name, item));
@@ -154,12 +216,34 @@ public final class SchemaScript
             boolean identity = upper.contains("AUTO_INCREMENT") || type.trim().toLowerCase(Locale.ROOT).matches("(big)?serial");
             boolean nullable = !upper.contains("NOT NULL") && !primary;
             String storedName = column.group(1).isEmpty() && foldsToLowerCase ? column.group(2).toLowerCase(Locale.ROOT) : column.group(2);
-            columns.add(new ColumnDefinition(columnName, normalizeType(type), nullable, identity, storedName));
-            if (primary) {
-                primaryKey = List.of(columnName);
+            return new ColumnDefinition(columnName, normalizeType(type), nullable, identity, storedName);
+        }
+
+        private int column(String columnName)
+        {
+            for (int i = 0; i < columns.size(); i++) {
+                if (columns.get(i).name().equals(columnName)) {
+                    return i;
+                }
             }
-            else if (upper.matches("(?s).*\\bUNIQUE\\b.*")) {
-                uniqueKeys.add(List.of(columnName));
+            return -1;
+        }
+
+        /** Replaces a column in place by what {@code change} makes of it, or removes it when that is null. */
+        void replace(String columnName, String statement, java.util.function.UnaryOperator<ColumnDefinition> change)
+        {
+            int index = column(columnName);
+            if (index < 0) {
+                throw new IllegalArgumentException("statement changes column %s, which table %s does not have: %s".formatted(columnName, name, statement));
+            }
+            ColumnDefinition changed = change.apply(columns.get(index));
+            if (changed == null) {
+                columns.remove(index);
+                primaryKey = primaryKey.contains(columnName) ? List.of() : primaryKey;
+                uniqueKeys.removeIf(key -> key.contains(columnName));
+            }
+            else {
+                columns.set(index, changed);
             }
         }
 

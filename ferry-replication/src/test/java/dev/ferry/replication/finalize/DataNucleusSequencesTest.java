@@ -47,6 +47,17 @@ class DataNucleusSequencesTest
                 .doesNotContainKey("MTxnWriteNotificationLog");
     }
 
+    @Test
+    void everyGeneratedIdOfHive23MappingHasItsColumn()
+            throws Exception
+    {
+        Path home = Path.of(System.getProperty("ferry.engine.home.hive2"));
+        SchemaMapping mapping = SchemaMapping.derive(home.resolve("scripts/metastore/upgrade"), "2.3.0");
+        checkAgainstPackageJdo(mapping, home, "hive-metastore-2.");
+        assertThat(DataNucleusSequences.idColumns(mapping.tables().keySet())).containsEntry("MIndex", new IdColumn("IDXS", "INDEX_ID"))
+                .doesNotContainKey("MTxnWriteNotificationLog");
+    }
+
     private static void checkAgainstPackageJdo(SchemaMapping mapping, Path engineHome, String serverJarPrefix)
             throws Exception
     {

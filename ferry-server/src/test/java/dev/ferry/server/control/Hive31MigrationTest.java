@@ -240,8 +240,8 @@ class Hive31MigrationTest
     void refusesASourceOfASchemaVersionWithoutAnEngineBeforeTheFrontSwitches(@TempDir Path data)
             throws Exception
     {
-        // Hive 2.3's schema: the version most metastores still on Hive 2 have, for which Ferry has no engine (docs/COMPATIBILITY.md).
-        source.execute("UPDATE VERSION SET SCHEMA_VERSION = '2.3.0'");
+        // Hive 2.1's schema, for which Ferry has no engine (it has one for 2.3.0 since the Hive 2.3 engine is wired in).
+        source.execute("UPDATE VERSION SET SCHEMA_VERSION = '2.1.0'");
         try (FerryFixture ferry = FerryFixture.start(data)) {
             RestClient rest = ferry.rest();
             String token = ferry.adminToken();
@@ -252,7 +252,7 @@ class Hive31MigrationTest
             assertThat(failed.path("error").path("code").asInt()).as(failed.toString()).isEqualTo(9);
             assertThat(failed.path("error").path("details").get(0).path("reason").asText()).as(failed.toString()).isEqualTo("SOURCE_SCHEMA_VERSION_UNSUPPORTED");
             assertThat(failed.path("error").path("message").asText()).isEqualTo(
-                    "the source database hms at 127.0.0.1:%s has Hive metastore schema version 2.3.0, which Ferry has no engine for; Ferry runs schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1). Upgrade the source metastore to one of them with Hive's schema tool (schematool -upgradeSchemaFrom) first"
+                    "the source database hms at 127.0.0.1:%s has Hive metastore schema version 2.1.0, which Ferry has no engine for; Ferry runs schema 2.3.0 (Hive 2.3.10), schema 3.1.0 (Hive 3.1.3), schema 4.0.0 (Hive 4.0.1). Upgrade the source metastore to one of them with Hive's schema tool (schematool -upgradeSchemaFrom) first"
                             .formatted(source.port()));
             JsonNode service = rest.get("/v1/" + SERVICE, token).body();
             assertThat(service.get("state").asText()).isEqualTo("ACTIVE");

@@ -90,6 +90,14 @@ public final class SourceMetastore
                 new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home.hive3")))));
     }
 
+    /** A Hive 2.3 metastore (schema 2.3.0, made and filled by Hive Metastore 2.3.10) of the same shape, on a server of this kind. */
+    public static SourceMetastore startHive23(SourceServers.Kind kind, int databases, int partitions)
+            throws Exception
+    {
+        return on(kind == SourceServers.Kind.MARIADB_10_11 ? EmbeddedMariaDb.builder().withGrantTables().start() : kind.start(), databases, partitions,
+                new EngineHost(EngineHome.of(Path.of(System.getProperty("ferry.engine.home.hive2")))));
+    }
+
     /** A source on a server the caller started (with grant tables); closing the source stops the server. */
     public static SourceMetastore on(SourceServer server, int databases, int partitions)
             throws Exception
