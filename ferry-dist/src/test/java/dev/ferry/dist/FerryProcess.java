@@ -71,9 +71,21 @@ final class FerryProcess
         return start(workDirectory, java.util.Map.of(), arguments);
     }
 
+    /**
+     * JVM options of every process these tests start, ahead of the test's own FERRY_JAVA_OPTS: the client compiler
+     * only and the serial collector. A Ferry process of these tests lives a minute or less and spends most of it
+     * starting Hive engines (class loading, first calls), where C2 compilations and G1's concurrent threads took CPU
+     * from the work on CI's 2 cores. Neither changes what Ferry does, only how fast the JVM gets there.
+     */
+    static final String TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+
     /** Like {@link #start(Path, String...)}, with more environment variables (such as FERRY_JAVA_OPTS). */
     static FerryProcess start(Path workDirectory, java.util.Map<String, String> environment, String... arguments)
     {
+        java.util.Map<String, String> withOptions = new java.util.HashMap<>(environment);
+        String inherited = System.getenv("FERRY_JAVA_OPTS");
+        withOptions.merge("FERRY_JAVA_OPTS", inherited == null ? TEST_JVM_OPTIONS : TEST_JVM_OPTIONS + " " + inherited, (given, defaults) -> TEST_JVM_OPTIONS + " " + given);
+        environment = withOptions;
         try {
             Files.createDirectories(workDirectory);
             Path stdout = Files.createTempFile(workDirectory, "ferry-", ".out");
