@@ -196,7 +196,7 @@ class InvalidRequestsTest
         cases.add(invalid("upgrade without hiveVersion", "POST", UPGRADE, JSON, "{}", "hiveVersion"));
         cases.add(invalid("upgrade hiveVersion a number", "POST", UPGRADE, JSON, "{\"hiveVersion\": 4.0}", "hiveVersion"));
         cases.add(invalid("upgrade hiveVersion not a version", "POST", UPGRADE, JSON, "{\"hive_version\": \"latest\"}", "hiveVersion"));
-        cases.add(invalid("upgrade hiveVersion without an engine", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"2.3\"}", "hiveVersion"));
+        cases.add(invalid("upgrade hiveVersion without an engine", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"2.1\"}", "hiveVersion"));
         cases.add(invalid("upgrade unknown field", "POST", UPGRADE, JSON, "{\"hiveVersion\": \"4.0\", \"validateOnly\": true}", "validateOnly"));
         cases.add(invalid("upgrade body an array", "POST", UPGRADE, JSON, "[]", "(body)"));
         cases.add(invalid("delete requestId the zero UUID", "DELETE", UNKNOWN_EXECUTION + "?requestId=" + ZERO_UUID, null, null, "requestId"));
