@@ -21,6 +21,7 @@ import dev.ferry.engine.Engine;
 import dev.ferry.front.Router;
 import dev.ferry.front.WriteGate;
 import dev.ferry.replication.OwnDatabaseTarget;
+import dev.ferry.replication.schema.HiveSchemaScripts;
 import dev.ferry.upgrade.MetastoreUpgrade;
 import dev.ferry.upgrade.PostgresDatabase;
 import dev.ferry.upgrade.Replay;
@@ -106,11 +107,11 @@ final class HiveVersionUpgrades
             String fromHive = engines.supportsSchemaVersion(fromSchema) ? engines.hiveVersion(fromSchema) : fromSchema;
             List<String> versions = engines.schemaVersions();
             String newest = versions.get(versions.size() - 1);
-            if (compareVersions(fromSchema, newest) >= 0) {
+            if (HiveSchemaScripts.compareVersions(fromSchema, newest) >= 0) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s already runs Hive %s (metastore schema %s), the newest version Ferry runs; there is nothing to upgrade to"
                         .formatted(name, fromHive, fromSchema));
             }
-            if (compareVersions(toSchema, fromSchema) <= 0) {
+            if (HiveSchemaScripts.compareVersions(toSchema, fromSchema) <= 0) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "Hive %s (metastore schema %s) is not newer than the Hive %s (schema %s) service %s runs; an upgrade goes to a newer version only"
                         .formatted(toHive, toSchema, fromHive, fromSchema, name));
             }
@@ -124,21 +125,6 @@ final class HiveVersionUpgrades
             }
             return new ControlPlane.Accepted(new ControlStore.StoredOperation(operation, Optional.empty()), false);
         });
-    }
-
-    /** Orders schema versions such as 3.1.0 and 4.0.0 by their numbers. */
-    static int compareVersions(String left, String right)
-    {
-        String[] a = left.split("[^0-9]+");
-        String[] b = right.split("[^0-9]+");
-        for (int i = 0; i < Math.max(a.length, b.length); i++) {
-            long x = i < a.length && !a[i].isEmpty() ? Long.parseLong(a[i]) : 0;
-            long y = i < b.length && !b[i].isEmpty() ? Long.parseLong(b[i]) : 0;
-            if (x != y) {
-                return Long.compare(x, y);
-            }
-        }
-        return 0;
     }
 
     /** Why an upgrade stopped before its switch: the message for the user, with the code. */

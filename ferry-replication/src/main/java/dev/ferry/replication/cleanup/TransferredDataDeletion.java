@@ -51,18 +51,20 @@ public final class TransferredDataDeletion
 
     private final SchemaMapping mapping;
     private final List<String> seedStatements;
-    private List<String> unmappedTables = List.of();
+    private final List<String> unmappedTables;
     private final OwnDatabaseTarget own;
     private final Duration lockTimeout;
 
     /**
      * @param seedStatements the INSERT statements of the PostgreSQL schema script of the own database's version
+     * @param unmappedTables tables of that script the mapping leaves out, quoted, emptied with the others
      * @param lockTimeout how long to wait for sessions that still use the metastore tables before giving up
      */
-    public TransferredDataDeletion(SchemaMapping mapping, List<String> seedStatements, OwnDatabaseTarget own, Duration lockTimeout)
+    public TransferredDataDeletion(SchemaMapping mapping, List<String> seedStatements, List<String> unmappedTables, OwnDatabaseTarget own, Duration lockTimeout)
     {
         this.mapping = requireNonNull(mapping, "mapping is null");
         this.seedStatements = List.copyOf(requireNonNull(seedStatements, "seedStatements is null"));
+        this.unmappedTables = List.copyOf(requireNonNull(unmappedTables, "unmappedTables is null"));
         this.own = requireNonNull(own, "own is null");
         this.lockTimeout = requireNonNull(lockTimeout, "lockTimeout is null");
         if (lockTimeout.toMillis() < 1) {
@@ -79,9 +81,7 @@ public final class TransferredDataDeletion
         // model writes) are emptied too: COLUMNS_OLD references SDS, which PostgreSQL truncates only together with it.
         List<String> unmapped = postgres.tables().values().stream().filter(table -> !mapping.tables().containsKey(table.name()))
                 .map(table -> "\"" + table.storedName() + "\"").toList();
-        TransferredDataDeletion deletion = new TransferredDataDeletion(mapping, postgres.inserts(), own, lockTimeout);
-        deletion.unmappedTables = unmapped;
-        return deletion;
+        return new TransferredDataDeletion(mapping, postgres.inserts(), unmapped, own, lockTimeout);
     }
 
     /** Resets the own database and deletes the staging directory; safe to run again after a failure. */

@@ -50,9 +50,9 @@ public final class HiveSchemaScripts
         List<String> bases;
         try (Stream<Path> files = Files.list(folder)) {
             bases = files.map(file -> SCHEMA_SCRIPT.matcher(file.getFileName().toString()))
-                    .filter(matcher -> matcher.matches() && matcher.group(2).equals(dbType) && compare(matcher.group(1), version) < 0)
+                    .filter(matcher -> matcher.matches() && matcher.group(2).equals(dbType) && compareVersions(matcher.group(1), version) < 0)
                     .map(matcher -> matcher.group(1))
-                    .sorted(Comparator.comparing((String v) -> v, HiveSchemaScripts::compare).reversed())
+                    .sorted(Comparator.comparing((String v) -> v, HiveSchemaScripts::compareVersions).reversed())
                     .toList();
         }
         catch (IOException e) {
@@ -104,7 +104,7 @@ public final class HiveSchemaScripts
             }
             chain.add(step.get());
             current = step.get().substring(prefix.length());
-            if (compare(current, to) > 0) {
+            if (compareVersions(current, to) > 0) {
                 return Optional.empty();
             }
         }
@@ -121,16 +121,16 @@ public final class HiveSchemaScripts
         }
     }
 
-    /** Orders versions such as 1.2.0 and 2.3.0 by their numbers. */
-    static int compare(String left, String right)
+    /** Orders Hive and schema versions such as 1.2.0, 2.3.0 and 4.0.1 by their numbers. */
+    public static int compareVersions(String left, String right)
     {
-        String[] a = left.split("\\.");
-        String[] b = right.split("\\.");
+        String[] a = left.split("[^0-9]+");
+        String[] b = right.split("[^0-9]+");
         for (int i = 0; i < Math.max(a.length, b.length); i++) {
-            int x = i < a.length ? Integer.parseInt(a[i]) : 0;
-            int y = i < b.length ? Integer.parseInt(b[i]) : 0;
+            long x = i < a.length && !a[i].isEmpty() ? Long.parseLong(a[i]) : 0;
+            long y = i < b.length && !b[i].isEmpty() ? Long.parseLong(b[i]) : 0;
             if (x != y) {
-                return Integer.compare(x, y);
+                return Long.compare(x, y);
             }
         }
         return 0;
