@@ -7,6 +7,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
@@ -66,6 +70,9 @@ public final class Apply
     private final SnapshotFilter filter;
     private final Options options;
     private volatile Consumer<Checkpoint> onCheckpoint = committed -> {};
+    /** The newest checkpoint whose after-checkpoint action has not run yet: one run covers every checkpoint before it. */
+    private final AtomicReference<Checkpoint> pendingAfterCheckpoint = new AtomicReference<>();
+    private ExecutorService afterCheckpointRunner;
     private final AtomicReference<Checkpoint> checkpoint = new AtomicReference<>();
     private final AtomicLong lastCommitMillis = new AtomicLong();
     private final AtomicReference<ReplicationException> failure = new AtomicReference<>();
@@ -93,6 +100,11 @@ public final class Apply
             throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot read the apply checkpoint: " + e.getMessage(), e);
         }
         running = true;
+        afterCheckpointRunner = Executors.newSingleThreadExecutor(runnable -> {
+            Thread cleanup = new Thread(runnable, "apply-after-checkpoint-" + migration);
+            cleanup.setDaemon(true);
+            return cleanup;
+        });
         thread = new Thread(this::loop, "apply-" + migration);
         thread.setDaemon(true);
         thread.start();
@@ -193,8 +205,11 @@ public final class Apply
     }
 
     /**
-     * Sets what runs after each checkpoint commits (the removal of applied staging segments), on apply's thread. A
-     * failure there is logged and does not stop apply.
+     * Sets what runs after checkpoints commit (the removal of applied staging segments). It runs on a thread of its
+     * own, not apply's: removing a segment reads it, forces a file and the directory, which took apply's next commit
+     * 100-140 ms late when it ran in line (docs/BENCHMARKS.md). It is given the newest checkpoint when it runs, so
+     * checkpoints committed while it runs are covered by one more run, not one each. A failure there is logged and
+     * does not stop apply.
      */
     public void onCheckpoint(Consumer<Checkpoint> action)
     {
@@ -203,6 +218,23 @@ public final class Apply
 
     private void afterCheckpoint(Checkpoint committed)
     {
+        if (pendingAfterCheckpoint.getAndSet(committed) == null) {
+            try {
+                afterCheckpointRunner.execute(this::runAfterCheckpoint);
+            }
+            catch (RejectedExecutionException e) {
+                // Apply is closing: the next start removes what this run would have.
+                log.debug("Apply of migration {}: after checkpoint {} skipped, apply is closing", migration, committed.position());
+            }
+        }
+    }
+
+    private void runAfterCheckpoint()
+    {
+        Checkpoint committed = pendingAfterCheckpoint.getAndSet(null);
+        if (committed == null) {
+            return;
+        }
         try {
             onCheckpoint.accept(committed);
         }
@@ -261,6 +293,18 @@ public final class Apply
         if (thread != null) {
             try {
                 thread.join(30_000);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        if (afterCheckpointRunner != null) {
+            // Lets a removal under way finish: the staging log may be closed right after.
+            afterCheckpointRunner.shutdown();
+            try {
+                if (!afterCheckpointRunner.awaitTermination(30, TimeUnit.SECONDS)) {
+                    log.warn("Apply of migration {}: the after-checkpoint action did not finish in 30 s", migration);
+                }
             }
             catch (InterruptedException e) {
                 Thread.currentThread().interrupt();

@@ -11,6 +11,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystems;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -71,6 +72,7 @@ public final class StagingLog
     private long currentSegment;
     private volatile StagingPosition end;
     private volatile Optional<Removed> removed = Optional.empty();
+    private final Object removal = new Object();
 
     private StagingLog(Path directory, long segmentBytes)
     {
@@ -141,11 +143,24 @@ public final class StagingLog
      * beside the log; {@code appliedPosition} is the source position the caller applied them up to. Returns how many
      * segment files were removed.
      */
-    public synchronized int removeBefore(long segment, String appliedPosition)
+    public int removeBefore(long segment, String appliedPosition)
     {
         requireNonNull(appliedPosition, "appliedPosition is null");
+        // Not under the log's own lock, which append takes: segments before the one being written are never written
+        // again, and reading them, recording what they held and forcing the directory took 100 ms and more, during
+        // which capture could not stage (docs/BENCHMARKS.md). One removal at a time.
+        synchronized (removal) {
+            return removeClosedSegmentsBefore(segment, appliedPosition);
+        }
+    }
+
+    private int removeClosedSegmentsBefore(long segment, String appliedPosition)
+    {
         long first = start().segment();
-        long before = Math.min(segment, currentSegment);
+        long before;
+        synchronized (this) {
+            before = Math.min(segment, currentSegment);
+        }
         if (before <= first) {
             return 0;
         }
@@ -182,7 +197,12 @@ public final class StagingLog
         try {
             long bytes = 0;
             for (long segment : segments(directory)) {
-                bytes += Files.size(segmentFile(directory, segment));
+                try {
+                    bytes += Files.size(segmentFile(directory, segment));
+                }
+                catch (NoSuchFileException e) {
+                    // Removed once applied since the listing.
+                }
             }
             return bytes;
         }

@@ -2,6 +2,7 @@ package dev.ferry.replication.bench;
 
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -67,7 +68,8 @@ import org.postgresql.PGConnection;
  * highest sustained rate with bounded lag. Run it with the command in docs/BENCHMARKS.md. System properties:
  * {@code source} (a {@link SourceServers.Kind}: MARIADB_10_11, the default, MYSQL_8_0_GTID, MYSQL_8_0 or MYSQL_5_7),
  * {@code partitions} (default 150,000: about 1,050,000 rows across HMS tables), {@code seconds} (default 20, the
- * 2,000/s phase), {@code sourceSet} (global settings of the source server, comma-separated, such as {@code sync_binlog=0}).
+ * 2,000/s phase), {@code sourceSet} (global settings of the source server, comma-separated, such as {@code sync_binlog=0}), {@code postgresSet}
+ * (settings of PostgreSQL, such as {@code autovacuum=off}).
  */
 public final class ReplicationBenchmark
 {
@@ -98,6 +100,18 @@ public final class ReplicationBenchmark
                     System.out.printf("Source: SET GLOBAL %s%n", setting);
                 }
             }
+            // -DpostgresSet=autovacuum=off,... : settings of PostgreSQL (ALTER SYSTEM, then reloaded), to see what its
+            // background work costs the lag.
+            for (String setting : System.getProperty("postgresSet", "").split(",")) {
+                if (!setting.isBlank()) {
+                    try (Connection connection = postgres.connect("postgres"); java.sql.Statement statement = connection.createStatement()) {
+                        String[] parts = setting.split("=", 2);
+                        statement.execute("ALTER SYSTEM SET %s = '%s'".formatted(parts[0].trim(), parts[1].trim()));
+                        statement.execute("SELECT pg_reload_conf()");
+                    }
+                    System.out.printf("PostgreSQL: ALTER SYSTEM SET %s%n", setting);
+                }
+            }
             long generated = generate(server, source, partitions);
             Map<String, Long> counts = HmsFixture.sourceCounts(source, mapping);
             long rows = counts.values().stream().mapToLong(Long::longValue).sum();
@@ -107,6 +121,7 @@ public final class ReplicationBenchmark
             // The baseline is COPY at its best: the faster of 2 and 4 streams, rows rendered in memory beforehand.
             double copyRate = 0;
             for (int streams : new int[] {2, 4}) {
+                flushDirtyPages("raw COPY, " + streams + " streams");
                 double rate = rawCopy(source, HmsFixture.own(postgres, "own_copy_" + streams), mapping, rows, streams);
                 System.out.printf("Raw PostgreSQL COPY, %s streams, rows rendered in memory beforehand: %,.0f rows/s%n", streams, rate);
                 copyRate = Math.max(copyRate, rate);
@@ -122,6 +137,7 @@ public final class ReplicationBenchmark
                 own = HmsFixture.own(postgres, "own_backfill_" + run);
                 store = new ReplicationStore(own);
                 store.ensureSchema();
+                flushDirtyPages("backfill, run " + run);
                 Backfill backfill = new Backfill("bench", source, dialect, own, mapping, store, new Backfill.Options(WORKERS, CHUNK_ROWS));
                 start = backfill.prepare();
                 long began = System.nanoTime();
@@ -137,6 +153,15 @@ public final class ReplicationBenchmark
             double debeziumRate = debeziumSnapshotAndUpsert(source, dialect, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
             System.out.printf("Debezium snapshot + batched upsert: %,.0f rows/s%n", debeziumRate);
 
+            // The baselines' databases and the first backfill's go before streaming: PostgreSQL's autovacuum would
+            // otherwise vacuum and analyze their million rows each during it (seen on 2026-12-04), work that a
+            // migration, which has only its own database, does not have. The second backfill's database stays: it is
+            // the one streamed into, and its autovacuum is a migration's own.
+            try (Connection connection = postgres.connect("postgres"); java.sql.Statement statement = connection.createStatement()) {
+                for (String database : List.of("own_copy_2", "own_copy_4", "own_backfill_1", "own_debezium")) {
+                    statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
+                }
+            }
             streaming(server, source, dialect, own, mapping, store, start, staging.resolve("bench"), seconds);
         }
         finally {
@@ -375,10 +400,12 @@ public final class ReplicationBenchmark
                 java.util.concurrent.ConcurrentLinkedQueue<long[]> pauses = new java.util.concurrent.ConcurrentLinkedQueue<>();
                 Thread stagedReader = daemon("bench-staged", () -> readStaged(staging, valueColumn, lags, stopped));
                 Thread pauseWatch = daemon("bench-pauses", () -> watchPauses(pauses, stopped));
+                flushDirtyPages("streaming");
                 Phase warm = load(server, source, 500, 3, lags);
                 java.util.concurrent.ScheduledExecutorService sampler = Executors.newSingleThreadScheduledExecutor();
                 sampler.scheduleAtFixedRate(() -> onDisk.add(staging.bytesOnDisk()), 0, 5, TimeUnit.SECONDS);
                 long targetBegan = System.nanoTime();
+                java.time.Instant targetBeganAt = java.time.Instant.now();
                 Phase target = load(server, source, 2_000, seconds, lags);
                 long targetEnded = System.nanoTime();
                 sampler.shutdownNow();
@@ -386,7 +413,7 @@ public final class ReplicationBenchmark
                                 + "(from the writer's first statement, the source's commit included: p50 %.1f ms, p99 %.1f ms, max %.1f ms)%n",
                         2_000, target.achievedRate(), seconds, target.percentile(50), target.percentile(99), target.percentile(100),
                         target.fromStatement(50), target.fromStatement(99), target.fromStatement(100));
-                System.out.printf("  lags above p99: %s%n", target.tail());
+                System.out.printf("  lags above p99: %s (the phase began at %s, for logs of the JVM's collections or the servers)%n", target.tail(), targetBeganAt);
                 System.out.printf("  split: %s%n", lags.stages());
                 System.out.printf("  pauses of this JVM over 100 ms (a 10 ms sleep woke late): %s%n", pauses.stream()
                         .filter(pause -> pause[0] >= targetBegan && pause[0] <= targetEnded)
@@ -477,6 +504,25 @@ public final class ReplicationBenchmark
                 position = staging.end();
             }
         }
+    }
+
+    /**
+     * Writes the page cache's dirty pages to disk ({@code sync}) before a measured part, so that the kernel does not
+     * write back the earlier parts' data (the baselines', the backfill runs', about 1 GB at the default size) in the
+     * middle of it, as it does 30 s after they were written: the source servers, PostgreSQL (fsync off) and the
+     * staging log share this machine's one disk. Seen on 2026-12-04 as a single 100 ms stall of apply in the
+     * streaming phase, at the moment /proc/meminfo's Dirty fell from 731 MB to 191 MB. What is written during the part
+     * itself is still written back during it.
+     */
+    private static void flushDirtyPages(String before)
+            throws IOException, InterruptedException
+    {
+        long began = System.nanoTime();
+        Process sync = new ProcessBuilder("sync").inheritIO().start();
+        if (sync.waitFor() != 0) {
+            throw new IOException("sync failed before " + before);
+        }
+        System.out.printf("  (dirty pages written to disk before %s: sync took %d ms)%n", before, (System.nanoTime() - began) / 1_000_000);
     }
 
     private static void watchPauses(java.util.concurrent.ConcurrentLinkedQueue<long[]> pauses, java.util.concurrent.atomic.AtomicBoolean stopped)
