@@ -162,15 +162,12 @@ public final class ReplicationBenchmark
             double debeziumRate = debeziumSnapshotAndUpsert(source, dialect, ownDebezium, mapping, rows, staging.resolve("debezium.offsets"));
             System.out.printf("Debezium snapshot + batched upsert: %,.0f rows/s%n", debeziumRate);
 
-            // The baselines' databases and the first backfill's go before streaming: PostgreSQL's autovacuum would
-            // otherwise vacuum and analyze their million rows each during it (seen on 2026-12-04), work that a
-            // migration, which has only its own database, does not have. The second backfill's database stays: it is
-            // the one streamed into, and its autovacuum is a migration's own.
-            try (Connection connection = postgres.connect("postgres"); java.sql.Statement statement = connection.createStatement()) {
-                for (String database : List.of("own_backfill_1", "own_debezium")) {
-                    statement.execute("DROP DATABASE IF EXISTS " + database + " WITH (FORCE)");
-                }
-            }
+            // The first backfill's and Debezium's databases go before streaming, as the raw COPY's went once measured:
+            // PostgreSQL's autovacuum would otherwise vacuum and analyze their million rows each during it (seen on
+            // 2026-12-04), work that a migration, which has only its own database, does not have. The second
+            // backfill's database stays: it is the one streamed into, and its autovacuum is a migration's own.
+            dropDatabase(postgres, "own_backfill_1");
+            dropDatabase(postgres, "own_debezium");
             streaming(server, source, dialect, own, mapping, store, start, staging.resolve("bench"), seconds);
         }
         finally {
