@@ -75,18 +75,6 @@ public final class ReplicationStore
                       row_count bigint NOT NULL,
                       snapshot_gtid text NOT NULL,
                       PRIMARY KEY (migration, table_name, chunk))""");
-            // A large table's key ranges, copied at once by several workers: range r holds the rows whose first key
-            // column is above range r-1's upper bound and at most its own (the last range has none); its chunks are
-            // numbered from r * RANGE_CHUNKS + 1, so that chunk order is key order.
-            statement.execute("""
-                    CREATE TABLE IF NOT EXISTS ferry_replication.backfill_range (
-                      migration text NOT NULL,
-                      table_name text NOT NULL,
-                      range_no integer NOT NULL,
-                      upper_key text[],
-                      done boolean NOT NULL DEFAULT false,
-                      snapshot_gtid text,
-                      PRIMARY KEY (migration, table_name, range_no))""");
             statement.execute("""
                     CREATE TABLE IF NOT EXISTS ferry_replication.foreign_key (
                       migration text NOT NULL,
@@ -210,109 +198,6 @@ public final class ReplicationStore
             statement.setString(3, table);
             statement.executeUpdate();
         }
-    }
-
-    /** Chunk numbers per range: range r's chunks are r * RANGE_CHUNKS + 1, + 2, ... */
-    public static final int RANGE_CHUNKS = 1_000_000;
-
-    /**
-     * One key range of a table copied in ranges: its upper bound (a prefix of the row key, inclusive; empty for the
-     * last range), whether it is done, and its chunks so far with the last key copied.
-     */
-    public record RangeProgress(int range, Optional<List<String>> upperKey, boolean done, int chunks, Optional<List<String>> lastKey) {}
-
-    /** A table's key ranges, in key order; empty for a table copied as one range. */
-    public List<RangeProgress> rangeProgress(Connection connection, String migration, String table)
-            throws SQLException
-    {
-        List<RangeProgress> ranges = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement("""
-                SELECT r.range_no, r.upper_key, r.done,
-                       (SELECT count(*) FROM ferry_replication.backfill_chunk c
-                        WHERE c.migration = r.migration AND c.table_name = r.table_name AND c.chunk > r.range_no * ? AND c.chunk <= (r.range_no + 1) * ?),
-                       (SELECT last_key FROM ferry_replication.backfill_chunk l
-                        WHERE l.migration = r.migration AND l.table_name = r.table_name AND l.chunk > r.range_no * ? AND l.chunk <= (r.range_no + 1) * ?
-                        ORDER BY l.chunk DESC LIMIT 1)
-                FROM ferry_replication.backfill_range r
-                WHERE r.migration = ? AND r.table_name = ?
-                ORDER BY r.range_no""")) {
-            for (int parameter = 1; parameter <= 4; parameter++) {
-                statement.setInt(parameter, RANGE_CHUNKS);
-            }
-            statement.setString(5, migration);
-            statement.setString(6, table);
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    ranges.add(new RangeProgress(rows.getInt(1), textArray(rows.getArray(2)), rows.getBoolean(3), rows.getInt(4), textArray(rows.getArray(5))));
-                }
-            }
-        }
-        return ranges;
-    }
-
-    private static Optional<List<String>> textArray(Array array)
-            throws SQLException
-    {
-        return array == null ? Optional.empty() : Optional.of(List.of((String[]) array.getArray()));
-    }
-
-    /** Records a table's key ranges (upper bounds in key order; the last range has none) before any is copied. */
-    public void insertRanges(Connection connection, String migration, String table, List<List<String>> upperKeys)
-            throws SQLException
-    {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "INSERT INTO ferry_replication.backfill_range (migration, table_name, range_no, upper_key) VALUES (?, ?, ?, ?)")) {
-            for (int range = 0; range <= upperKeys.size(); range++) {
-                statement.setString(1, migration);
-                statement.setString(2, table);
-                statement.setInt(3, range);
-                statement.setArray(4, range < upperKeys.size() ? connection.createArrayOf("text", upperKeys.get(range).toArray()) : null);
-                statement.addBatch();
-            }
-            statement.executeBatch();
-        }
-    }
-
-    /**
-     * Marks a key range done, in the transaction of its last chunk, and the table too when it was the last range
-     * not done (the table's tail, the keys after its last chunk, then has the last range's snapshot). Ranges of one
-     * table finishing at once take turns on the table's row, so that one of them sees the others done.
-     *
-     * @return whether the table is done
-     */
-    public boolean markRangeDone(Connection connection, String migration, String table, int range, String snapshotGtid)
-            throws SQLException
-    {
-        try (PreparedStatement lock = connection.prepareStatement(
-                "SELECT done FROM ferry_replication.backfill_table WHERE migration = ? AND table_name = ? FOR UPDATE")) {
-            lock.setString(1, migration);
-            lock.setString(2, table);
-            lock.executeQuery().close();
-        }
-        try (PreparedStatement statement = connection.prepareStatement(
-                "UPDATE ferry_replication.backfill_range SET done = true, snapshot_gtid = ? WHERE migration = ? AND table_name = ? AND range_no = ?")) {
-            statement.setString(1, snapshotGtid);
-            statement.setString(2, migration);
-            statement.setString(3, table);
-            statement.setInt(4, range);
-            statement.executeUpdate();
-        }
-        String tail;
-        try (PreparedStatement statement = connection.prepareStatement("""
-                SELECT count(*) FILTER (WHERE NOT done), max(snapshot_gtid) FILTER (WHERE upper_key IS NULL)
-                FROM ferry_replication.backfill_range WHERE migration = ? AND table_name = ?""")) {
-            statement.setString(1, migration);
-            statement.setString(2, table);
-            try (ResultSet rows = statement.executeQuery()) {
-                rows.next();
-                if (rows.getLong(1) > 0) {
-                    return false;
-                }
-                tail = rows.getString(2);
-            }
-        }
-        markTableDone(connection, migration, table, tail);
-        return true;
     }
 
     /** One chunk's upper bound and the snapshot it was copied from, for the apply filter. */
@@ -501,7 +386,7 @@ public final class ReplicationStore
     public void forget(Connection connection, String migration)
             throws SQLException
     {
-        for (String table : List.of("apply_checkpoint", "backfill_chunk", "backfill_range", "backfill_table", "foreign_key", "migration")) {
+        for (String table : List.of("apply_checkpoint", "backfill_chunk", "backfill_table", "foreign_key", "migration")) {
             try (PreparedStatement statement = connection.prepareStatement("DELETE FROM ferry_replication.%s WHERE migration = ?".formatted(table))) {
                 statement.setString(1, migration);
                 statement.executeUpdate();

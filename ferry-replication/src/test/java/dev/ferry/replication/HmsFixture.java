@@ -192,18 +192,6 @@ public final class HmsFixture
         return statistics;
     }
 
-    /**
-     * Has the source server recount its tables' statistics, so that the row estimates backfill plans its key
-     * ranges by (information_schema's, InnoDB's) are those of the rows just written, not of an empty schema.
-     */
-    public static void analyze(SourceServer server, SourceDatabase source, SchemaMapping mapping)
-            throws SQLException
-    {
-        try (Connection connection = server.connect(source.database()); Statement statement = connection.createStatement()) {
-            statement.execute("ANALYZE TABLE " + String.join(", ", mapping.tables().values().stream().map(TableMapping::sourceIdentifier).toList()));
-        }
-    }
-
     /** Row counts of every HMS table. */
     public static Map<String, Long> sourceCounts(SourceDatabase source, SchemaMapping mapping)
             throws SQLException

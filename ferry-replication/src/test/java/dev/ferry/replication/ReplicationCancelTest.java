@@ -67,7 +67,7 @@ class ReplicationCancelTest
         assertThat(stagingDirectory).doesNotExist();
         assertThat(HmsFixture.ownCounts(own, HmsFixture.mapping()).get("PARTITIONS")).isZero();
         try (Connection connection = new ReplicationStore(own).connect(); Statement statement = connection.createStatement()) {
-            for (String table : new String[] {"migration", "backfill_table", "backfill_chunk", "backfill_range", "foreign_key", "apply_checkpoint"}) {
+            for (String table : new String[] {"migration", "backfill_table", "backfill_chunk", "foreign_key", "apply_checkpoint"}) {
                 try (ResultSet rows = statement.executeQuery("SELECT count(*) FROM ferry_replication." + table)) {
                     rows.next();
                     assertThat(rows.getLong(1)).as(table).isZero();

@@ -1,7 +1,6 @@
 package dev.ferry.replication.backfill;
 
 import java.io.IOException;
-import java.math.BigInteger;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -57,14 +56,6 @@ public final class Backfill
     private static final int BUFFER_SLACK_BYTES = 16 * 1024;
     /** Segments a reader may be ahead of its writer: about 2 MB of COPY data. */
     private static final int PIPE_SEGMENTS = 8;
-    /** The most key ranges a table is cut into. */
-    private static final int MAX_RANGES = 16;
-    /**
-     * Parts per worker the backfill aims at: a table larger than a part (the rows to copy over this times the
-     * workers) is cut into key ranges of about a part each, so that no worker is left copying one large table
-     * alone at the end while the others wait.
-     */
-    private static final int PARTS_PER_WORKER = 4;
 
     /** @param workers tables copied at once; @param chunkRows rows per chunk and PostgreSQL transaction */
     public record Options(int workers, int chunkRows)
@@ -90,26 +81,6 @@ public final class Backfill
     /** Live progress of one table. */
     public record TableStatus(String table, long rowsCopied, Optional<Long> rowsTotal, boolean done) {}
 
-    /**
-     * What one worker copies at a time: a whole table ({@code range} -1), or one key range of a large table (the
-     * rows whose first key column is above {@code lower} and at most {@code upper}), each from its own snapshot,
-     * resuming after {@code resumeAfter} with {@code chunks} chunks already committed.
-     */
-    private record Part(TableMapping table, ReplicationStore.TableProgress progress, int range, Optional<Long> lower, Optional<Long> upper,
-            Optional<List<Object>> resumeAfter, int chunks, long estimate)
-    {
-        boolean ranged()
-        {
-            return range >= 0;
-        }
-
-        /** The last range of a table, or a whole table: its rows after the last chunk are the table's tail. */
-        boolean tail()
-        {
-            return upper.isEmpty();
-        }
-    }
-
     private final String migration;
     private final SourceDatabase source;
     private final SourceDialect dialect;
@@ -120,7 +91,6 @@ public final class Backfill
     private final Map<String, AtomicLong> copied = new ConcurrentHashMap<>();
     private final Map<String, Long> totals = new ConcurrentHashMap<>();
     private final Map<String, Boolean> done = new ConcurrentHashMap<>();
-    private final Map<String, Long> tableStarted = new ConcurrentHashMap<>();
     private final AtomicBoolean stopping = new AtomicBoolean();
     public Backfill(String migration, SourceDatabase source, SourceDialect dialect, OwnDatabaseTarget target, SchemaMapping mapping, ReplicationStore store, Options options)
     {
@@ -186,21 +156,18 @@ public final class Backfill
         catch (SQLException e) {
             throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot read backfill progress: " + e.getMessage(), e);
         }
+        LinkedBlockingQueue<ReplicationStore.TableProgress> work = new LinkedBlockingQueue<>();
         Map<String, Long> estimates = estimatedRows();
-        List<ReplicationStore.TableProgress> tables = new ArrayList<>();
-        for (ReplicationStore.TableProgress table : progress.values()) {
-            copied.put(table.table(), new AtomicLong(table.rowsCopied()));
-            table.rowsTotal().ifPresent(total -> totals.put(table.table(), total));
-            done.put(table.table(), table.done());
-            if (!table.done()) {
-                tables.add(table);
-            }
-        }
-        List<Part> parts = plan(tables, estimates);
-        LinkedBlockingQueue<Part> work = new LinkedBlockingQueue<>();
-        parts.stream().sorted(Comparator.comparingLong(Part::estimate).reversed()).forEach(work::add);
-        log.info("Backfill of migration {}: {} of {} tables to copy with {} workers, in {} parts ({} tables in key ranges)", migration, tables.size(), progress.size(),
-                options.workers(), parts.size(), parts.stream().filter(Part::ranged).map(part -> part.table().name()).distinct().count());
+        progress.values().stream()
+                .peek(table -> {
+                    copied.put(table.table(), new AtomicLong(table.rowsCopied()));
+                    table.rowsTotal().ifPresent(total -> totals.put(table.table(), total));
+                    done.put(table.table(), table.done());
+                })
+                .filter(table -> !table.done())
+                .sorted(Comparator.comparingLong((ReplicationStore.TableProgress table) -> estimates.getOrDefault(table.table(), 0L)).reversed())
+                .forEach(work::add);
+        log.info("Backfill of migration {}: {} of {} tables to copy with {} workers", migration, work.size(), progress.size(), options.workers());
         ExecutorService workers = Executors.newFixedThreadPool(options.workers(), runnable -> {
             Thread thread = new Thread(runnable, "backfill-" + migration);
             thread.setDaemon(true);
@@ -218,8 +185,8 @@ public final class Backfill
                 results.add(workers.submit(() -> {
                     // One connection to each database per worker, for every table it copies.
                     try (Connection reader = connectSource(); Connection own = store.connect(); WorkerSessions sessions = new WorkerSessions()) {
-                        for (Part part = work.poll(); part != null && !stopping.get(); part = work.poll()) {
-                            copyPart(reader, sessions, own, readers, part, estimates.getOrDefault(part.table().name(), 0L));
+                        for (ReplicationStore.TableProgress table = work.poll(); table != null && !stopping.get(); table = work.poll()) {
+                            copyTable(reader, sessions, own, readers, mapping.table(table.table()), table, estimates.getOrDefault(table.table(), 0L));
                         }
                     }
                     return null;
@@ -260,83 +227,6 @@ public final class Backfill
         stopping.set(true);
     }
 
-    /**
-     * The parts to copy: a table as one part, or, when it is large and has a first key column of integers, in key
-     * ranges of about {@code rows to copy / (workers * PARTS_PER_WORKER)} rows each. Ranges are recorded before any
-     * of them is copied, so a restart resumes each where it stopped; a table already partly copied keeps how it was
-     * cut (whole, after a restart of a backfill that copied it whole).
-     */
-    private List<Part> plan(List<ReplicationStore.TableProgress> tables, Map<String, Long> estimates)
-    {
-        long rowsToCopy = tables.stream().mapToLong(table -> estimates.getOrDefault(table.table(), 0L)).sum();
-        long partRows = Math.max(2L * options.chunkRows(), rowsToCopy / ((long) options.workers() * PARTS_PER_WORKER));
-        List<Part> parts = new ArrayList<>();
-        try (Connection own = store.connect(); Connection reader = connectSource()) {
-            for (ReplicationStore.TableProgress progress : tables) {
-                TableMapping table = mapping.table(progress.table());
-                long estimate = estimates.getOrDefault(table.name(), 0L);
-                List<ReplicationStore.RangeProgress> ranges = store.rangeProgress(own, migration, table.name());
-                if (ranges.isEmpty() && progress.chunks() == 0 && options.workers() > 1 && !table.rowKey().isEmpty() && estimate >= 2 * partRows) {
-                    List<Long> uppers = rangeBounds(reader, table, (int) Math.min(MAX_RANGES, estimate / partRows));
-                    if (!uppers.isEmpty()) {
-                        store.insertRanges(own, migration, table.name(), uppers.stream().map(upper -> RowKeys.encode(List.of(upper))).toList());
-                        own.commit();
-                        ranges = store.rangeProgress(own, migration, table.name());
-                        log.info("Backfill of {}: about {} rows, copied in {} key ranges of {} (upper bounds {})", table.name(), estimate, ranges.size(),
-                                table.rowKey().get(0), uppers);
-                    }
-                }
-                if (ranges.isEmpty()) {
-                    parts.add(new Part(table, progress, -1, Optional.empty(), Optional.empty(), progress.lastKey().map(RowKeys::decode), progress.chunks(), estimate));
-                    continue;
-                }
-                Optional<Long> lower = Optional.empty();
-                for (ReplicationStore.RangeProgress range : ranges) {
-                    Optional<Long> upper = range.upperKey().map(key -> (Long) RowKeys.decode(key).get(0));
-                    if (!range.done()) {
-                        parts.add(new Part(table, progress, range.range(), lower, upper, range.lastKey().map(RowKeys::decode), range.chunks(), estimate / ranges.size()));
-                    }
-                    lower = upper;
-                }
-            }
-        }
-        catch (SQLException e) {
-            throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE, "cannot plan the backfill's key ranges: " + e.getMessage(), e);
-        }
-        return parts;
-    }
-
-    /**
-     * Upper bounds cutting a table's first key column into about {@code ranges} equal spans of values (HMS ids are
-     * dense enough that equal spans hold about equal rows); none when the column is not an integer or the table has
-     * too few values to cut.
-     */
-    private List<Long> rangeBounds(Connection reader, TableMapping table, int ranges)
-    {
-        String column = table.column(table.rowKey().get(0)).sourceIdentifier();
-        try (Statement statement = reader.createStatement();
-                ResultSet rows = statement.executeQuery("SELECT MIN(%s), MAX(%s) FROM %s".formatted(column, column, table.sourceIdentifier()))) {
-            rows.next();
-            if (!(rows.getObject(1) instanceof Number) || !(rows.getObject(2) instanceof Number)) {
-                return List.of();
-            }
-            long max = rows.getLong(2);
-            BigInteger min = BigInteger.valueOf(rows.getLong(1));
-            BigInteger span = BigInteger.valueOf(max).subtract(min);
-            List<Long> uppers = new ArrayList<>();
-            for (int i = 1; i < ranges; i++) {
-                long upper = min.add(span.multiply(BigInteger.valueOf(i)).divide(BigInteger.valueOf(ranges))).longValueExact();
-                if (upper < max && (uppers.isEmpty() || upper > uppers.get(uppers.size() - 1))) {
-                    uppers.add(upper);
-                }
-            }
-            return uppers;
-        }
-        catch (SQLException e) {
-            throw sourceFailure("cannot read the key span of " + table.name(), e);
-        }
-    }
-
     private Map<String, Long> estimatedRows()
     {
         Map<String, Long> estimates = new LinkedHashMap<>();
@@ -357,26 +247,24 @@ public final class Backfill
     }
 
     /**
-     * Copies one part (a table, or a key range of one): a reader thread scans it in the snapshot and renders its rows
-     * as binary COPY data while this thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on
-     * chunk N. The table's total for progress is the source's estimate (InnoDB's, from information_schema) until the
-     * table is done, then the exact number of rows copied: counting first would read every table twice.
+     * Copies one table: a reader thread scans the table in the snapshot and renders its rows as binary COPY data
+     * while this thread writes them, so that reading chunk N+1 overlaps PostgreSQL's work on chunk N. Its total for
+     * progress is the source's estimate (InnoDB's, from information_schema) until the table is done, then the exact
+     * number of rows copied: counting first would read every table twice.
      */
-    private void copyPart(Connection reader, WorkerSessions sessions, Connection own, ExecutorService readers, Part part, long estimate)
+    private void copyTable(Connection reader, WorkerSessions sessions, Connection own, ExecutorService readers, TableMapping table, ReplicationStore.TableProgress progress,
+            long estimate)
             throws SQLException, IOException, InterruptedException
     {
-        TableMapping table = part.table();
         long started = System.nanoTime();
-        tableStarted.putIfAbsent(table.name(), started);
         String snapshotPosition = openSnapshot(reader, sessions, table);
-        if (part.progress().rowsTotal().isEmpty()) {
-            totals.merge(table.name(), Math.max(estimate, copied.get(table.name()).get()), Math::max);
+        if (progress.rowsTotal().isEmpty()) {
+            totals.put(table.name(), Math.max(estimate, copied.get(table.name()).get()));
         }
         ChunkPipe pipe = new ChunkPipe(PIPE_SEGMENTS);
-        Future<?> reading = readers.submit(() -> read(reader, part, pipe));
-        boolean tableDone;
+        Future<?> reading = readers.submit(() -> read(reader, table, progress, pipe));
         try {
-            tableDone = write(own, part, snapshotPosition, pipe);
+            write(own, table, progress, snapshotPosition, pipe);
         }
         finally {
             // Stops the reader if the writer failed or stopped early; otherwise the reader has already finished.
@@ -386,14 +274,11 @@ public final class Backfill
         try (Statement statement = reader.createStatement()) {
             statement.execute("COMMIT");
         }
-        if (tableDone) {
+        if (done.getOrDefault(table.name(), false)) {
             // Marking the table done recorded its exact total, the rows of its chunks.
             long rows = copied.get(table.name()).get();
             totals.put(table.name(), rows);
-            log.info("Backfill of {}: {} rows in {} ms", table.name(), rows, (System.nanoTime() - tableStarted.getOrDefault(table.name(), started)) / 1_000_000);
-        }
-        else if (part.ranged()) {
-            log.debug("Backfill of {}, key range {}: done in {} ms", table.name(), part.range(), (System.nanoTime() - started) / 1_000_000);
+            log.info("Backfill of {}: {} rows in {} ms", table.name(), rows, (System.nanoTime() - started) / 1_000_000);
         }
     }
 
@@ -477,42 +362,21 @@ public final class Backfill
      * would turn into repeated scans. A table without a row key is one chunk, read unordered. Hands every outcome,
      * failures included, to the writer through the pipe.
      */
-    private Void read(Connection reader, Part part, ChunkPipe pipe)
+    private Void read(Connection reader, TableMapping table, ReplicationStore.TableProgress progress, ChunkPipe pipe)
             throws InterruptedException
     {
-        TableMapping table = part.table();
         try {
             boolean keyed = !table.rowKey().isEmpty();
-            Optional<List<Object>> after = keyed ? part.resumeAfter() : Optional.empty();
-            String sql;
-            if (keyed) {
-                String firstColumn = table.column(table.rowKey().get(0)).sourceIdentifier();
-                List<String> conditions = new ArrayList<>();
-                if (after.isPresent()) {
-                    conditions.add("(" + keyAfter(table) + ")");
-                }
-                else {
-                    part.lower().ifPresent(lower -> conditions.add(firstColumn + " > ?"));
-                }
-                part.upper().ifPresent(upper -> conditions.add(firstColumn + " <= ?"));
-                sql = "SELECT %s FROM %s%s ORDER BY %s".formatted(sourceColumns(table), table.sourceIdentifier(),
-                        conditions.isEmpty() ? "" : " WHERE " + String.join(" AND ", conditions),
-                        String.join(", ", table.rowKey().stream().map(name -> table.column(name).sourceIdentifier()).toList()));
-            }
-            else {
-                sql = "SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier());
-            }
+            Optional<List<Object>> after = keyed ? progress.lastKey().map(RowKeys::decode) : Optional.empty();
+            String sql = keyed
+                    ? "SELECT %s FROM %s%s ORDER BY %s".formatted(sourceColumns(table), table.sourceIdentifier(),
+                            after.isPresent() ? " WHERE " + keyAfter(table) : "",
+                            String.join(", ", table.rowKey().stream().map(name -> table.column(name).sourceIdentifier()).toList()))
+                    : "SELECT %s FROM %s".formatted(sourceColumns(table), table.sourceIdentifier());
             try (PreparedStatement statement = reader.prepareStatement(sql)) {
                 statement.setFetchSize(options.chunkRows());
-                int parameter = 1;
                 if (after.isPresent()) {
-                    parameter = bindKeyAfter(statement, after.get());
-                }
-                else if (keyed && part.lower().isPresent()) {
-                    statement.setLong(parameter++, part.lower().get());
-                }
-                if (keyed && part.upper().isPresent()) {
-                    statement.setLong(parameter, part.upper().get());
+                    bindKeyAfter(statement, after.get());
                 }
                 try (ResultSet results = statement.executeQuery()) {
                     render(results, table, keyed ? options.chunkRows() : Long.MAX_VALUE, pipe);
@@ -576,22 +440,17 @@ public final class Backfill
     }
 
     /**
-     * The writer's side of one part: COPY of each chunk's data, then, in the same PostgreSQL transaction, the
-     * chunk's record (and, for the last chunk, the part's completion, and the table's when it was the last part), so
-     * that a restart resumes at the first chunk not committed. A table without a row key has one chunk record, even
-     * when empty. The last chunk of a key range that is not the table's last records the range's upper bound as its
-     * last key, even when empty: apply's snapshot filter then finds this range's snapshot for every key up to it.
-     *
-     * @return whether the table is done
+     * The writer's side of one table: COPY of each chunk's data, then, in the same PostgreSQL transaction, the
+     * chunk's record (and, for the last chunk, the table's completion), so that a restart resumes at the first chunk
+     * not committed. A table without a row key has one chunk record, even when empty.
      */
-    private boolean write(Connection own, Part part, String snapshotPosition, ChunkPipe pipe)
+    private void write(Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotPosition, ChunkPipe pipe)
             throws SQLException, IOException, InterruptedException
     {
-        TableMapping table = part.table();
         boolean keyed = !table.rowKey().isEmpty();
         String copySql = "COPY %s (%s) FROM STDIN %s".formatted(table.targetIdentifier(),
                 String.join(", ", table.columns().stream().map(ColumnMapping::targetIdentifier).toList()), CopyBinaryEncoder.COPY_OPTIONS);
-        int chunk = part.ranged() ? part.range() * ReplicationStore.RANGE_CHUNKS + part.chunks() : keyed ? part.chunks() : 0;
+        int chunk = keyed ? progress.chunks() : 0;
         CopyIn copyIn = null;
         try {
             while (true) {
@@ -607,38 +466,25 @@ public final class Backfill
                         copyIn.endCopy();
                         copyIn = null;
                     }
-                    if (end.last() && !part.tail()) {
-                        chunk++;
-                        store.insertChunk(own, migration, table.name(), chunk, Optional.of(RowKeys.encode(List.of(part.upper().get()))), end.rows(), snapshotPosition);
-                    }
-                    else if (end.rows() > 0 || !keyed) {
+                    if (end.rows() > 0 || !keyed) {
                         chunk++;
                         store.insertChunk(own, migration, table.name(), chunk, end.lastKey().map(RowKeys::encode), end.rows(), snapshotPosition);
                     }
-                    boolean tableDone = false;
                     if (end.last()) {
-                        if (part.ranged()) {
-                            tableDone = store.markRangeDone(own, migration, table.name(), part.range(), snapshotPosition);
-                        }
-                        else {
-                            store.markTableDone(own, migration, table.name(), snapshotPosition);
-                            tableDone = true;
-                        }
+                        store.markTableDone(own, migration, table.name(), snapshotPosition);
                     }
                     own.commit();
                     copied.get(table.name()).addAndGet(end.rows());
                     if (end.last()) {
-                        if (tableDone) {
-                            done.put(table.name(), true);
-                        }
-                        return tableDone;
+                        done.put(table.name(), true);
+                        return;
                     }
                     if (stopping.get()) {
-                        return false;
+                        return;
                     }
                 }
                 else if (segment instanceof ChunkPipe.Stopped) {
-                    return false;
+                    return;
                 }
                 else if (segment instanceof ChunkPipe.Failed failed) {
                     if (failed.cause() instanceof SQLException sql) {
@@ -676,8 +522,7 @@ public final class Backfill
         return String.join(" OR ", disjuncts);
     }
 
-    /** Binds {@link #keyAfter}'s parameters from the first; returns the next parameter's index. */
-    private static int bindKeyAfter(PreparedStatement statement, List<Object> after)
+    private static void bindKeyAfter(PreparedStatement statement, List<Object> after)
             throws SQLException
     {
         int parameter = 1;
@@ -686,7 +531,6 @@ public final class Backfill
                 statement.setObject(parameter++, after.get(j));
             }
         }
-        return parameter;
     }
 
     private Connection connectSource()

@@ -41,15 +41,11 @@ public final class RowKeys
         return values;
     }
 
-    /**
-     * Compares two keys of the same table, component by component. A shorter key is a prefix bound: it compares
-     * equal to every key that starts with it (a key range's upper bound on the first key column holds every key
-     * whose first column is at most it).
-     */
+    /** Compares two keys of the same table, component by component. */
     @SuppressWarnings({"unchecked", "rawtypes"})
     public static int compare(List<Object> left, List<Object> right)
     {
-        for (int i = 0; i < Math.min(left.size(), right.size()); i++) {
+        for (int i = 0; i < left.size(); i++) {
             int order = ((Comparable) left.get(i)).compareTo(right.get(i));
             if (order != 0) {
                 return order;

@@ -119,58 +119,6 @@ class BackfillTest
     }
 
     /**
-     * A large table is cut into key ranges that several workers copy at once, each from its own snapshot; stopped
-     * midway, each range resumes where it stopped, and the chunks stay in key order (the order apply's snapshot
-     * filter reads them in), each non-last range ending at its upper bound.
-     */
-    @Test
-    void copiesLargeTablesInKeyRangesAndResumesEachRangeWhereItStopped()
-            throws Exception
-    {
-        HmsFixture.analyze(mariaDb, source, mapping);
-        OwnDatabaseTarget own = HmsFixture.own(postgres, "own_ranges");
-        ReplicationStore store = new ReplicationStore(own);
-        store.ensureSchema();
-        Backfill first = new Backfill("m-ranges", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(3, 50));
-        CompletableFuture<Void> running = CompletableFuture.runAsync(first::run);
-        await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(5))
-                .until(() -> first.status().stream().mapToLong(Backfill.TableStatus::rowsCopied).sum() >= 500);
-        first.stop();
-        running.get();
-        List<ReplicationStore.RangeProgress> stopped;
-        try (Connection connection = store.connect()) {
-            stopped = store.rangeProgress(connection, "m-ranges", "PARTITION_PARAMS");
-        }
-        assertThat(stopped).hasSizeGreaterThan(1);
-        assertThat(stopped).anySatisfy(range -> assertThat(range.done()).isFalse());
-
-        new Backfill("m-ranges", source, HmsFixture.dialect(source), own, mapping, store, new Backfill.Options(3, 50)).run();
-        assertThat(HmsFixture.ownCounts(own, mapping)).isEqualTo(HmsFixture.sourceCounts(source, mapping));
-        HmsFixture.assertEveryTableEqual(source, own, mapping);
-        try (Connection connection = store.connect()) {
-            assertThat(store.tableProgress(connection, "m-ranges").values()).allSatisfy(table -> assertThat(table.done()).isTrue());
-            List<ReplicationStore.RangeProgress> ranges = store.rangeProgress(connection, "m-ranges", "PARTITION_PARAMS");
-            assertThat(ranges).hasSameSizeAs(stopped).allSatisfy(range -> assertThat(range.done()).isTrue());
-            List<ReplicationStore.ChunkSnapshot> chunks = store.snapshots(connection, "m-ranges").get("PARTITION_PARAMS");
-            for (int i = 1; i < chunks.size() - 1; i++) {
-                List<Object> previous = RowKeys.decode(chunks.get(i - 1).lastKey().orElseThrow());
-                List<Object> next = RowKeys.decode(chunks.get(i).lastKey().orElseThrow());
-                // A range's upper bound is a prefix: it follows the keys that start with it (and compares equal to them).
-                assertThat(RowKeys.compare(previous, next)).as("chunk %s %s after chunk %s %s", i, next, i - 1, previous)
-                        .isLessThan(next.size() < previous.size() ? 1 : 0);
-                assertThat(previous.size() < next.size() ? (Long) previous.get(0) < (Long) next.get(0) : true).as("chunk %s after a range's bound", i).isTrue();
-            }
-            for (ReplicationStore.RangeProgress range : ranges.subList(0, ranges.size() - 1)) {
-                assertThat(range.lastKey()).as("range %s ends at its upper bound", range.range()).isEqualTo(range.upperKey());
-            }
-            assertThat(store.restoreForeignKeys(connection, "m-ranges")).isGreaterThan(40);
-            store.forget(connection, "m-ranges");
-            connection.commit();
-            assertThat(store.rangeProgress(connection, "m-ranges", "PARTITION_PARAMS")).isEmpty();
-        }
-    }
-
-    /**
      * Restoring the foreign keys while apply writes adds each NOT VALID, then validates it: a dangling reference is
      * found, the key stays saved, and the plain restore at finalize validates the key already added once the
      * reference is whole again.

@@ -189,7 +189,6 @@ class ReplicationCrashTest
 
         try (Engine writerA = HmsFixture.engine(server, source); Engine writerB = HmsFixture.engine(server, source)) {
             HmsFixture.fill(writerA.client(), "seed", 2, 3, 600);
-            HmsFixture.analyze(server, source, mapping);
             HmsWorkload workload = HmsWorkload.start(client -> HmsConnection.of(client % 2 == 0 ? writerA.client() : writerB.client()), 4, "crash");
             try {
                 try (ReplicationProcess run = new ReplicationProcess(arguments)) {
@@ -246,8 +245,6 @@ class ReplicationCrashTest
         }
 
         assertThat(kills).hasSizeGreaterThanOrEqualTo(5);
-        // The largest tables were copied in key ranges, each resumed on its own after the kills in the backfill.
-        assertThat(count(own, "SELECT count(DISTINCT table_name) FROM ferry_replication.backfill_range")).isPositive();
         System.out.println("SIGKILLs: " + kills);
         HmsFixture.assertEveryTableEqual(source, own, mapping);
         VerificationReport verification = new Verifier(mapping, source, own, VerifyOptions.defaults()).verifyAll();
