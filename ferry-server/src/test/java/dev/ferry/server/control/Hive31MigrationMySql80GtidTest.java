@@ -16,4 +16,10 @@ class Hive31MigrationMySql80GtidTest
     {
         return SourceServers.Kind.MYSQL_8_0_GTID;
     }
+
+    @Override
+    boolean upgradesTheMigratedMetastore()
+    {
+        return true;
+    }
 }

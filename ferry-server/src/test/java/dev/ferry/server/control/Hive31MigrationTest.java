@@ -41,9 +41,9 @@ import static org.awaitility.Awaitility.await;
  * own database starts at its configured Hive 4.0: eight HMS clients call Ferry from before startMigration to after
  * completeMigration; the engine follows the source (Hive 3.1.3 on the source, the own database re-initialised with
  * schema 3.1.0), no call fails, every acknowledged write is in the own database, and after the switch and a restart
- * Ferry serves Hive 3.1 from PostgreSQL; upgradeHiveVersion is refused while the migration runs, and after it takes
- * the migrated metastore to Hive 4.0 under eight clients (no call fails) without a write to the source, and Ferry
- * serves Hive 4.0 after another restart. A source at a schema version Ferry has no engine for is refused before the
+ * Ferry serves Hive 3.1 from PostgreSQL; upgradeHiveVersion is refused while the migration runs. From MySQL 8.0
+ * ({@link #upgradesTheMigratedMetastore()}) upgradeHiveVersion then takes the migrated metastore to Hive 4.0 under
+ * eight clients (no call fails) without a write to the source, and Ferry serves Hive 4.0 after another restart. A source at a schema version Ferry has no engine for is refused before the
  * front switches. The source is on MariaDB here; {@link Hive31MigrationMySql80GtidTest} runs the same from MySQL 8.0.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
@@ -60,6 +60,16 @@ class Hive31MigrationTest
     SourceServers.Kind kind()
     {
         return SourceServers.Kind.MARIADB_10_11;
+    }
+
+    /**
+     * Whether the migrated metastore is then upgraded to Hive 4.0. The upgrade runs on the own database alone and
+     * never touches the source, so one source covers it: MySQL 8.0 ({@link Hive31MigrationMySql80GtidTest}), the
+     * source a Hive 3.1 metastore is most often migrated from.
+     */
+    boolean upgradesTheMigratedMetastore()
+    {
+        return false;
     }
 
     @BeforeAll
@@ -136,6 +146,9 @@ class Hive31MigrationTest
         try (FerryFixture ferry = FerryFixture.start(data)) {
             assertThat(ferry.rest().get("/v1/" + SERVICE, ferry.adminToken()).body().path("hiveMetastoreConfig").path("version").asText()).isEqualTo("3.1.3");
             assertServesHive31FromOwnDatabase(ferry, result);
+            if (!upgradesTheMigratedMetastore()) {
+                return;
+            }
 
             // Then the migrated metastore is upgraded to Hive 4.0 under eight clients, without a touch on the source.
             RestClient rest = ferry.rest();
