@@ -88,9 +88,7 @@ class EngineRestartLeakTest
         }
         collectGarbage();
         int finalBaselineThreads = baselineThreads;
-        // Every stopped engine's classloader has been seen to stay reachable for about 29 s after the last stop (all
-        // of them at 3 s, none at 30 s; what holds them for that long is not known yet), so the bound is 60 s.
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(500)).untilAsserted(() -> {
             collectGarbage();
             assertThat(loaders).allSatisfy(loader -> assertThat(loader.get()).as("classloader of a stopped engine").isNull());
             assertThat(threads.getThreadCount()).as(this::liveThreads).isLessThanOrEqualTo(finalBaselineThreads);

@@ -227,7 +227,27 @@ final class JvmLeakPrevention
 
     private static boolean belongsTo(Thread thread, ClassLoader engineLoader)
     {
-        return thread.getClass().getClassLoader() == engineLoader || thread.getContextClassLoader() == engineLoader;
+        return thread.getClass().getClassLoader() == engineLoader || thread.getContextClassLoader() == engineLoader
+                || runsEngineCode(thread, engineLoader);
+    }
+
+    /**
+     * A plain {@link Thread} running a task of the engine's classes, with no context classloader: the PostgreSQL
+     * driver's cleanup thread ({@code PostgreSQL-JDBC-Cleaner}) is one; left alone it waits 30 s for work before it
+     * ends, holding the engine's classloader until then, and ends at once on interrupt when its driver has no open
+     * connection left.
+     */
+    private static boolean runsEngineCode(Thread thread, ClassLoader engineLoader)
+    {
+        try {
+            Field target = Thread.class.getDeclaredField("target");
+            target.setAccessible(true);
+            Object task = target.get(thread);
+            return task != null && task.getClass().getClassLoader() == engineLoader;
+        }
+        catch (ReflectiveOperationException | RuntimeException e) {
+            return false;
+        }
     }
 
     private interface Step
