@@ -21,6 +21,7 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hive.metastore.HiveMetaStore;
 import org.apache.hadoop.hive.metastore.ObjectStore;
 import org.apache.hadoop.hive.metastore.ThreadPool;
+import dev.ferry.engine.spi.EngineThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -72,7 +73,7 @@ final class JvmLeakPrevention
         run("JVM shutdown hooks", () -> removeShutdownHooks(engineLoader));
         run("JDBC drivers", () -> deregisterJdbcDrivers(engineLoader));
         run("thread-local values", () -> clearThreadLocals(engineLoader));
-        run("threads", () -> stopThreads(engineLoader));
+        run("threads", () -> EngineThreads.stop(engineLoader));
     }
 
     static void deregisterJdbcDrivers(ClassLoader engineLoader)
@@ -120,45 +121,13 @@ final class JvmLeakPrevention
         List<Thread> ours = new ArrayList<>();
         synchronized (hooksClass) {
             for (Thread hook : hooks.keySet()) {
-                if (belongsTo(hook, engineLoader)) {
+                if (EngineThreads.belongsTo(hook, engineLoader)) {
                     ours.add(hook);
                 }
             }
         }
         for (Thread hook : ours) {
             Runtime.getRuntime().removeShutdownHook(hook);
-        }
-    }
-
-    /**
-     * Threads started by the engine's code (Hadoop's statistics cleaner, pools a library did not close) would keep
-     * the classloader alive; all of them stop on interrupt. JDK system threads that merely inherited the engine's
-     * context classloader (the process reaper, after a subprocess) are not the engine's to stop: they get Ferry's
-     * system classloader as their context instead.
-     */
-    private static void stopThreads(ClassLoader engineLoader)
-            throws InterruptedException
-    {
-        List<Thread> ours = new ArrayList<>();
-        for (Thread thread : Thread.getAllStackTraces().keySet()) {
-            if (thread == Thread.currentThread() || !thread.isAlive() || !belongsTo(thread, engineLoader)) {
-                continue;
-            }
-            if (isSystemThread(thread)) {
-                thread.setContextClassLoader(ClassLoader.getSystemClassLoader());
-            }
-            else {
-                ours.add(thread);
-            }
-        }
-        for (Thread thread : ours) {
-            thread.interrupt();
-        }
-        for (Thread thread : ours) {
-            thread.join(2_000);
-            if (thread.isAlive()) {
-                log.warn("Thread {} of a stopped engine did not stop", thread.getName());
-            }
         }
     }
 
@@ -218,37 +187,6 @@ final class JvmLeakPrevention
             return referent != null && referent.getClass().getClassLoader() == engineLoader;
         }
         return false;
-    }
-
-    private static boolean isSystemThread(Thread thread)
-    {
-        ThreadGroup group = thread.getThreadGroup();
-        return thread.getClass().getClassLoader() == null && group != null && group.getParent() == null;
-    }
-
-    private static boolean belongsTo(Thread thread, ClassLoader engineLoader)
-    {
-        return thread.getClass().getClassLoader() == engineLoader || thread.getContextClassLoader() == engineLoader
-                || runsEngineCode(thread, engineLoader);
-    }
-
-    /**
-     * A plain {@link Thread} running a task of the engine's classes, with no context classloader: the PostgreSQL
-     * driver's cleanup thread ({@code PostgreSQL-JDBC-Cleaner}) is one; left alone it waits 30 s for work before it
-     * ends, holding the engine's classloader until then, and ends at once on interrupt when its driver has no open
-     * connection left.
-     */
-    private static boolean runsEngineCode(Thread thread, ClassLoader engineLoader)
-    {
-        try {
-            Field target = Thread.class.getDeclaredField("target");
-            target.setAccessible(true);
-            Object task = target.get(thread);
-            return task != null && task.getClass().getClassLoader() == engineLoader;
-        }
-        catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
-        }
     }
 
     private interface Step
