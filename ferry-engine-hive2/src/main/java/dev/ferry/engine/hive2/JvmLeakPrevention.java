@@ -17,10 +17,10 @@ import javax.management.ObjectName;
 
 import javax.jdo.PersistenceManagerFactory;
 
+import dev.ferry.engine.spi.EngineThreads;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hive.metastore.HiveMetaStore;
 import org.apache.hadoop.hive.metastore.ObjectStore;
-import dev.ferry.engine.spi.EngineThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

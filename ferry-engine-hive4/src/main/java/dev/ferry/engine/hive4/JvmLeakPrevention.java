@@ -15,12 +15,12 @@ import java.util.concurrent.ExecutorService;
 import javax.management.MBeanServer;
 import javax.management.ObjectName;
 
+import dev.ferry.engine.spi.EngineThreads;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hive.metastore.HMSHandler;
 import org.apache.hadoop.hive.metastore.PersistenceManagerProvider;
 import org.apache.hadoop.hive.metastore.ThreadPool;
 import org.apache.hadoop.hive.metastore.txn.TxnHandler;
-import dev.ferry.engine.spi.EngineThreads;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

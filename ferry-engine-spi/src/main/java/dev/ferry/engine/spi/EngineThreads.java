@@ -14,6 +14,8 @@ import org.slf4j.LoggerFactory;
 public final class EngineThreads
 {
     private static final Logger log = LoggerFactory.getLogger(EngineThreads.class);
+    /** {@code Thread.target}, the task of a plain thread; null when java.lang is not open to Ferry. */
+    private static final Field TARGET = threadTarget();
 
     private EngineThreads() {}
 
@@ -70,14 +72,27 @@ public final class EngineThreads
      */
     private static boolean runsEngineCode(Thread thread, ClassLoader engineLoader)
     {
+        if (TARGET == null) {
+            return false;
+        }
+        try {
+            Object task = TARGET.get(thread);
+            return task != null && task.getClass().getClassLoader() == engineLoader;
+        }
+        catch (IllegalAccessException e) {
+            return false;
+        }
+    }
+
+    private static Field threadTarget()
+    {
         try {
             Field target = Thread.class.getDeclaredField("target");
             target.setAccessible(true);
-            Object task = target.get(thread);
-            return task != null && task.getClass().getClassLoader() == engineLoader;
+            return target;
         }
         catch (ReflectiveOperationException | RuntimeException e) {
-            return false;
+            return null;
         }
     }
 }
