@@ -142,7 +142,7 @@ public final class ControlPlane
         this.settings = requireNonNull(settings, "settings is null");
         this.replications = new ReplicationSupervisor(store, secrets, engines, settings, this::submit, () -> closed);
         this.operations = new Operations(store, settings, replications::status);
-        this.cutover = new Cutover(store, engines, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
+        this.cutover = new Cutover(store, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
         this.upgrades = new HiveVersionUpgrades(store, engines, settings, operations, () -> router, () -> closed);
     }
 

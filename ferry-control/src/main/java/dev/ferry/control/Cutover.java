@@ -40,7 +40,6 @@ final class Cutover
     private static final Logger log = LoggerFactory.getLogger(Cutover.class);
 
     private final ControlStore store;
-    private final Engines engines;
     private final ServiceName name;
     private final Optional<ControlPlane.CutoverStep> pauseAt;
     private final ReplicationSupervisor supervisor;
@@ -50,11 +49,10 @@ final class Cutover
     private final Consumer<Runnable> worker;
     private final BooleanSupplier closed;
 
-    Cutover(ControlStore store, Engines engines, ControlPlane.Settings settings, ReplicationSupervisor supervisor, Operations operations,
+    Cutover(ControlStore store, ControlPlane.Settings settings, ReplicationSupervisor supervisor, Operations operations,
             Map<String, Views.Verification> verifications, Supplier<Router> router, Consumer<Runnable> worker, BooleanSupplier closed)
     {
         this.store = requireNonNull(store, "store is null");
-        this.engines = requireNonNull(engines, "engines is null");
         this.name = settings.name();
         this.pauseAt = settings.pauseAt();
         this.supervisor = requireNonNull(supervisor, "supervisor is null");
@@ -152,9 +150,9 @@ final class Cutover
             if (current == null) {
                 throw new CutoverAborted(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running".formatted(id));
             }
-            operations.progress(operationId, "starting and warming an engine on the own database");
+            operations.progress(operationId, "taking the engine on the own database started while the migration streamed");
             StepTimer steps = new StepTimer();
-            own = engines.startOwn();
+            own = supervisor.ownEngineForCutover(id);
             steps.lap("engine");
             // The background verify and foreign key restore of streaming stop here; what they were doing is finished.
             current.pauseMaintenance();
@@ -280,6 +278,9 @@ final class Cutover
         }
         catch (InterruptedException | Interrupted e) {
             Thread.currentThread().interrupt();
+            if (own != null) {
+                own.close();
+            }
         }
         catch (RuntimeException | Error e) {
             // An Error too (a class an engine lacks, say): the cutover must end, aborted, never stay in CUTOVER.
@@ -290,7 +291,11 @@ final class Cutover
             if (current != null) {
                 current.resumeMaintenance();
             }
-            if (own != null) {
+            if (own != null && e instanceof CutoverAborted) {
+                // It served nothing, and the cutover ended for a reason of its own: the next cutover takes it.
+                supervisor.giveBackOwnEngine(id, own);
+            }
+            else if (own != null) {
                 own.close();
             }
             ErrorCode code = e instanceof CutoverAborted aborted ? aborted.code : e instanceof RuntimeException failure ? Operations.errorCodeOf(failure) : ErrorCode.INTERNAL;

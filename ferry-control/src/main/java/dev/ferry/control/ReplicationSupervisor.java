@@ -15,8 +15,10 @@ import java.util.function.Consumer;
 import dev.ferry.control.model.ExecutionState;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Phase;
 import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.store.ControlStore;
+import dev.ferry.engine.Engine;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
@@ -31,7 +33,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Replication supervision: the one replication of the running migration (at most one at a time), started, resumed
  * and stopped here; watched once a second (an error moves the execution to AWAITING_USER_ACTION and is retried
- * every retry interval; once it runs again the execution is RUNNING again); its lag sampled into a bounded history.
+ * every retry interval; once it runs again the execution is RUNNING again); its lag sampled into a bounded history;
+ * once it streams, the engine on the own database that the cutover will switch to started as a standby.
  */
 final class ReplicationSupervisor
 {
@@ -48,6 +51,7 @@ final class ReplicationSupervisor
     private final BooleanSupplier closed;
     private final Map<String, LagHistory> lagHistories = new ConcurrentHashMap<>();
     private final AtomicLong nextRetry = new AtomicLong();
+    private final StandbyEngine standby;
     private volatile Replication replication;
     private volatile String replicating;
 
@@ -63,6 +67,7 @@ final class ReplicationSupervisor
         this.settings = requireNonNull(settings, "settings is null");
         this.worker = requireNonNull(worker, "worker is null");
         this.closed = requireNonNull(closed, "closed is null");
+        this.standby = new StandbyEngine(engines::startOwn);
     }
 
     /** The replication running for this execution, if one is. */
@@ -122,7 +127,23 @@ final class ReplicationSupervisor
         start(execution);
     }
 
-    /** Stops replication, if it runs; it can be resumed. */
+    /**
+     * The engine on the own database for the execution's cutover: the standby started while it streamed, or one
+     * started now. The caller owns it.
+     */
+    Engine ownEngineForCutover(String executionId)
+            throws InterruptedException
+    {
+        return standby.take(executionId);
+    }
+
+    /** The engine of an aborted cutover, which served nothing, kept for the execution's next cutover. */
+    void giveBackOwnEngine(String executionId, Engine engine)
+    {
+        standby.giveBack(executionId, engine);
+    }
+
+    /** Stops replication, if it runs, and closes the standby engine; it can be resumed. */
     void close()
     {
         Replication current = replication;
@@ -131,6 +152,7 @@ final class ReplicationSupervisor
         if (current != null) {
             current.close();
         }
+        standby.discard();
     }
 
     /**
@@ -168,6 +190,11 @@ final class ReplicationSupervisor
                     && (current.stage() == Replication.Stage.BACKFILL || current.stage() == Replication.Stage.STREAMING)) {
                 store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.AWAITING_USER_ACTION), ExecutionState.RUNNING, execution.phase(), ""));
                 log.info("Migration execution {} RUNNING again: replication is in {}", id, current.stage());
+            }
+            else if (failure.isEmpty() && execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.REPLICATION
+                    && current.stage() == Replication.Stage.STREAMING) {
+                // The backfill is done: the own database holds the whole copy, which the engine's start reads.
+                standby.prepare(id);
             }
         }
         catch (RuntimeException e) {

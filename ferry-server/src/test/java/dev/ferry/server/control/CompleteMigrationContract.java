@@ -91,6 +91,18 @@ abstract class CompleteMigrationContract
         }
     }
 
+    /** Log lines of engines started on the own database (the first, own, started with Ferry). */
+    private static boolean ownEngineStart(String line)
+    {
+        return line.matches("(?s)\\S+ Engine own-\\d+ started: .*");
+    }
+
+    private static long standbyStarts(LogCapture log)
+    {
+        // distinct: LogCapture gets a line once per logger configuration it passes; each names its engine.
+        return log.lines().stream().filter(line -> line.contains("standby engine") && line.contains("started for the cutover")).distinct().count();
+    }
+
     @Test
     void completeHoldsWritesAndLosesNone()
             throws Exception
@@ -104,7 +116,8 @@ abstract class CompleteMigrationContract
         // The clients call from before startMigration on. Until the front serves from the source they only read:
         // a write would land in the own database, which startMigration requires empty.
         AtomicBoolean servingFromSource = new AtomicBoolean();
-        try (HmsWorkload workload = HmsWorkload.start(connections::get, 8, "load", servingFromSource::get);
+        try (LogCapture log = LogCapture.install();
+                HmsWorkload workload = HmsWorkload.start(connections::get, 8, "load", servingFromSource::get);
                 HmsClient iceberg = HmsClient.connect("localhost", ferry.thriftPort())) {
             await().atMost(Duration.ofSeconds(30)).until(() -> workload.calls(HmsWorkload.Operation.READ) > 50);
             RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
@@ -117,7 +130,11 @@ abstract class CompleteMigrationContract
 
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
                     .until(() -> rest.get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
+            // Once the migration streams, the engine the cutover switches to is started as a standby, so that
+            // completeMigration starts none while clients call through.
+            await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200)).until(() -> standbyStarts(log) == 1);
             Thread.sleep(2_000);
+            int linesBeforeComplete = log.lines().size();
 
             // What Iceberg does on commit: lock the table, alter it, unlock; the switch happens in between.
             Table table = iceberg.api().get_table_req(new org.apache.hadoop.hive.metastore.api.GetTableRequest("sales_0", "orders_0")).getTable();
@@ -132,6 +149,9 @@ abstract class CompleteMigrationContract
             assertThat(done.has("error")).as(done.toString()).isFalse();
             assertThat(done.get("metadata").get("verb").asText()).isEqualTo("complete");
             assertThat(done.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+            List<String> cutoverLines = log.lines().subList(linesBeforeComplete, log.lines().size());
+            assertThat(cutoverLines).as("engines started by completeMigration").noneMatch(CompleteMigrationContract::ownEngineStart);
+            assertThat(standbyStarts(log)).isEqualTo(1);
 
             table.getParameters().put("metadata_location", "s3://warehouse/orders_0/metadata/00001.json");
             iceberg.api().alter_table("sales_0", "orders_0", table);
@@ -216,6 +236,7 @@ abstract class CompleteMigrationContract
     {
         RestClient rest = ferry.rest();
         String token = ferry.adminToken();
+        LogCapture log = LogCapture.install();
         RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBodyWithoutLockTables(UUID.randomUUID().toString(), directory.resolve("bucket")));
         assertThat(start.status()).as(start.text()).isEqualTo(200);
         JsonNode started = awaitDone(rest, token, start.body().get("name").asText());
@@ -283,6 +304,9 @@ abstract class CompleteMigrationContract
         assertThat(again.status()).as(again.text()).isEqualTo(200);
         JsonNode done = awaitDone(rest, token, again.body().get("name").asText());
         assertThat(done.has("error")).as(done.toString()).isFalse();
+        // One engine on the own database for both cutovers: the aborted one's, which served nothing, was kept.
+        log.close();
+        assertThat(log.lines().stream().filter(CompleteMigrationContract::ownEngineStart).distinct()).as(String.join("\n", log.lines())).hasSize(1);
         JsonNode succeeded = rest.get("/v1/" + execution, token).body();
         assertThat(succeeded.get("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(succeeded.get("stateMessage").asText()).contains("the source could not be fenced (the reader may not LOCK TABLES on its metastore database): "
