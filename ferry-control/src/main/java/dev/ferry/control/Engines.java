@@ -19,13 +19,6 @@ public interface Engines
     /** An engine on the own database, of its schema version; the schema is created first if missing. */
     Engine startOwn();
 
-    /**
-     * Makes the warm-up's calls again, quietly, on an engine on the own database that serves nothing yet (reads, and
-     * writes refused before they change anything): made many times, they get the engine's code compiled, not only
-     * loaded, before its first client calls.
-     */
-    void warmAgain(Engine own);
-
     /** An engine on a migration's source database, of the schema version the source records. */
     Engine startSource(SourceDatabase source);
 

@@ -103,20 +103,6 @@ final class ServerEngines
     }
 
     @Override
-    public void warmAgain(Engine own)
-    {
-        try {
-            Optional<Partition> partition = warmReads(own, own.client().get_all_databases(), false);
-            if (WARM_WRITES) {
-                warmWrites(own, partition, false);
-            }
-        }
-        catch (TException | RuntimeException e) {
-            // Quiet: the first warm-up reported how its calls went; a standby's later rounds are best effort.
-        }
-    }
-
-    @Override
     public Engine startSource(SourceDatabase source)
     {
         EngineSettings settings = settings(name("source"), source.jdbcUrl(), source.user(), source.password());
@@ -278,9 +264,9 @@ final class ServerEngines
     {
         try {
             List<String> databases = engine.client().get_all_databases();
-            Optional<Partition> partition = warmReads(engine, databases, true);
+            Optional<Partition> partition = warmReads(engine, databases);
             if (own && WARM_WRITES) {
-                warmWrites(engine, partition, true);
+                warmWrites(engine, partition);
             }
             return engine;
         }
@@ -299,7 +285,7 @@ final class ServerEngines
      * Only reads: the engine may not write the own database before it serves it. Best effort: a failure here is
      * logged, not fatal.
      */
-    private static Optional<Partition> warmReads(Engine engine, List<String> databases, boolean report)
+    private static Optional<Partition> warmReads(Engine engine, List<String> databases)
     {
         Partition sample = null;
         long started = System.nanoTime();
@@ -329,35 +315,31 @@ final class ServerEngines
                 String name = table.getTableName();
                 List<String> partitionNames = timed(firstCalls, "get_partition_names", () -> engine.client().get_partition_names(database, name, (short) 10));
                 if (!partitionNames.isEmpty()) {
-                    tryTimed(engine, report, firstCalls, "get_partitions_by_names", () -> engine.client().get_partitions_by_names(database, name, partitionNames.subList(0, 1)));
+                    tryTimed(engine, firstCalls, "get_partitions_by_names", () -> engine.client().get_partitions_by_names(database, name, partitionNames.subList(0, 1)));
                     String key = table.getPartitionKeys().get(0).getName();
                     String first = partitionNames.get(0);
                     String value = first.substring(first.indexOf('=') + 1).split("/")[0];
-                    tryTimed(engine, report, firstCalls, "get_partitions_by_filter", () -> engine.client().get_partitions_by_filter(database, name, "%s = \"%s\"".formatted(key, value.replace("\"", "")), (short) 1));
-                    tryTimed(engine, report, firstCalls, "get_partitions_ps", () -> engine.client().get_partitions_ps(database, name, List.of(value), (short) 1));
+                    tryTimed(engine, firstCalls, "get_partitions_by_filter", () -> engine.client().get_partitions_by_filter(database, name, "%s = \"%s\"".formatted(key, value.replace("\"", "")), (short) 1));
+                    tryTimed(engine, firstCalls, "get_partitions_ps", () -> engine.client().get_partitions_ps(database, name, List.of(value), (short) 1));
                 }
                 org.apache.hadoop.hive.metastore.api.GetTablesRequest tables = new org.apache.hadoop.hive.metastore.api.GetTablesRequest(database);
                 tables.setTblNames(List.of(name));
-                tryTimed(engine, report, firstCalls, "get_table_objects_by_name_req", () -> engine.client().get_table_objects_by_name_req(tables));
+                tryTimed(engine, firstCalls, "get_table_objects_by_name_req", () -> engine.client().get_table_objects_by_name_req(tables));
                 List<String> columns = table.getSd().getCols().stream().map(org.apache.hadoop.hive.metastore.api.FieldSchema::getName).limit(5).toList();
                 if (!columns.isEmpty()) {
-                    tryTimed(engine, report, firstCalls, "get_table_statistics_req", () -> engine.client().get_table_statistics_req(
+                    tryTimed(engine, firstCalls, "get_table_statistics_req", () -> engine.client().get_table_statistics_req(
                             new org.apache.hadoop.hive.metastore.api.TableStatsRequest(database, name, columns)));
                 }
             }
-            tryTimed(engine, report, firstCalls, "get_current_notificationEventId", () -> engine.client().get_current_notificationEventId());
-            tryTimed(engine, report, firstCalls, "show_locks", () -> engine.client().show_locks(new org.apache.hadoop.hive.metastore.api.ShowLocksRequest()));
-            tryTimed(engine, report, firstCalls, "get_open_txns", () -> engine.client().get_open_txns());
+            tryTimed(engine, firstCalls, "get_current_notificationEventId", () -> engine.client().get_current_notificationEventId());
+            tryTimed(engine, firstCalls, "show_locks", () -> engine.client().show_locks(new org.apache.hadoop.hive.metastore.api.ShowLocksRequest()));
+            tryTimed(engine, firstCalls, "get_open_txns", () -> engine.client().get_open_txns());
         }
         catch (TException | RuntimeException | LinkageError e) {
-            if (report) {
-                log.warn("Engine {}: warming it with reads failed ({}); its first calls may be slower", engine.name(), e.toString());
-            }
+            log.warn("Engine {}: warming it with reads failed ({}); its first calls may be slower", engine.name(), e.toString());
         }
-        if (report) {
-            log.info("Engine {} warmed in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000, firstCalls.entrySet().stream()
-                    .map(entry -> entry.getKey() + " " + entry.getValue() + " ms").collect(java.util.stream.Collectors.joining(", ")));
-        }
+        log.info("Engine {} warmed in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000, firstCalls.entrySet().stream()
+                .map(entry -> entry.getKey() + " " + entry.getValue() + " ms").collect(java.util.stream.Collectors.joining(", ")));
         return Optional.ofNullable(sample);
     }
 
@@ -379,20 +361,16 @@ final class ServerEngines
      * row count, SEQUENCE_TABLE and NOTIFICATION_SEQUENCE before and after). Best effort: a call that fails otherwise,
      * or succeeds, is logged; what each took is logged as for reads.
      */
-    private static void warmWrites(Engine engine, Optional<Partition> found, boolean report)
+    private static void warmWrites(Engine engine, Optional<Partition> found)
     {
         if (!engine.hiveVersion().startsWith("4.")) {
             // Hive 3.1's add_partitions starts a partition's directory before it finds the duplicate in the list, and
             // its other refusals are not checked by a test: its first writes stay cold rather than risk a directory.
-            if (report) {
-                log.info("Engine {}: writes not warmed on Hive {} (only Hive 4's refusals are checked to change nothing)", engine.name(), engine.hiveVersion());
-            }
+            log.info("Engine {}: writes not warmed on Hive {} (only Hive 4's refusals are checked to change nothing)", engine.name(), engine.hiveVersion());
             return;
         }
         if (found.isEmpty()) {
-            if (report) {
-                log.info("Engine {}: no partition to warm writes with", engine.name());
-            }
+            log.info("Engine {}: no partition to warm writes with", engine.name());
             return;
         }
         long started = System.nanoTime();
@@ -433,12 +411,7 @@ final class ServerEngines
             });
         }
         catch (TException | RuntimeException | LinkageError e) {
-            if (report) {
-                log.warn("Engine {}: warming it with refused writes failed ({}); its first writes may be slower", engine.name(), e.toString());
-            }
-        }
-        if (!report) {
-            return;
+            log.warn("Engine {}: warming it with refused writes failed ({}); its first writes may be slower", engine.name(), e.toString());
         }
         log.info("Engine {} warmed with refused writes in {} ms; first calls: {}", engine.name(), (System.nanoTime() - started) / 1_000_000,
                 firstCalls.entrySet().stream().map(entry -> entry.getKey() + " " + entry.getValue()).collect(java.util.stream.Collectors.joining(", ")));
@@ -467,15 +440,13 @@ final class ServerEngines
     }
 
     /** {@link #timed}, for a call whose failure (a method this engine's version lacks, say) does not stop the warm-up. */
-    private static void tryTimed(Engine engine, boolean report, Map<String, Long> firstCalls, String method, Read<?> read)
+    private static void tryTimed(Engine engine, Map<String, Long> firstCalls, String method, Read<?> read)
     {
         try {
             timed(firstCalls, method, read);
         }
         catch (TException | RuntimeException | LinkageError e) {
-            if (report) {
-                log.info("Engine {}: warming {} failed: {}", engine.name(), method, e.toString());
-            }
+            log.info("Engine {}: warming {} failed: {}", engine.name(), method, e.toString());
         }
     }
 
