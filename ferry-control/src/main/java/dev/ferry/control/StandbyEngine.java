@@ -25,6 +25,8 @@ final class StandbyEngine
     private static final Logger log = LoggerFactory.getLogger(StandbyEngine.class);
     /** Bound on waiting for a start under way before closing what it started (a start takes seconds). */
     private static final Duration DISCARD_WAIT = Duration.ofMinutes(2);
+    /** Whether standbys are started ({@code -Dferry.standbyEngine=false}: the cutover starts its engine, for comparison). */
+    private static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("ferry.standbyEngine", "true"));
 
     private final Supplier<Engine> start;
     private String executionId;
@@ -43,7 +45,7 @@ final class StandbyEngine
     /** Starts the standby for the execution in the background, unless one is started or starting for it. */
     synchronized void prepare(String executionId)
     {
-        if (starting != null && executionId.equals(this.executionId) || executionId.equals(taken)) {
+        if (!ENABLED || starting != null && executionId.equals(this.executionId) || executionId.equals(taken)) {
             return;
         }
         discard();
