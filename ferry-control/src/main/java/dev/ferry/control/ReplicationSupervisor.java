@@ -103,10 +103,14 @@ final class ReplicationSupervisor
         lagHistories.remove(executionId);
     }
 
-    /** Stops what runs, then starts (or resumes) replication for the execution. */
+    /**
+     * Stops what runs, then starts (or resumes) replication for the execution. A standby engine of the execution is
+     * kept: a retry after an error restarts replication, not the engine; one of another execution is closed.
+     */
     Replication start(MigrationExecution execution)
     {
-        close();
+        stopReplication();
+        standby.discardUnlessOf(execution.id());
         Replication started = Replication.start(config(execution));
         replicating = execution.id();
         replication = started;
@@ -146,13 +150,18 @@ final class ReplicationSupervisor
     /** Stops replication, if it runs, and closes the standby engine; it can be resumed. */
     void close()
     {
+        stopReplication();
+        standby.discard();
+    }
+
+    private void stopReplication()
+    {
         Replication current = replication;
         replication = null;
         replicating = null;
         if (current != null) {
             current.close();
         }
-        standby.discard();
     }
 
     /**

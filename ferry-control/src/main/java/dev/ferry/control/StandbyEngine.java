@@ -112,6 +112,14 @@ final class StandbyEngine
         this.starting = CompletableFuture.completedFuture(engine);
     }
 
+    /** Closes the standby unless it is the execution's. */
+    synchronized void discardUnlessOf(String executionId)
+    {
+        if (!executionId.equals(this.executionId)) {
+            discard();
+        }
+    }
+
     /** Closes the standby, waiting for a start under way to end first (it reads the own database, which may be deleted next). */
     synchronized void discard()
     {
