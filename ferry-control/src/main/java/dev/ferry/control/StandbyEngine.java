@@ -29,8 +29,8 @@ final class StandbyEngine
     private static final boolean ENABLED = Boolean.parseBoolean(System.getProperty("ferry.standbyEngine", "true"));
 
     private final Supplier<Engine> start;
-    private String executionId;
-    private CompletableFuture<Engine> starting;
+    /** The standby, started or starting, and whose it is; null when there is none. */
+    private Prepared prepared;
     /** The execution whose cutover took its standby: none is prepared for it again unless the cutover gives it back. */
     private String taken;
 
@@ -42,16 +42,23 @@ final class StandbyEngine
         this.start = requireNonNull(start, "start is null");
     }
 
+    private record Prepared(String executionId, CompletableFuture<Engine> engine)
+    {
+        boolean of(String id)
+        {
+            return executionId.equals(id);
+        }
+    }
+
     /** Starts the standby for the execution in the background, unless one is started or starting for it. */
     synchronized void prepare(String executionId)
     {
-        if (!ENABLED || starting != null && executionId.equals(this.executionId) || executionId.equals(taken)) {
+        if (!ENABLED || prepared != null && prepared.of(executionId) || executionId.equals(taken)) {
             return;
         }
         discard();
         CompletableFuture<Engine> future = new CompletableFuture<>();
-        this.executionId = executionId;
-        this.starting = future;
+        prepared = new Prepared(executionId, future);
         Thread thread = new Thread(() -> {
             long began = System.nanoTime();
             try {
@@ -77,12 +84,11 @@ final class StandbyEngine
     Engine take(String executionId)
             throws InterruptedException
     {
-        CompletableFuture<Engine> future;
+        CompletableFuture<Engine> future = null;
         synchronized (this) {
-            future = executionId.equals(this.executionId) ? starting : null;
-            if (future != null) {
-                this.starting = null;
-                this.executionId = null;
+            if (prepared != null && prepared.of(executionId)) {
+                future = prepared.engine();
+                prepared = null;
             }
             taken = executionId;
         }
@@ -108,14 +114,13 @@ final class StandbyEngine
     synchronized void giveBack(String executionId, Engine engine)
     {
         discard();
-        this.executionId = executionId;
-        this.starting = CompletableFuture.completedFuture(engine);
+        prepared = new Prepared(executionId, CompletableFuture.completedFuture(engine));
     }
 
     /** Closes the standby unless it is the execution's. */
     synchronized void discardUnlessOf(String executionId)
     {
-        if (!executionId.equals(this.executionId)) {
+        if (prepared == null || !prepared.of(executionId)) {
             discard();
         }
     }
@@ -123,14 +128,14 @@ final class StandbyEngine
     /** Closes the standby, waiting for a start under way to end first (it reads the own database, which may be deleted next). */
     synchronized void discard()
     {
-        CompletableFuture<Engine> future = starting;
-        String id = executionId;
-        starting = null;
-        executionId = null;
+        Prepared discarded = prepared;
+        prepared = null;
         taken = null;
-        if (future == null) {
+        if (discarded == null) {
             return;
         }
+        CompletableFuture<Engine> future = discarded.engine();
+        String id = discarded.executionId();
         try {
             Engine engine = future.get(DISCARD_WAIT.toMillis(), TimeUnit.MILLISECONDS);
             engine.close();

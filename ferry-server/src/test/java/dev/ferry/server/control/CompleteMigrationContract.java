@@ -99,8 +99,7 @@ abstract class CompleteMigrationContract
 
     private static long standbyStarts(LogCapture log)
     {
-        // distinct: LogCapture gets a line once per logger configuration it passes; each names its engine.
-        return log.lines().stream().filter(line -> line.contains("standby engine") && line.contains("started for the cutover")).distinct().count();
+        return log.lines().stream().filter(line -> line.contains("standby engine") && line.contains("started for the cutover")).count();
     }
 
     @Test
@@ -306,7 +305,7 @@ abstract class CompleteMigrationContract
         assertThat(done.has("error")).as(done.toString()).isFalse();
         // One engine on the own database for both cutovers: the aborted one's, which served nothing, was kept.
         log.close();
-        assertThat(log.lines().stream().filter(CompleteMigrationContract::ownEngineStart).distinct()).as(String.join("\n", log.lines())).hasSize(1);
+        assertThat(log.lines().stream().filter(CompleteMigrationContract::ownEngineStart)).as(String.join("\n", log.lines())).hasSize(1);
         JsonNode succeeded = rest.get("/v1/" + execution, token).body();
         assertThat(succeeded.get("state").asText()).isEqualTo("SUCCEEDED");
         assertThat(succeeded.get("stateMessage").asText()).contains("the source could not be fenced (the reader may not LOCK TABLES on its metastore database): "

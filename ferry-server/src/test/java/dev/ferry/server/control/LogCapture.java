@@ -14,7 +14,7 @@ import org.apache.logging.log4j.core.config.Configuration;
 import org.apache.logging.log4j.core.config.LoggerConfig;
 import org.apache.logging.log4j.core.config.Property;
 
-/** Keeps every log line written in this JVM while installed, with its stack trace, at every level that is enabled. */
+/** Keeps every log line written in this JVM while installed, once, with its stack trace, at every level that is enabled. */
 public final class LogCapture
         extends AbstractAppender
         implements AutoCloseable
@@ -34,8 +34,10 @@ public final class LogCapture
         Configuration configuration = context.getConfiguration();
         LoggerConfig root = configuration.getRootLogger();
         root.addAppender(capture, null, null);
+        // An additive logger passes its events on to the root: only loggers that do not get the appender too, so that
+        // each line is kept once.
         for (LoggerConfig logger : configuration.getLoggers().values()) {
-            if (logger != root) {
+            if (logger != root && !logger.isAdditive()) {
                 logger.addAppender(capture, null, null);
             }
         }
