@@ -103,6 +103,8 @@ final class Cutover
      * take about 50 ms, shorter than the gap between two commits of a busy metastore.
      */
     private static final Duration OTHER_WRITER_WINDOW = Duration.ofMillis(150);
+    /** Bound on waiting for the held writes to run on the new engine before replication stops and the old engine closes. */
+    private static final Duration HELD_WRITES_WAIT = Duration.ofSeconds(2);
 
     /**
      * How long fencing the source waits for transactions that wrote the metastore's tables (Ferry's own have finished
@@ -258,6 +260,9 @@ final class Cutover
             }
             steps.lap("record");
             reached(CutoverStep.AFTER_SWITCH_RECORD);
+            // Drained to the fence, verified and finalized: nothing the source records from now on may reach the own
+            // database clients are about to write. Replication's slower teardown waits until the held writes ran.
+            current.stopApplying();
             Engine previous = router.get().switchTo(own);
             own = null;
             reached(CutoverStep.DURING_RELEASE);
@@ -269,6 +274,10 @@ final class Cutover
             // closed longer when it waited for writes in flight before any write arrived.
             long pause = hold.writePause().toMillis();
             steps.lap("switch+release");
+            // The first writes on the new engine take it through its cold insert path; stopping capture and closing the
+            // source's engine (hundreds of ms of CPU) would slow them further, so they wait for them, within a bound.
+            awaitHeldWrites(id);
+            steps.lap("held writes");
             log.info("Migration execution {}: cutover steps: {}", id, steps);
             log.info("Migration execution {}: the front serves from the own database now (generation {}); write pause {} ms ({} writes held; gate closed {} ms)",
                     id, generation[0], pause, hold.writesHeld(), hold.closed().toMillis());
@@ -306,6 +315,19 @@ final class Cutover
                 ControlStore.finishOperation(connection, operationId, Optional.empty(), Optional.of(Operations.error(code, clean.apply(message))), "aborted");
                 return null;
             }));
+        }
+    }
+
+    /** Waits, within a bound, until the writes the hold held have run; past the switch, an interrupt only ends the wait. */
+    private void awaitHeldWrites(String id)
+    {
+        try {
+            if (!router.get().gate().awaitHeldWritesDone(HELD_WRITES_WAIT)) {
+                log.info("Migration execution {}: the writes the cutover held still run after {} ms; replication stops anyway", id, HELD_WRITES_WAIT.toMillis());
+            }
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -35,6 +35,10 @@ public final class WriteGate
     private long closedAt;
     private long firstHeldAt;
     private int writesHeld;
+    /** Writes the gate held that then passed and are still running. */
+    private int heldWritesRunning;
+    /** Set on the thread of a write the gate held and then let pass, until its exit. */
+    private final ThreadLocal<Boolean> heldCall = new ThreadLocal<>();
 
     /**
      * What one hold did to writes: how long the gate was closed, how many writes it held, and the write pause
@@ -108,13 +112,17 @@ public final class WriteGate
                 }
                 remaining = changed.awaitNanos(remaining);
             }
+            heldWritesRunning++;
+            heldCall.set(Boolean.TRUE);
         }
         catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new MetaException("interrupted while %s was held for a cutover; it was not applied".formatted(methodName));
         }
         finally {
-            writesWaiting--;
+            if (--writesWaiting == 0) {
+                changed.signalAll();
+            }
         }
     }
 
@@ -127,7 +135,12 @@ public final class WriteGate
         lock.lock();
         try {
             writesInFlight--;
-            if (writesInFlight == 0) {
+            boolean wasHeld = heldCall.get() != null;
+            if (wasHeld) {
+                heldCall.remove();
+                heldWritesRunning--;
+            }
+            if (writesInFlight == 0 || wasHeld && heldWritesRunning == 0) {
                 changed.signalAll();
             }
         }
@@ -197,6 +210,30 @@ public final class WriteGate
             state = next;
             changed.signalAll();
             log.info("Write gate {} -> {} ({} writes in flight, {} waiting)", expected, next, writesInFlight, writesWaiting);
+        }
+        finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Waits until the writes the last hold held have run (each passed the gate when it opened, or failed at the hold
+     * bound), not for writes that came after; returns whether that happened in time. A cutover waits for them before
+     * it stops replication and closes the old engine, so that this work does not take the CPU from them.
+     */
+    public boolean awaitHeldWritesDone(Duration timeout)
+            throws InterruptedException
+    {
+        lock.lock();
+        try {
+            long remaining = timeout.toNanos();
+            while (writesWaiting > 0 && state == State.OPEN || heldWritesRunning > 0) {
+                if (remaining <= 0) {
+                    return false;
+                }
+                remaining = changed.awaitNanos(remaining);
+            }
+            return true;
         }
         finally {
             lock.unlock();

@@ -2,6 +2,7 @@ package dev.ferry.front;
 
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
 import dev.ferry.engine.Engine;
@@ -210,6 +211,51 @@ class WriteGateTest
         // Without a write in flight it holds at once.
         assertThat(local.holdWritesIfIdleWithin(Duration.ZERO)).isTrue();
         assertThat(local.state()).isEqualTo(WriteGate.State.HOLD_WRITES);
+    }
+
+    @Test
+    void awaitsTheHeldWritesNotTheOnesThatCameAfter()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        // One write in flight from before the hold, which the wait is not about.
+        local.enter(MethodClass.WRITE, "alter_table");
+        local.holdWrites();
+        CountDownLatch finish = new CountDownLatch(1);
+        CompletableFuture<Void> held = CompletableFuture.runAsync(() -> {
+            try {
+                local.enter(MethodClass.WRITE, "add_partitions");
+                finish.await();
+                local.exit(MethodClass.WRITE);
+            }
+            catch (MetaException | InterruptedException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        await().atMost(Duration.ofSeconds(5)).until(() -> local.writesWaiting() == 1);
+        local.release();
+        // A write after the release, still running, is not waited for either.
+        local.enter(MethodClass.WRITE, "create_table");
+        assertThat(local.awaitHeldWritesDone(Duration.ofMillis(100))).isFalse();
+        finish.countDown();
+        held.get(10, TimeUnit.SECONDS);
+        assertThat(local.awaitHeldWritesDone(Duration.ofSeconds(5))).isTrue();
+        assertThat(local.writesInFlight()).isEqualTo(2);
+        local.exit(MethodClass.WRITE);
+        local.exit(MethodClass.WRITE);
+        // With nothing held, there is nothing to wait for.
+        assertThat(local.awaitHeldWritesDone(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    void aHeldWriteThatFailsAtTheBoundIsNotWaitedFor()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(Duration.ofMillis(100));
+        local.holdWrites();
+        assertThatThrownBy(() -> local.enter(MethodClass.WRITE, "add_partitions")).isInstanceOf(MetaException.class);
+        local.release();
+        assertThat(local.awaitHeldWritesDone(Duration.ZERO)).isTrue();
     }
 
     @Test

@@ -1052,6 +1052,17 @@ public final class Replication
         return Optional.ofNullable(lastVerification.get());
     }
 
+    /**
+     * Applies nothing more to the own database from now on (see {@link Apply#halt()}); the parts stop with
+     * {@link #close()}. For a cutover past its switch record, drained to the fence.
+     */
+    public void stopApplying()
+    {
+        if (apply != null) {
+            apply.halt();
+        }
+    }
+
     /** Stops every part; the migration can be resumed by starting it again. */
     @Override
     public void close()

@@ -78,6 +78,8 @@ public final class Apply
     private final AtomicReference<ReplicationException> failure = new AtomicReference<>();
     private final Object progress = new Object();
     private volatile boolean running;
+    /** Held while a batch is applied: {@link #halt()} takes it, so that no batch is applied once halt returns. */
+    private final Object applying = new Object();
     private volatile Observer observer = transactions -> {};
     private Thread thread;
 
@@ -136,7 +138,12 @@ public final class Apply
                     staging.awaitBeyond(checkpoint.get().position(), options.idlePoll().toMillis());
                     continue;
                 }
-                applyBatch(connection, pipeline, entries);
+                synchronized (applying) {
+                    if (!running) {
+                        break;
+                    }
+                    applyBatch(connection, pipeline, entries);
+                }
             }
         }
         catch (InterruptedException e) {
@@ -283,6 +290,20 @@ public final class Apply
                 progress.wait(Math.max(1, remaining / 1_000_000));
             }
             return true;
+        }
+    }
+
+    /**
+     * Applies no further batch from now on, without waiting for apply's thread to end ({@link #close()} does): a
+     * cutover past its switch record calls it before the front serves from the own database, so that nothing the
+     * source records after the fence (another writer's change) can reach the database clients now write, while the
+     * slower teardown waits until the writes the switch released are done.
+     */
+    public void halt()
+    {
+        synchronized (applying) {
+            // Once it is held here, no batch is being applied, and the loop applies none after it.
+            running = false;
         }
     }
 
