@@ -19,6 +19,15 @@ public interface Engines
     /** An engine on the own database, of its schema version; the schema is created first if missing. */
     Engine startOwn();
 
+    /**
+     * {@link #startOwn()}, for an engine that will serve the own database only after a cutover: it may first be
+     * taken through its write paths on a scratch copy of the schema (ServerEngines).
+     */
+    default Engine startOwnStandby()
+    {
+        return startOwn();
+    }
+
     /** An engine on a migration's source database, of the schema version the source records. */
     Engine startSource(SourceDatabase source);
 

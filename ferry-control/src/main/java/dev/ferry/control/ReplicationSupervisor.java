@@ -67,7 +67,7 @@ final class ReplicationSupervisor
         this.settings = requireNonNull(settings, "settings is null");
         this.worker = requireNonNull(worker, "worker is null");
         this.closed = requireNonNull(closed, "closed is null");
-        this.standby = new StandbyEngine(engines::startOwn);
+        this.standby = new StandbyEngine(engines::startOwnStandby);
     }
 
     /** The replication running for this execution, if one is. */

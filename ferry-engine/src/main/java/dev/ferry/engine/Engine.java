@@ -210,6 +210,15 @@ public final class Engine
         }
     }
 
+    /**
+     * Drops the id blocks and cached objects the engine took from the database it wrote (see
+     * {@link dev.ferry.engine.spi.EngineRuntime#discardIdBlocks}); false when this engine's version cannot.
+     */
+    public boolean discardIdBlocks()
+    {
+        return EngineHost.withContextLoader(classLoader, runtime::discardIdBlocks);
+    }
+
     /** Stops the engine and closes its classloader. Calls still in flight fail. */
     @Override
     public void close()

@@ -92,6 +92,7 @@ public final class FerryServer
             this.engines = engines;
             engines.reportSettings();
             engines.ensureOwnSchema();
+            engines.dropLeftoverRehearsals();
 
             ControlConfig control = config.control();
             ControlStore store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());

@@ -102,6 +102,67 @@ final class ServerEngines
         return warm(host.start(ownSettings(name("own"))), true);
     }
 
+    /** Whether standby engines are rehearsed (ferry.rehearseStandby=false turns it off, for comparison). */
+    private static final boolean REHEARSE = Boolean.parseBoolean(System.getProperty("ferry.rehearseStandby", "true"));
+
+    /**
+     * An engine on the own database for a cutover to switch to, taken through the write calls clients make most on a
+     * scratch schema first ({@link StandbyRehearsal}), then warmed as {@link #startOwn()} warms; without the rehearsal
+     * when it cannot be done safely or fails.
+     */
+    @Override
+    public Engine startOwnStandby()
+    {
+        ensureOwnSchema();
+        String version = ownSchemaVersion();
+        EngineHost host = homes.forSchemaVersion(version);
+        if (!REHEARSE || !host.hiveVersion().startsWith("4.") || ownDatabase.jdbcUrl().contains("currentSchema")) {
+            return startOwn();
+        }
+        StandbyRehearsal rehearsal = new StandbyRehearsal(ownDatabase);
+        String scratch = StandbyRehearsal.scratchSchema();
+        long began = System.nanoTime();
+        Engine engine = null;
+        boolean dropped = false;
+        try {
+            String own = rehearsal.ownSchema();
+            rehearsal.createSchema(scratch);
+            host.initializeSchema(ownSettings("rehearsal-schema", scratch));
+            var missing = rehearsal.missingTables(scratch);
+            if (!missing.isEmpty()) {
+                throw new IllegalStateException("the scratch schema lacks tables of the own database's: " + missing);
+            }
+            long schemaReady = System.nanoTime();
+            engine = host.start(ownSettings(name("own"), scratch + "," + own));
+            Map<String, String> took = rehearsal.rehearse(engine);
+            engine.releaseThreadState();
+            rehearsal.dropSchema(scratch);
+            dropped = true;
+            if (!engine.discardIdBlocks()) {
+                throw new IllegalStateException("engine %s cannot drop the id blocks it took".formatted(engine.name()));
+            }
+            log.info("Engine {} rehearsed writes on the scratch schema {} in {} ms (schema {} ms); calls, first and last round: {}", engine.name(), scratch,
+                    (System.nanoTime() - began) / 1_000_000, (schemaReady - began) / 1_000_000, StandbyRehearsal.describe(took));
+        }
+        catch (TException | RuntimeException | LinkageError e) {
+            log.warn("The standby engine's rehearsal on a scratch schema failed ({}); it starts without one", e.toString());
+            if (engine != null) {
+                engine.close();
+            }
+            if (!dropped) {
+                rehearsal.dropSchemaQuietly(scratch);
+            }
+            return startOwn();
+        }
+        return warm(engine, true);
+    }
+
+    /** Drops scratch schemas left by rehearsals of a Ferry that stopped during one; before any engine starts. */
+    void dropLeftoverRehearsals()
+    {
+        new StandbyRehearsal(ownDatabase).dropLeftovers();
+    }
+
     @Override
     public Engine startSource(SourceDatabase source)
     {

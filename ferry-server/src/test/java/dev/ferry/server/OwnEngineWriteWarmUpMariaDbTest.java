@@ -65,6 +65,12 @@ class OwnEngineWriteWarmUpMariaDbTest
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
                     .until(() -> !rest.get("/v1/" + execution, token).body().path("replication").path("lastFullVerification").isMissingNode());
 
+            // The standby the cutover will take, rehearsed on a scratch schema, is ready.
+            await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(300))
+                    .until(() -> logs.lines().stream().anyMatch(line -> line.contains("standby engine") && line.contains("started for the cutover")));
+            assertThat(logs.lines()).anyMatch(line -> line.contains("rehearsed writes on the scratch schema"))
+                    .noneMatch(line -> line.contains("rehearsal on a scratch schema failed"));
+
             OwnDatabase own = ferry.server().ownDatabase();
             Map<String, String> before = snapshot(own);
             assertThat(before).containsKeys("rows PARTITIONS", "SEQUENCE_TABLE", "NOTIFICATION_SEQUENCE");
@@ -86,6 +92,22 @@ class OwnEngineWriteWarmUpMariaDbTest
             assertThat(lines).noneMatch(line -> line.contains("warm-up call") && line.contains("was not refused"));
 
             assertThat(snapshot(own)).as("the own database after a warmed own engine").isEqualTo(before);
+
+            // A standby's rehearsal writes for real, on a scratch schema that is gone after it: the own database is as it was.
+            int beforeRehearsal = logs.lines().size();
+            try (Engine engine = ferry.server().engines().startOwnStandby()) {
+                assertThat(engine.client().get_all_databases()).contains("sales_0", "sales_1").doesNotContain("ferry_rehearsal");
+                assertThat(engine.client().get_partition_names("sales_0", "orders_0", (short) -1)).hasSize(30);
+            }
+            List<String> rehearsed = logs.lines().subList(beforeRehearsal, logs.lines().size());
+            String rehearsal = rehearsed.stream().filter(line -> line.contains("rehearsed writes on the scratch schema")).findFirst().orElseThrow();
+            System.out.println(rehearsal);
+            assertThat(rehearsal).contains("add_partitions", "alter_partitions", "drop_table", "drop_database");
+            assertThat(snapshot(own)).as("the own database after a rehearsed standby engine").isEqualTo(before);
+            try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), own.user(), own.password());
+                    Statement statement = connection.createStatement()) {
+                assertThat(single(statement, "SELECT COUNT(*) FROM pg_namespace WHERE nspname LIKE 'ferry\\_rehearsal\\_%'")).as("scratch schemas left").isZero();
+            }
             for (Path root : List.of(directory, sourceWarehouse)) {
                 assertThat(root).isDirectory();
                 try (java.util.stream.Stream<Path> paths = Files.walk(root)) {
@@ -93,7 +115,8 @@ class OwnEngineWriteWarmUpMariaDbTest
                 }
             }
 
-            // The cutover warms its own engine the same way; writes after the switch get fresh ids.
+            // The cutover takes the standby, rehearsed and warmed the same way; writes after the switch get fresh ids (the
+            // rehearsal's id blocks, taken from the scratch schema's SEQUENCE_TABLE, were dropped).
             RestClient.Response complete = rest.post("/v1/" + SERVICE + ":completeMigration", token, "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()));
             assertThat(complete.status()).as(complete.text()).isEqualTo(200);
             JsonNode done = awaitDone(rest, token, complete.body().get("name").asText());

@@ -97,6 +97,22 @@ final class Hive4EngineRuntime
         releaseHandlerThreadState();
     }
 
+    @Override
+    public boolean discardIdBlocks()
+    {
+        javax.jdo.PersistenceManager manager = org.apache.hadoop.hive.metastore.PersistenceManagerProvider.getPersistenceManager();
+        try {
+            javax.jdo.PersistenceManagerFactory factory = manager.getPersistenceManagerFactory();
+            // The generators hold the id blocks (SEQUENCE_TABLE increments); the next insert creates them anew.
+            ((org.datanucleus.api.jdo.JDOPersistenceManagerFactory) factory).getNucleusContext().getStoreManager().getValueGenerationManager().clear();
+            factory.getDataStoreCache().evictAll();
+            return true;
+        }
+        finally {
+            manager.close();
+        }
+    }
+
     private static void releaseHandlerThreadState()
     {
         try {

@@ -61,6 +61,17 @@ public interface EngineRuntime
         return result;
     }
 
+    /**
+     * Drops the blocks of ids the engine's object store took from its database's id generators (DataNucleus's
+     * {@code SEQUENCE_TABLE} increments) and its object cache, so that its next insert takes a new block from the
+     * database it is bound to then. Returns false when this engine cannot; such an engine must not serve a database
+     * other than the one it wrote.
+     */
+    default boolean discardIdBlocks()
+    {
+        return false;
+    }
+
     /** Stops the engine: its pools, threads, JDBC drivers and JVM hooks are released. Idempotent. */
     @Override
     void close();
