@@ -96,6 +96,8 @@ final class Cutover
      */
     private static final Duration HOLD_PATIENCE = Duration.ofSeconds(1);
     private static final int HOLD_ATTEMPTS = 5;
+    /** How far back the gate must have seen a moment without a write in flight for the hold to wait for the next one. */
+    private static final Duration IDLE_LOOKBACK = Duration.ofSeconds(3);
 
     /**
      * The least time between the fence and the last check for other writers on the source. Detecting a metastore
@@ -184,17 +186,20 @@ final class Cutover
             // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits
             // for another to finish on the source first. Between tries, what changed meanwhile is verified, so that
             // the verify under the hold stays small.
+            // Writers that left no such moment in the last seconds (each calls again as soon as a call returns) would not
+            // leave one now: trying would only make completeMigration seconds longer.
             boolean idle = false;
-            for (int attempt = 1; !idle && attempt <= HOLD_ATTEMPTS; attempt++) {
-                idle = router.get().gate().holdWritesIfIdleWithin(HOLD_PATIENCE);
-                if (!idle && attempt < HOLD_ATTEMPTS) {
+            int attempts = 0;
+            while (!idle && attempts < HOLD_ATTEMPTS && router.get().gate().idleWithin(IDLE_LOOKBACK)) {
+                if (attempts++ > 0) {
                     current.verifyAhead();
                 }
+                idle = router.get().gate().holdWritesIfIdleWithin(HOLD_PATIENCE);
             }
             if (!idle) {
                 router.get().gate().holdWrites();
-                log.info("Migration execution {}: writes held with writes in flight (no moment without one in {} tries of {} ms)", id, HOLD_ATTEMPTS,
-                        HOLD_PATIENCE.toMillis());
+                log.info("Migration execution {}: writes held with writes in flight (no moment without one in {} tries of {} ms, none in the {} s before)", id,
+                        attempts, HOLD_PATIENCE.toMillis(), IDLE_LOOKBACK.toSeconds());
             }
             held = true;
             heldAt = System.nanoTime();

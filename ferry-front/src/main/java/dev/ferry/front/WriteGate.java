@@ -35,6 +35,10 @@ public final class WriteGate
     private long closedAt;
     private long firstHeldAt;
     private int writesHeld;
+    /** Set while {@link #holdWritesIfIdleWithin} waits: the write that leaves none in flight closes the gate. */
+    private boolean holdWhenIdle;
+    /** When the gate last had no write in flight (System.nanoTime), for {@link #idleWithin}. */
+    private long lastIdleAt = System.nanoTime();
     /** Writes the gate held that then passed and are still running. */
     private int heldWritesRunning;
     /** Set on the thread of a write the gate held and then let pass, until its exit. */
@@ -88,6 +92,9 @@ public final class WriteGate
             if (state == State.HOLD_WRITES) {
                 awaitOpen(methodName);
             }
+            if (writesInFlight == 0) {
+                lastIdleAt = System.nanoTime();
+            }
             writesInFlight++;
         }
         finally {
@@ -135,6 +142,13 @@ public final class WriteGate
         lock.lock();
         try {
             writesInFlight--;
+            if (writesInFlight == 0) {
+                lastIdleAt = System.nanoTime();
+                if (holdWhenIdle && state == State.OPEN) {
+                    holdWhenIdle = false;
+                    holdWrites();
+                }
+            }
             boolean wasHeld = heldCall.get() != null;
             if (wasHeld) {
                 heldCall.remove();
@@ -174,11 +188,33 @@ public final class WriteGate
     {
         lock.lock();
         try {
-            if (!awaitNoWriteInFlight(patience)) {
-                return false;
+            if (writesInFlight == 0) {
+                holdWrites();
+                return true;
             }
-            holdWrites();
-            return true;
+            // The write whose end leaves none in flight closes the gate itself (exit), under the lock: a write that
+            // arrives at that instant cannot pass before the hold, however brief the moment.
+            holdWhenIdle = true;
+            try {
+                long remaining = patience.toNanos();
+                while (state == State.OPEN) {
+                    if (remaining <= 0) {
+                        return false;
+                    }
+                    remaining = changed.awaitNanos(remaining);
+                }
+                return true;
+            }
+            catch (InterruptedException e) {
+                if (state == State.HOLD_WRITES) {
+                    // Closed for this caller, which will not release it: open it again.
+                    transition(State.HOLD_WRITES, State.OPEN);
+                }
+                throw e;
+            }
+            finally {
+                holdWhenIdle = false;
+            }
         }
         finally {
             lock.unlock();
@@ -265,6 +301,21 @@ public final class WriteGate
             remaining = changed.awaitNanos(remaining);
         }
         return true;
+    }
+
+    /**
+     * Whether there was a moment with no write in flight within the last {@code period} (now included): a workload
+     * that left none for a while is not waited on for one.
+     */
+    public boolean idleWithin(Duration period)
+    {
+        lock.lock();
+        try {
+            return writesInFlight == 0 || System.nanoTime() - lastIdleAt <= period.toNanos();
+        }
+        finally {
+            lock.unlock();
+        }
     }
 
     public int writesInFlight()

@@ -259,6 +259,49 @@ class WriteGateTest
     }
 
     @Test
+    void idleWithinTellsWhetherAMomentWithoutAWriteInFlightWasRecent()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        assertThat(local.idleWithin(Duration.ZERO)).isTrue();
+        local.enter(MethodClass.WRITE, "add_partitions");
+        Thread.sleep(100);
+        local.enter(MethodClass.WRITE, "alter_table");
+        local.exit(MethodClass.WRITE);
+        // One write in flight throughout the last 100 ms: no idle moment in the last 50 ms, one in the last 10 s.
+        assertThat(local.idleWithin(Duration.ofMillis(50))).isFalse();
+        assertThat(local.idleWithin(Duration.ofSeconds(10))).isTrue();
+        local.exit(MethodClass.WRITE);
+        assertThat(local.idleWithin(Duration.ZERO)).isTrue();
+    }
+
+    @Test
+    void holdWhenIdleInterruptedLeavesTheGateOpen()
+            throws Exception
+    {
+        WriteGate local = new WriteGate(HOLD_BOUND);
+        local.enter(MethodClass.WRITE, "add_partitions");
+        Thread waiter = new Thread(() -> {
+            try {
+                local.holdWritesIfIdleWithin(Duration.ofSeconds(30));
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        });
+        waiter.start();
+        Thread.sleep(100);
+        waiter.interrupt();
+        waiter.join(5_000);
+        assertThat(waiter.isAlive()).isFalse();
+        local.exit(MethodClass.WRITE);
+        // The write that left none in flight did not close the gate for a waiter that is gone.
+        assertThat(local.state()).isEqualTo(WriteGate.State.OPEN);
+        local.enter(MethodClass.WRITE, "create_table");
+        local.exit(MethodClass.WRITE);
+    }
+
+    @Test
     void illegalTransitionNamesTheStates()
     {
         WriteGate local = new WriteGate(HOLD_BOUND);
