@@ -494,7 +494,8 @@ final class ServerEngines
         firstCalls.put(method, "%d ms (%s)".formatted((System.nanoTime() - began) / 1_000_000, outcome));
     }
 
-    private interface Read<T>
+    /** A call on an engine, for the warm-up and the rehearsal to time. */
+    interface Read<T>
     {
         T call()
                 throws TException;

@@ -261,13 +261,7 @@ final class StandbyRehearsal
         return summary;
     }
 
-    private interface Call<T>
-    {
-        T call()
-                throws TException;
-    }
-
-    private static <T> T timed(Map<String, List<Long>> took, String method, Call<T> call)
+    private static <T> T timed(Map<String, List<Long>> took, String method, ServerEngines.Read<T> call)
             throws TException
     {
         long began = System.nanoTime();
