@@ -167,6 +167,10 @@ final class Cutover
             operations.progress(operationId, "restoring foreign keys and verifying ahead of the fence");
             current.restoreForeignKeysWhileStreaming();
             steps.lap("foreign keys");
+            // The fence's connections first: what changes while they open (hundreds of ms) is then compared by the
+            // passes ahead of the fence, not by the verify under the hold.
+            current.prepareFence();
+            steps.lap("connections");
             log.info("Migration execution {}: verify ahead of the fence: {}", id, current.verifyAhead().summary());
             steps.lap("verify ahead");
             // Each pass compares what changed while the previous one ran; the verify at the fence compares what
@@ -179,8 +183,6 @@ final class Cutover
                 }
             }
             steps.lap("verify ahead again");
-            current.prepareFence();
-            steps.lap("connections");
             Duration bound = router.get().gate().holdBound();
             operations.progress(operationId, "holding writes");
             // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits

@@ -20,6 +20,7 @@ import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.schema.SchemaMapping;
+import org.postgresql.PGStatement;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -438,7 +439,14 @@ public final class IdGeneratorFinalizer
         {
             String select = columns.stream().map(column -> "(SELECT max(%s) FROM %s)".formatted(names.column(column.table(), column.column()), names.table(column.table())))
                     .collect(java.util.stream.Collectors.joining(", ", "SELECT ", ""));
-            try (Statement statement = connection.createStatement(); ResultSet result = statement.executeQuery(select)) {
+            // Prepared on the server from its first run: planning a statement over some 50 tables takes PostgreSQL
+            // about 10 ms each time (more on a loaded machine); a cutover's warm run leaves the plan to the read
+            // under the hold, which then only executes it (under 1 ms).
+            try (PreparedStatement statement = connection.prepareStatement(select)) {
+                if (statement.isWrapperFor(PGStatement.class)) {
+                    statement.unwrap(PGStatement.class).setPrepareThreshold(1);
+                }
+                ResultSet result = statement.executeQuery();
                 result.next();
                 for (int i = 0; i < columns.size(); i++) {
                     long value = result.getLong(i + 1);

@@ -39,9 +39,16 @@ public final class CutoverBenchmark
     private static final int RATE = Integer.getInteger("rate", 2_000);
     private static final int STREAMING_SECONDS = Integer.getInteger("streamingSeconds", 10);
     private static final int WRITERS = Integer.getInteger("writers", 4);
-    private static final int PARTITIONS_PER_CALL = Integer.getInteger("partitionsPerCall", 20);
-    /** Writers that call again as soon as a call returns: no idle moment for a cutover to hold writes at. */
+    /**
+     * Writers that leave no moment without a write in flight, at the same {@code rate}: a writer whose call ends with
+     * fewer than {@code inFlight} calls in flight wakes an idle writer to call at once, so that when any call ends
+     * another is still running. Calls are smaller ({@code partitionsPerCall} 5 by default) so that calls overlapping
+     * all the time still make about {@code rate} row changes/s, not the several times more (and a saturated machine)
+     * of writers that simply call again at once.
+     */
     private static final boolean CONTINUOUS = Boolean.getBoolean("continuous");
+    private static final int PARTITIONS_PER_CALL = Integer.getInteger("partitionsPerCall", CONTINUOUS ? 5 : 20);
+    private static final int IN_FLIGHT = Integer.getInteger("inFlight", 2);
     /**
      * Reader threads that call a round of read methods through Ferry (about 20 calls/s each): reads are never held,
      * so their latency overlapping completeMigration is what the own engine's first calls cost, per method.
@@ -76,6 +83,7 @@ public final class CutoverBenchmark
         java.util.Map<String, List<Long>> methodTails = new java.util.TreeMap<>();
         java.util.Map<String, java.util.Map<String, Integer>> samplesTotal = new java.util.TreeMap<>();
         int failedCutovers = 0;
+        int heldInFlight = 0;
         long failedCalls = 0;
         SourceServers.Kind kind = SourceServers.Kind.valueOf(System.getProperty("source", SourceServers.Kind.MARIADB_10_11.name()));
         try (SourceMetastore source = SourceMetastore.start(kind, 0, 0)) {
@@ -120,7 +128,7 @@ public final class CutoverBenchmark
                             System.out.printf("one add_partitions call of %s partitions = %.1f row changes%n", PARTITIONS_PER_CALL, changesPerCall);
                         }
                         int logged = logs.lines().size();
-                        try (Writers writers = Writers.start(ferry.thriftPort(), CONTINUOUS ? 0 : RATE / changesPerCall, "c" + i);
+                        try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i);
                                 Readers readers = Readers.start(ferry.thriftPort())) {
                             Thread.sleep(2_000);
                             long events = eventsApplied(rest, token, execution);
@@ -169,7 +177,11 @@ public final class CutoverBenchmark
                                     .map(line -> line.substring(line.indexOf("cutover steps"))).orElse("(no step line)");
                             String closed = cutoverLines.stream().filter(line -> line.contains("gate closed")).findFirst()
                                     .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
-                            step = closed + "; " + step;
+                            boolean heldWithWritesInFlight = cutoverLines.stream().anyMatch(line -> line.contains("writes held with writes in flight"));
+                            if (heldWithWritesInFlight) {
+                                heldInFlight++;
+                            }
+                            step = closed + (heldWithWritesInFlight ? ", held with writes in flight" : ", held at a moment with none in flight") + "; " + step;
                             steps.add(step);
                             System.out.printf("cutover %2d: backfill+start %.1f s, %.0f row changes/s applied before, calls before completeMigration p50 %d ms p99 %d ms max %d ms (%d calls),"
                                             + " completeMigration %d ms, longest call overlapping it (client-visible stall) %d ms at %s from completeMigration, write pause %d ms, failed calls %d; %s%n",
@@ -188,8 +200,8 @@ public final class CutoverBenchmark
             List<Long> sortedStalls = stalls.stream().sorted().toList();
             List<Long> sortedTails = tails.stream().sorted().toList();
             List<Long> sortedCompletions = completions.stream().sorted().toList();
-            System.out.printf("%s writers (%d on %d tables), %d cutovers (failed cutovers %d, failed calls %d):%n", CONTINUOUS ? "continuous" : "paced", WRITERS, TABLES,
-                    sorted.size(), failedCutovers, failedCalls);
+            System.out.printf("%s writers (%d on %d tables, %d partitions per call), %d cutovers (failed cutovers %d, failed calls %d; writes held with writes in flight in %d, at a moment with none in %d):%n",
+                    CONTINUOUS ? "continuous" : "paced", WRITERS, TABLES, PARTITIONS_PER_CALL, sorted.size(), failedCutovers, failedCalls, heldInFlight, sorted.size() - heldInFlight);
             System.out.printf("  write pause: p50 %d ms, p99 %d ms, max %d ms%n", percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1));
             System.out.printf("  client-visible stall (longest call overlapping completeMigration): p50 %d ms, p99 %d ms, max %d ms%n",
                     percentile(sortedStalls, 50), percentile(sortedStalls, 99), sortedStalls.get(sortedStalls.size() - 1));
@@ -512,6 +524,10 @@ public final class CutoverBenchmark
         private final List<Thread> threads = new ArrayList<>();
         /** Every call: when it began and ended, in nanoTime. */
         private final List<long[]> calls = new ArrayList<>();
+        /** Continuous writers: the calls in flight, and the signal that they fell below {@link #IN_FLIGHT}. */
+        private final java.util.concurrent.locks.ReentrantLock relay = new java.util.concurrent.locks.ReentrantLock();
+        private final java.util.concurrent.locks.Condition fewInFlight = relay.newCondition();
+        private int inFlight;
 
         static Writers start(int port, double callsPerSecond, String prefix)
                 throws Exception
@@ -540,11 +556,18 @@ public final class CutoverBenchmark
             long next = first;
             try (client) {
                 for (long n = 0; running.get(); n++) {
-                    long wait = next - System.nanoTime();
-                    if (wait > 0) {
-                        Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                    if (CONTINUOUS) {
+                        awaitTurn(next);
+                        // Not behind a schedule that calls woken early pushed back: the rate stays the one asked for.
+                        next = Math.max(next, System.nanoTime()) + intervalNanos;
                     }
-                    next += intervalNanos;
+                    else {
+                        long wait = next - System.nanoTime();
+                        if (wait > 0) {
+                            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                        }
+                        next += intervalNanos;
+                    }
                     try {
                         long begin = System.nanoTime();
                         client.api().add_partitions(partitions(table, name + "-" + n));
@@ -557,10 +580,40 @@ public final class CutoverBenchmark
                         failures.incrementAndGet();
                         System.out.printf("writer %s: %s%n", name, e);
                     }
+                    finally {
+                        if (CONTINUOUS) {
+                            relay.lock();
+                            try {
+                                if (--inFlight < IN_FLIGHT) {
+                                    fewInFlight.signal();
+                                }
+                            }
+                            finally {
+                                relay.unlock();
+                            }
+                        }
+                    }
                 }
             }
             catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
+            }
+        }
+
+        /** Continuous writers: waits until the writer's next call is due or fewer than IN_FLIGHT calls run, and counts its call in. */
+        private void awaitTurn(long due)
+                throws InterruptedException
+        {
+            relay.lock();
+            try {
+                long wait;
+                while (running.get() && inFlight >= IN_FLIGHT && (wait = due - System.nanoTime()) > 0) {
+                    fewInFlight.awaitNanos(wait);
+                }
+                inFlight++;
+            }
+            finally {
+                relay.unlock();
             }
         }
 
