@@ -102,9 +102,6 @@ final class ServerEngines
         return warm(host.start(ownSettings(name("own"))), true);
     }
 
-    /** Hive 4's pool setting (passed on to HikariCP) for a statement each new connection runs first. */
-    private static final String CONNECTION_INIT_SQL = "hikaricp.connectionInitSql";
-
     /** Whether standby engines are rehearsed (ferry.rehearseStandby=false turns it off, for comparison). */
     private static final boolean REHEARSE = Boolean.parseBoolean(System.getProperty("ferry.rehearseStandby", "true"));
 
@@ -136,15 +133,7 @@ final class ServerEngines
                 throw new IllegalStateException("the scratch schema lacks tables of the own database's: " + missing);
             }
             long schemaReady = System.nanoTime();
-            EngineSettings settings = ownSettings(name("own"), scratch + "," + own);
-            Optional<String> preload = rehearsal.catalogPreload(own);
-            if (preload.isPresent() && !settings.overrides().containsKey(CONNECTION_INIT_SQL)) {
-                Map<String, String> overrides = new java.util.HashMap<>(settings.overrides());
-                overrides.put(CONNECTION_INIT_SQL, preload.get());
-                settings = new EngineSettings(settings.name(), settings.jdbcUrl(), settings.user(), settings.password(), settings.warehouseDirectory(),
-                        settings.backgroundTasks(), settings.notificationLog(), overrides);
-            }
-            engine = host.start(settings);
+            engine = host.start(ownSettings(name("own"), scratch + "," + own));
             Map<String, String> took = rehearsal.rehearse(engine);
             engine.releaseThreadState();
             rehearsal.dropSchema(scratch);

@@ -16,7 +16,6 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
@@ -103,34 +102,6 @@ final class StandbyRehearsal
         }
         catch (SQLException e) {
             log.warn("Could not look for scratch schemas of earlier standby rehearsals in the own database: {}", e.getMessage());
-        }
-    }
-
-    /**
-     * A statement that names every table of the own schema, qualified, and reads no row: run by each new connection
-     * of the standby's pools ({@code hikaricp.connectionInitSql}), it has the PostgreSQL session load the catalog
-     * entries of the own schema's tables and their indexes. The rehearsal's writes load those of the scratch
-     * schema's tables, other relations; without it a held write after the switch waits for its session to load
-     * them (about 40 ms measured on a new session, docs/BENCHMARKS.md). Empty when the own schema has no table.
-     */
-    Optional<String> catalogPreload(String schema)
-    {
-        try (Connection connection = connect();
-                PreparedStatement statement = connection.prepareStatement("""
-                        SELECT c.relname FROM pg_class c
-                        WHERE c.relnamespace = ?::regnamespace AND c.relkind IN ('r', 'p')
-                        ORDER BY c.relname""")) {
-            statement.setString(1, quoted(schema));
-            List<String> selects = new ArrayList<>();
-            try (ResultSet rows = statement.executeQuery()) {
-                while (rows.next()) {
-                    selects.add("SELECT 1 FROM %s.%s WHERE false".formatted(quoted(schema), "\"" + rows.getString(1).replace("\"", "\"\"") + "\""));
-                }
-            }
-            return selects.isEmpty() ? Optional.empty() : Optional.of(String.join(" UNION ALL ", selects));
-        }
-        catch (SQLException e) {
-            throw new IllegalStateException("cannot list the own schema's tables: " + e.getMessage(), e);
         }
     }
 
