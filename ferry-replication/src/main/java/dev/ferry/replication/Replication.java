@@ -172,6 +172,8 @@ public final class Replication
     private final AtomicReference<VerificationReport> lastVerification = new AtomicReference<>();
     private final AtomicReference<Baseline> baseline = new AtomicReference<>();
     private final AtomicReference<FenceConnections> fenceConnections = new AtomicReference<>();
+    /** Whether {@link #restoreForeignKeysWhileStreaming()} restored every foreign key set aside, in this process. */
+    private volatile boolean foreignKeysRestored;
     /**
      * What the staging log must keep besides what apply has not applied (see {@link #removeApplied}): where a
      * verify pass under way began, and where apply stood when a cutover paused the maintenance. Guarded by itself,
@@ -744,6 +746,9 @@ public final class Replication
         try (Connection connection = store.connect()) {
             int foreignKeys = store.restoreForeignKeysWhileApplying(connection, config.migration());
             log.info("Migration {}: {} foreign keys restored and validated while streaming", config.migration(), foreignKeys);
+            // Every key set aside is back (each one's record goes as it is validated), and nothing sets one aside
+            // after the backfill: the verify at the fence has none left to look for.
+            foreignKeysRestored = true;
             return foreignKeys;
         }
         catch (SQLException e) {
@@ -871,8 +876,9 @@ public final class Replication
         FenceConnections connections = fenceConnections.getAndSet(null);
         BackgroundTask<VerificationReport> verification = BackgroundTask.start("ferry-verify-at-fence-" + config.migration(), () -> {
             VerificationReport report = verify(connections);
-            if (report.identical()) {
-                // Normally none are left to restore (restoreForeignKeysWhileStreaming): beside finalize, not before.
+            if (report.identical() && !foreignKeysRestored) {
+                // Normally none are left (restoreForeignKeysWhileStreaming ran): then not even looked for under the
+                // hold, where a new session and the look-up cost 30-40 ms. Beside finalize, not before.
                 restoreForeignKeys();
             }
             return report;
