@@ -1,6 +1,8 @@
 package dev.ferry.control;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
@@ -23,12 +25,14 @@ import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Operation;
 import dev.ferry.control.model.Phase;
+import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.model.ServiceState;
 import dev.ferry.control.model.Verb;
 import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStore.StoredOperation;
+import dev.ferry.control.store.ReplicaStore;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
@@ -80,10 +84,14 @@ public final class ControlPlane
             Duration retryInterval,
             long segmentBytes,
             Optional<CutoverStep> pauseAt,
-            Optional<SourceProxy> sourceProxy)
+            Optional<SourceProxy> sourceProxy,
+            String replicaId,
+            Duration replicaDeadAfter)
     {
         public Settings
         {
+            requireNonNull(replicaId, "replicaId is null");
+            requireNonNull(replicaDeadAfter, "replicaDeadAfter is null");
             requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(name, "name is null");
             requireNonNull(facts, "facts is null");
@@ -266,6 +274,32 @@ public final class ControlPlane
         return Optional.ofNullable(router);
     }
 
+    // ---- replicas ----
+
+    /** The service's replicas, as the control store knows them. */
+    public List<ReplicaRecord> replicas()
+    {
+        return new ReplicaStore(store).list(settings.replicaDeadAfter());
+    }
+
+    /**
+     * Refuses {@code method} while another replica is live: each replica's front switches only in its own process,
+     * so the others would go on serving from the database this one switches away from.
+     */
+    static void refuseWithOtherReplicas(Connection connection, Settings settings, String method)
+            throws SQLException
+    {
+        List<ReplicaRecord> others = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream()
+                .filter(replica -> !replica.id().equals(settings.replicaId()))
+                .toList();
+        if (!others.isEmpty()) {
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("%s switches the database the service serves from, and Ferry does not yet switch several replicas "
+                    + "together: %s also serve%s service %s and would go on serving from the old one. Stop %s, then retry (a replica stopped without a clean "
+                    + "stop counts as live until it has been unseen for %s s)").formatted(method, ReplicaStore.describe(others), others.size() == 1 ? "s" : "", settings.name(),
+                    others.size() == 1 ? "it" : "them", settings.replicaDeadAfter().toSeconds()));
+        }
+    }
+
     // ---- startMigration ----
 
     public Accepted startMigration(Optional<UUID> requestId, MigrationConfig config)
@@ -280,6 +314,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
+            refuseWithOtherReplicas(connection, settings, "startMigration");
             Optional<MigrationExecution> live = ControlStore.liveExecution(connection);
             if (live.isPresent()) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s; a service runs one migration at a time: complete or cancel it first"
@@ -482,6 +517,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
+            refuseWithOtherReplicas(connection, settings, "cancelMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to cancel".formatted(settings.name())));
             if (live.phase() == Phase.CUTOVER) {
@@ -568,6 +604,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
+            refuseWithOtherReplicas(connection, settings, "completeMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to complete".formatted(settings.name())));
             String name = settings.name().executionName(live.id());

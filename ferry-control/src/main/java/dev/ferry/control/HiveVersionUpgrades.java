@@ -62,11 +62,13 @@ final class HiveVersionUpgrades
     private final Operations operations;
     private final Supplier<Router> router;
     private final BooleanSupplier closed;
+    private final ControlPlane.Settings settings;
 
     HiveVersionUpgrades(ControlStore store, Engines engines, ControlPlane.Settings settings, Operations operations, Supplier<Router> router, BooleanSupplier closed)
     {
         this.store = requireNonNull(store, "store is null");
         this.engines = requireNonNull(engines, "engines is null");
+        this.settings = settings;
         this.name = settings.name();
         this.pauseAt = settings.pauseAt();
         this.facts = settings.facts();
@@ -90,6 +92,7 @@ final class HiveVersionUpgrades
             if (repeated.isPresent()) {
                 return repeated.get();
             }
+            ControlPlane.refuseWithOtherReplicas(connection, settings, "upgradeHiveVersion");
             Optional<MigrationExecution> live = ControlStore.liveExecution(connection);
             if (live.isPresent()) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s; upgrade the Hive version once it is complete or cancelled"

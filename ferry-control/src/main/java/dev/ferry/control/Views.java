@@ -11,6 +11,7 @@ import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Operation;
+import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.backfill.Backfill;
@@ -55,6 +56,32 @@ public final class Views
         node.put("port", facts.port());
         node.put("databaseType", facts.databaseType());
         node.putObject("hiveMetastoreConfig").put("version", facts.hiveVersion());
+        return node;
+    }
+
+    /** A replica of the service (*ext*), {@code thisReplica} true on the one that answers. */
+    public static ObjectNode replica(ServiceName name, ReplicaRecord replica, String thisReplica)
+    {
+        ObjectNode node = JSON.createObjectNode();
+        node.put("name", name.name() + "/replicas/" + replica.id());
+        node.put("host", replica.host());
+        node.put("pid", replica.pid());
+        node.put("endpointUri", replica.endpointUri());
+        node.put("httpUri", replica.httpUri());
+        node.put("version", replica.version());
+        node.put("state", replica.state().name());
+        if (!replica.backend().isEmpty()) {
+            node.put("backend", replica.backend());
+        }
+        if (!replica.gate().isEmpty()) {
+            node.put("gate", replica.gate());
+        }
+        node.put("startTime", time(replica.startTime()));
+        node.put("lastSeenTime", time(replica.lastSeenTime()));
+        if (!replica.detail().isEmpty()) {
+            node.put("detail", replica.detail());
+        }
+        node.put("thisReplica", replica.id().equals(thisReplica));
         return node;
     }
 

@@ -1,17 +1,24 @@
 package dev.ferry.server;
 
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
+import java.security.SecureRandom;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HexFormat;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 
 import dev.ferry.control.ControlPlane;
+import dev.ferry.control.Membership;
 import dev.ferry.control.ServiceName;
 import dev.ferry.control.Views;
+import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.rest.ConsoleAssets;
 import dev.ferry.control.rest.Metrics;
 import dev.ferry.control.rest.RestEdge;
@@ -21,6 +28,7 @@ import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.security.TokenRecovery;
 import dev.ferry.control.security.Tokens;
 import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.ReplicaStore;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.EngineHomes;
 import dev.ferry.engine.spi.EngineException;
@@ -55,6 +63,8 @@ public final class FerryServer
 
     private static final Logger log = LoggerFactory.getLogger(FerryServer.class);
     public static final String CUTOVER_PAUSE_PROPERTY = "ferry.test.cutover-pause-at";
+    private static final Duration STARTUP_LOCK_TIMEOUT = Duration.ofMinutes(10);
+    private static final SecureRandom random = new SecureRandom();
 
     private final ServerConfig config;
     private final AtomicReference<State> state = new AtomicReference<>(State.NEW);
@@ -66,6 +76,9 @@ public final class FerryServer
     private RestServer http;
     private ControlPlane controlPlane;
     private ServerEngines engines;
+    private Membership membership;
+    private final String replicaId = newReplicaId();
+    private Instant startTime = Instant.now();
 
     private record Step(String name, Runnable stop) {}
 
@@ -78,6 +91,7 @@ public final class FerryServer
     {
         transition(State.NEW, State.STARTING);
         long begin = System.nanoTime();
+        startTime = Instant.now();
         try {
             DataDirectoryLock lock = DataDirectoryLock.acquire(config.dataDirectory());
             started.push(step("data directory lock", lock::close));
@@ -88,22 +102,34 @@ public final class FerryServer
 
             EngineHomes homes = EngineHomes.around(config.engine().home());
             log.info("Engines: {}", homes.supported());
-            ServerEngines engines = new ServerEngines(homes, config, ownDatabase);
+            ServerEngines engines = new ServerEngines(homes, config, ownDatabase, replicaId);
             this.engines = engines;
             engines.reportSettings();
-            engines.ensureOwnSchema();
-            engines.dropLeftoverRehearsals();
 
             ControlConfig control = config.control();
-            ControlStore store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
-            SecretBox secrets = SecretBox.load(control.encryptionKey(), Optional.ofNullable(System.getenv(SecretBox.KEY_ENVIRONMENT_VARIABLE)), control.keyFile());
-            Tokens tokens = new Tokens(store, new TokenRecovery(config.dataDirectory()));
-            tokens.bootstrapAdmin(control.adminTokenFile());
-
             ServiceName name = ServiceName.parse(control.serviceName());
+            SecretBox secrets = SecretBox.load(control.encryptionKey(), Optional.ofNullable(System.getenv(SecretBox.KEY_ENVIRONMENT_VARIABLE)), control.keyFile());
+            ControlStore store;
+            Tokens tokens;
+            try (StartupLock startup = StartupLock.acquire(ownDatabase, replicaId, STARTUP_LOCK_TIMEOUT)) {
+                engines.ensureOwnSchema();
+                store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
+                ReplicaStore replicas = new ReplicaStore(store);
+                ReplicaStore.Claim claim = replicas.claimIdentity(replicaId, name.name(), secrets.keyCheck(), control.deadAfter());
+                claim.warnings().forEach(warning -> log.warn("Control store: {}", warning));
+                if (claim.refusal().isPresent()) {
+                    throw new FerryStartupException(claim.refusal().get());
+                }
+                membership = Membership.start(store, self(ReplicaRecord.State.STARTING), control.heartbeatInterval(), control.deadAfter());
+                started.push(step("replica membership", membership::close));
+                engines.dropLeftoverRehearsals(replicas.live(control.deadAfter()).stream().map(ReplicaRecord::id).collect(Collectors.toSet()));
+                tokens = new Tokens(store, new TokenRecovery(config.dataDirectory()));
+                tokens.bootstrapAdmin(control.adminTokenFile());
+            }
+
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy()));
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, control.deadAfter()));
             Engine initial = controlPlane.recover();
             Metrics metrics = Metrics.of(controlPlane);
             router = new Router(initial, new WriteGate(config.writeHoldBound()), metrics);
@@ -117,10 +143,12 @@ public final class FerryServer
                     RestEdge.of(controlPlane, tokens, metrics, this::readiness, ConsoleAssets.fromClasspath(FerryServer.class.getClassLoader())), config.http().limits(), config.http().tls());
             started.push(step("HTTP", http::close));
 
+            membership.report(this::localState);
+            membership.serving(self(ReplicaRecord.State.SERVING));
             transition(State.STARTING, State.SERVING);
-            log.info("Ferry serving HMS clients on thrift://{}:{} from {} (service {} {}; started in {} ms)", config.thrift().host(), front.port(),
+            log.info("Ferry serving HMS clients on thrift://{}:{} from {} (service {} {}; replica {}; started in {} ms)", config.thrift().host(), front.port(),
                     router.activeEngine().name().startsWith("own") ? ownDatabase.describe() : "the migration's source database", name, controlPlane.service().state(),
-                    (System.nanoTime() - begin) / 1_000_000);
+                    replicaId, (System.nanoTime() - begin) / 1_000_000);
         }
         catch (EngineException e) {
             stopStarted();
@@ -184,7 +212,60 @@ public final class FerryServer
         if (current != State.SERVING) {
             return new SystemEndpoints.Readiness(false, "Ferry is " + current);
         }
-        return new SystemEndpoints.Readiness(true, "serving from the %s engine (service %s)".formatted(router.activeEngine().name(), controlPlane.service().state()));
+        Membership.Health health = membership.health();
+        Duration deadAfter = config.control().deadAfter();
+        if (!health.reachable(deadAfter)) {
+            return new SystemEndpoints.Readiness(false, "cannot reach the control store for %s s: %s".formatted(
+                    health.sinceLastBeat().map(Duration::toSeconds).orElse(0L), health.lastError().orElse("no heartbeat answered yet")));
+        }
+        String service = health.service().map(record -> "service %s, generation %s".formatted(record.state(), record.generation())).orElse("service not read yet");
+        return new SystemEndpoints.Readiness(true, "serving from the %s engine (%s); replica %s of %s live".formatted(router.activeEngine().name(), service, replicaId,
+                Math.max(1, health.liveReplicas())));
+    }
+
+    /** This process as a replica, as it registers. */
+    private ReplicaRecord self(ReplicaRecord.State state)
+    {
+        Views.ServiceFacts facts = serviceFacts();
+        String host = URI.create(facts.endpointUri()).getHost();
+        int httpPort = http == null ? config.http().port() : http.port();
+        String httpUri = "%s://%s:%s".formatted(config.http().tls().isPresent() ? "https" : "http", host, httpPort);
+        Instant now = Instant.now();
+        return new ReplicaRecord(replicaId, host, ProcessHandle.current().pid(), facts.endpointUri(), httpUri, FerryMain.version(),
+                machineName() + ":" + config.dataDirectory().toAbsolutePath().normalize(), startTime, now, state, "", "", "");
+    }
+
+    /** What this replica reports at each heartbeat. */
+    private Membership.Local localState()
+    {
+        Engine active = router.activeEngine();
+        WriteGate.State gate = router.gate().state();
+        return new Membership.Local(active.name().startsWith("own") ? "OWN" : "SOURCE", gate == WriteGate.State.OPEN ? "OPEN" : "HOLDING",
+                "serving from the %s engine (Hive %s)".formatted(active.name(), active.hiveVersion()));
+    }
+
+    /** The machine's own host name (not the advertised one, which replicas behind one name share). */
+    private static String machineName()
+    {
+        try {
+            return InetAddress.getLocalHost().getHostName();
+        }
+        catch (UnknownHostException e) {
+            return "localhost";
+        }
+    }
+
+    private static String newReplicaId()
+    {
+        byte[] bytes = new byte[6];
+        random.nextBytes(bytes);
+        return HexFormat.of().formatHex(bytes);
+    }
+
+    /** This process's id as a replica of the service, new at every start. */
+    public String replicaId()
+    {
+        return replicaId;
     }
 
     public State state()

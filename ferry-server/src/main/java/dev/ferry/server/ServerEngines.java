@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -50,13 +51,16 @@ final class ServerEngines
     private final EngineHomes homes;
     private final ServerConfig config;
     private final OwnDatabase ownDatabase;
+    private final String replicaId;
     private final AtomicInteger started = new AtomicInteger();
 
-    ServerEngines(EngineHomes homes, ServerConfig config, OwnDatabase ownDatabase)
+    /** @param replicaId this process's id as a replica of the service: its rehearsals' scratch schemas carry it */
+    ServerEngines(EngineHomes homes, ServerConfig config, OwnDatabase ownDatabase, String replicaId)
     {
         this.homes = requireNonNull(homes, "homes is null");
         this.config = requireNonNull(config, "config is null");
         this.ownDatabase = requireNonNull(ownDatabase, "ownDatabase is null");
+        this.replicaId = requireNonNull(replicaId, "replicaId is null");
     }
 
     /**
@@ -120,7 +124,7 @@ final class ServerEngines
             return startOwn();
         }
         StandbyRehearsal rehearsal = new StandbyRehearsal(ownDatabase);
-        String scratch = StandbyRehearsal.scratchSchema();
+        String scratch = StandbyRehearsal.scratchSchema(replicaId);
         long began = System.nanoTime();
         Engine engine = null;
         boolean dropped = false;
@@ -158,9 +162,10 @@ final class ServerEngines
     }
 
     /** Drops scratch schemas left by rehearsals of a Ferry that stopped during one; before any engine starts. */
-    void dropLeftoverRehearsals()
+    /** Drops the scratch schemas of rehearsals that no live replica runs ({@code liveReplicas}: their ids). */
+    void dropLeftoverRehearsals(Set<String> liveReplicas)
     {
-        new StandbyRehearsal(ownDatabase).dropLeftovers();
+        new StandbyRehearsal(ownDatabase).dropLeftovers(liveReplicas);
     }
 
     @Override

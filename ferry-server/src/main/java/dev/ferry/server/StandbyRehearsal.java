@@ -19,6 +19,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.UUID;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -48,7 +50,7 @@ import static java.util.Objects.requireNonNull;
  *
  * <p>How it stays off the own database, which is a replica until the switch:
  * <ol>
- * <li>A schema of its own ({@code ferry_rehearsal_<random>}) in the own database gets the metastore tables of the
+ * <li>A schema of its own ({@code ferry_rehearsal_<replica>_<random>}) in the own database gets the metastore tables of the
  * own database's schema version from Hive's schema tool. Unless it has every table the own database's schema has,
  * nothing is rehearsed.</li>
  * <li>The engine is started with the search path {@code <scratch>, <own schema>}: each unqualified table name
@@ -66,6 +68,7 @@ final class StandbyRehearsal
 {
     private static final Logger log = LoggerFactory.getLogger(StandbyRehearsal.class);
     private static final String PREFIX = "ferry_rehearsal_";
+    private static final Pattern OF_REPLICA = Pattern.compile(PREFIX + "([0-9a-f]{12})_[0-9a-f]{8}");
     /** Rounds of the calls: the first loads and builds, the next ones run what the first compiled. */
     private static final int ROUNDS = 3;
     private static final int PARTITIONS_PER_CALL = 20;
@@ -77,14 +80,21 @@ final class StandbyRehearsal
         this.ownDatabase = requireNonNull(ownDatabase, "ownDatabase is null");
     }
 
-    /** A new scratch schema's name. */
-    static String scratchSchema()
+    /** A new scratch schema's name: {@code ferry_rehearsal_<replica>_<random>}. */
+    static String scratchSchema(String replicaId)
     {
-        return PREFIX + UUID.randomUUID().toString().replace("-", "").substring(0, 16);
+        if (!replicaId.matches("[0-9a-f]{12}")) {
+            throw new IllegalArgumentException("not a replica id: " + replicaId);
+        }
+        return PREFIX + replicaId + "_" + UUID.randomUUID().toString().replace("-", "").substring(0, 8);
     }
 
-    /** Drops the scratch schemas a Ferry that stopped during a rehearsal left; only before any engine of this process starts. */
-    void dropLeftovers()
+    /**
+     * Drops the scratch schemas rehearsals left that no live replica runs: those of replicas not in
+     * {@code liveReplicas}, which stopped during a rehearsal, and those named before scratch schemas carried a
+     * replica. Only before any engine of this process starts.
+     */
+    void dropLeftovers(Set<String> liveReplicas)
     {
         try (Connection connection = connect();
                 PreparedStatement select = connection.prepareStatement("SELECT nspname FROM pg_namespace WHERE starts_with(nspname, ?)")) {
@@ -92,7 +102,13 @@ final class StandbyRehearsal
             List<String> leftovers = new ArrayList<>();
             try (ResultSet rows = select.executeQuery()) {
                 while (rows.next()) {
-                    leftovers.add(rows.getString(1));
+                    String schema = rows.getString(1);
+                    Matcher replica = OF_REPLICA.matcher(schema);
+                    if (replica.matches() && liveReplicas.contains(replica.group(1))) {
+                        log.info("Scratch schema {} belongs to the rehearsal of live replica {}; left to it", schema, replica.group(1));
+                        continue;
+                    }
+                    leftovers.add(schema);
                 }
             }
             for (String schema : leftovers) {

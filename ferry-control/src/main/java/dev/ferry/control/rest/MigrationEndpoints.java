@@ -189,6 +189,16 @@ public final class MigrationEndpoints
     }
 
     /** *ext*: the execution's apply lag over time, as Ferry sampled it (docs/API.md, "Lag history"). */
+    Response listReplicas(Call call)
+    {
+        checkService(call);
+        call.noParameters();
+        ObjectNode body = Call.JSON.createObjectNode();
+        ArrayNode replicas = body.putArray("replicas");
+        controlPlane.replicas().forEach(replica -> replicas.add(Views.replica(serviceName, replica, controlPlane.settings().replicaId())));
+        return Response.json(200, body);
+    }
+
     Response getLagHistory(Call call)
     {
         checkService(call);

@@ -36,6 +36,7 @@ public final class RestRoutes
 
             Route.read("GET", LOCATION + "/services", SERVICES_LIST, (endpoints, call) -> endpoints.migrations().listServices(call)),
             Route.read("GET", SERVICE, SERVICES_GET, (endpoints, call) -> endpoints.migrations().getService(call)),
+            Route.read("GET", SERVICE + "/replicas", SERVICES_GET, (endpoints, call) -> endpoints.migrations().listReplicas(call)),
             Route.mutation("POST", SERVICE + ":startMigration", MIGRATIONS_START, "startMigration", (endpoints, call) -> endpoints.migrations().startMigration(call)),
             Route.mutation("POST", SERVICE + ":completeMigration", MIGRATIONS_COMPLETE, "completeMigration", (endpoints, call) -> endpoints.migrations().completeMigration(call)),
             Route.mutation("POST", SERVICE + ":cancelMigration", MIGRATIONS_CANCEL, "cancelMigration", (endpoints, call) -> endpoints.migrations().cancelMigration(call)),

@@ -15,6 +15,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import javax.crypto.Cipher;
+import javax.crypto.Mac;
 import javax.crypto.spec.GCMParameterSpec;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -44,6 +45,22 @@ public final class SecretBox
             throw new IllegalArgumentException("the encryption key must be 32 bytes (base64 of 32 random bytes), got %s bytes".formatted(key.length));
         }
         this.key = new SecretKeySpec(key, "AES");
+    }
+
+    /**
+     * A check of the key that does not reveal it: base64 of HMAC-SHA256 under the key of a fixed text. Replicas of one
+     * service compare theirs in the control store, since each must read the passwords another sealed.
+     */
+    public String keyCheck()
+    {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key.getEncoded(), "HmacSHA256"));
+            return Base64.getEncoder().encodeToString(mac.doFinal("ferry encryption key check 1".getBytes(StandardCharsets.UTF_8)));
+        }
+        catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HMAC-SHA256 is not available: " + e.getMessage(), e);
+        }
     }
 
     public static SecretBox of(byte[] key)

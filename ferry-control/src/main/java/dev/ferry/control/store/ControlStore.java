@@ -14,6 +14,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.Properties;
 import java.util.UUID;
 import java.util.stream.Collectors;
 
@@ -102,6 +103,29 @@ public final class ControlStore
             throws SQLException
     {
         Connection connection = DriverManager.getConnection(jdbcUrl, user, password);
+        try {
+            connection.setAutoCommit(false);
+            connection.setSchema(SCHEMA);
+            return connection;
+        }
+        catch (SQLException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A connection of its own to the control store (not autocommit, schema {@value #SCHEMA}), for a caller that
+     * talks to it often, such as a replica's heartbeat; {@code applicationName} shows in pg_stat_activity.
+     */
+    public Connection dedicatedConnection(String applicationName)
+            throws SQLException
+    {
+        Properties properties = new Properties();
+        properties.setProperty("user", user);
+        properties.setProperty("password", password);
+        properties.setProperty("ApplicationName", applicationName);
+        Connection connection = DriverManager.getConnection(jdbcUrl, properties);
         try {
             connection.setAutoCommit(false);
             connection.setSchema(SCHEMA);

@@ -67,6 +67,8 @@ public record ServerConfig(
      * @param adminTokenFile where the first start writes the admin token
      * @param stagingDirectory where staging logs go when a migration names no bucket
      * @param stagingRoots the directories a migration's bucket must be inside
+     * @param heartbeatInterval how often this replica heartbeats in the control store
+     * @param deadAfter how long a replica may go unseen before it no longer counts as live
      */
     public record ControlConfig(
             String serviceName,
@@ -78,10 +80,14 @@ public record ServerConfig(
             List<Path> stagingRoots,
             Duration startTimeout,
             Duration retryInterval,
-            Optional<SourceProxy> sourceProxy)
+            Optional<SourceProxy> sourceProxy,
+            Duration heartbeatInterval,
+            Duration deadAfter)
     {
         public ControlConfig
         {
+            requireNonNull(heartbeatInterval, "heartbeatInterval is null");
+            requireNonNull(deadAfter, "deadAfter is null");
             requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(serviceName, "serviceName is null");
             requireNonNull(advertisedHost, "advertisedHost is null");
@@ -409,6 +415,11 @@ public record ServerConfig(
         List<Path> stagingRoots = reader.paths("migration.staging-roots", List.of(staging));
         Duration startTimeout = reader.duration("migration.start-timeout", Duration.ofMinutes(10), Duration.ofSeconds(5), Duration.ofHours(24));
         Duration retryInterval = reader.duration("migration.retry-interval", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(1));
+        Duration heartbeatInterval = reader.duration("replicas.heartbeat-interval", Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(10));
+        Duration deadAfter = reader.duration("replicas.dead-after", Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(10));
+        if (deadAfter.compareTo(heartbeatInterval.multipliedBy(4)) < 0) {
+            reader.problem("replicas.dead-after", "must be at least 4 heartbeats (replicas.heartbeat-interval %s ms), got %s ms".formatted(heartbeatInterval.toMillis(), deadAfter.toMillis()));
+        }
         Optional<SourceProxy> sourceProxy = Optional.empty();
         String proxyHost = reader.string("migration.source-proxy.host", "").trim();
         int proxyPort = reader.integer("migration.source-proxy.port", 1080, 1, 65535);
@@ -432,6 +443,6 @@ public record ServerConfig(
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
                 thrift, http, holdBound,
                 new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging, stagingRoots,
-                        startTimeout, retryInterval, sourceProxy));
+                        startTimeout, retryInterval, sourceProxy, heartbeatInterval, deadAfter));
     }
 }
