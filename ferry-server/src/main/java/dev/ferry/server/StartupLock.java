@@ -47,7 +47,7 @@ final class StartupLock
             connection = DriverManager.getConnection(database.jdbcUrl(), properties);
         }
         catch (SQLException e) {
-            throw new FerryStartupException("cannot reach the own database %s: %s".formatted(database.describe(), e.getMessage()), e);
+            throw new FerryStartupException("cannot connect to %s as %s: %s".formatted(database.jdbcUrl(), database.user(), e.getMessage()), e);
         }
         try (PreparedStatement lock = connection.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
             lock.setLong(1, KEY);
