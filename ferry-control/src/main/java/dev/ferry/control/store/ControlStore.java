@@ -102,16 +102,7 @@ public final class ControlStore
     private Connection connect()
             throws SQLException
     {
-        Connection connection = DriverManager.getConnection(jdbcUrl, user, password);
-        try {
-            connection.setAutoCommit(false);
-            connection.setSchema(SCHEMA);
-            return connection;
-        }
-        catch (SQLException e) {
-            connection.close();
-            throw e;
-        }
+        return dedicatedConnection("ferry/control");
     }
 
     /**
