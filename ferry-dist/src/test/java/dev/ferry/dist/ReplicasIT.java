@@ -1,0 +1,321 @@
+package dev.ferry.dist;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.FreePorts;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.hive.metastore.IMetaStoreClient;
+import org.apache.hadoop.hive.metastore.RetryingMetaStoreClient;
+import org.apache.hadoop.hive.metastore.api.AlreadyExistsException;
+import org.apache.hadoop.hive.metastore.conf.MetastoreConf;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Three {@code bin/ferry serve} processes over one PostgreSQL, as replicas of one service: they start at once (one
+ * creates the schema and the admin token), list each other, serve HMS clients that know all three URIs; when one is
+ * SIGKILLed its clients fail over to another URI as HMS clients do and no acknowledged write is lost; the others
+ * show it UNREACHABLE; one stopped with SIGSTOP is UNREACHABLE until SIGCONT; and a switch of the backend is refused
+ * while another replica is live, since replicas do not yet switch together.
+ */
+class ReplicasIT
+{
+    private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
+    private static final Duration DEAD_AFTER = Duration.ofSeconds(3);
+    private static final ObjectMapper json = new ObjectMapper();
+    private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+
+    @TempDir
+    Path work;
+
+    private record Replica(String name, Path directory, int thriftPort, int httpPort) {}
+
+    @Test
+    void threeReplicasOverOnePostgreSql()
+            throws Exception
+    {
+        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start()) {
+            String url = postgres.createDatabase("ferry");
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            List<Replica> replicas = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                replicas.add(replica("r" + i, url, Base64.getEncoder().encodeToString(key)));
+            }
+            Map<Replica, FerryProcess> processes = new HashMap<>();
+            Replica stopped = null;
+            try {
+                for (Replica replica : replicas) {
+                    processes.put(replica, FerryProcess.start(replica.directory(), "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
+                }
+                for (Replica replica : replicas) {
+                    processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
+                }
+                List<Path> tokens = replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).toList();
+                assertThat(tokens).as("one admin token, made by the replica that started first").hasSize(1);
+                String token = Files.readString(tokens.get(0)).trim();
+
+                for (Replica replica : replicas) {
+                    JsonNode listed = replicas(replica, token);
+                    assertThat(listed).hasSize(3);
+                    assertThat(states(listed).values()).containsOnly("SERVING");
+                    assertThat(ports(listed)).containsExactlyInAnyOrder(replicas.get(0).thriftPort(), replicas.get(1).thriftPort(), replicas.get(2).thriftPort());
+                }
+
+                // Clients that know all three URIs (each prefers another) write while replica r0 is killed.
+                AtomicBoolean writing = new AtomicBoolean(true);
+                AtomicBoolean killed = new AtomicBoolean();
+                Set<String> afterKillByR0sClient = ConcurrentHashMap.newKeySet();
+                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
+                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                IMetaStoreClient setup = client(replicas, 2);
+                setup.createDatabase(HmsObjects.database("replicated"));
+                setup.close();
+                ExecutorService clients = Executors.newFixedThreadPool(3);
+                List<Future<?>> running = new ArrayList<>();
+                for (int c = 0; c < 3; c++) {
+                    int number = c;
+                    running.add(clients.submit(() -> {
+                        IMetaStoreClient client = client(replicas, number);
+                        try {
+                            for (int n = 0; writing.get(); n++) {
+                                String table = "t_%s_%s".formatted(number, n);
+                                try {
+                                    boolean afterKill = killed.get();
+                                    client.createTable(HmsObjects.partitionedTable("replicated", table, List.of("day")));
+                                    acknowledged.add(table);
+                                    if (afterKill && number == 0) {
+                                        afterKillByR0sClient.add(table);
+                                    }
+                                }
+                                catch (AlreadyExistsException e) {
+                                    // A retry on another URI of a call whose answer was lost with its replica.
+                                    existedOnRetry.add(table);
+                                }
+                                catch (Exception e) {
+                                    failures.add(table + ": " + e);
+                                }
+                            }
+                        }
+                        finally {
+                            client.close();
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(3_000);
+                processes.get(replicas.get(0)).killJvm(Duration.ofSeconds(30));
+                killed.set(true);
+                Thread.sleep(5_000);
+                writing.set(false);
+                for (Future<?> client : running) {
+                    client.get(2, TimeUnit.MINUTES);
+                }
+                clients.shutdown();
+                assertThat(failures).as("failed client calls").isEmpty();
+                assertThat(acknowledged).hasSizeGreaterThan(10);
+                assertThat(afterKillByR0sClient).as("writes of the client that preferred r0, after r0 was killed (it failed over)").isNotEmpty();
+                IMetaStoreClient reader = client(replicas, 1);
+                Set<String> tables = Set.copyOf(reader.getAllTables("replicated"));
+                reader.close();
+                assertThat(tables).containsAll(acknowledged).containsAll(existedOnRetry);
+
+                // r0 died without a clean stop: UNREACHABLE once unseen for dead-after.
+                Replica r0 = replicas.get(0);
+                Replica r1 = replicas.get(1);
+                Replica r2 = replicas.get(2);
+                awaitState(r2, token, r0, "UNREACHABLE");
+
+                // While r1 is live, a switch of the backend is refused on r2, naming r1.
+                HttpResponse<String> start = post(r2, ":startMigration", token, """
+                        {"migrationExecution": {"cloudSqlMigrationConfig": {
+                          "cloudSqlConnectionConfig": {"instanceConnectionName": "my-project/us-central1/hms-mysql", "hiveDatabaseName": "hms",
+                            "ipAddress": "127.0.0.1", "port": 1, "username": "hive", "password": "secret"},
+                          "cdcConfig": {"username": "cdc", "password": "secret"}}}}""");
+                assertThat(start.statusCode()).as(start.body()).isEqualTo(400);
+                JsonNode error = json.readTree(start.body()).get("error");
+                assertThat(error.get("status").asText()).isEqualTo("FAILED_PRECONDITION");
+                String r1Id = idOf(replicas(r2, token), r1);
+                assertThat(error.get("message").asText()).contains("replica " + r1Id);
+
+                // r1 stopped with SIGSTOP: UNREACHABLE; r2 stays ready, alone; after SIGCONT r1 is SERVING again.
+                signal("STOP", processes.get(r1));
+                stopped = r1;
+                awaitState(r2, token, r1, "UNREACHABLE");
+                // (r2's next heartbeat, at most 200 ms later, counts r1 out.)
+                HttpResponse<String> ready = get(r2, "/readyz", null);
+                for (int tries = 0; tries < 25 && !ready.body().contains("of 1 live"); tries++) {
+                    Thread.sleep(100);
+                    ready = get(r2, "/readyz", null);
+                }
+                assertThat(ready.statusCode()).isEqualTo(200);
+                assertThat(ready.body()).contains("of 1 live");
+                signal("CONT", processes.get(r1));
+                stopped = null;
+                awaitState(r2, token, r1, "SERVING");
+
+                // A clean stop is STOPPED.
+                assertThat(processes.get(r1).terminate(Duration.ofMinutes(1))).as("exit code after SIGTERM").isEqualTo(143);
+                awaitState(r2, token, r1, "STOPPED");
+            }
+            finally {
+                if (stopped != null) {
+                    signal("CONT", processes.get(stopped));
+                }
+                for (FerryProcess process : processes.values()) {
+                    if (process.handle().isAlive()) {
+                        process.terminate(Duration.ofMinutes(1));
+                    }
+                }
+            }
+        }
+    }
+
+    private Replica replica(String name, String url, String key)
+            throws IOException
+    {
+        Replica replica = new Replica(name, Files.createDirectories(work.resolve(name)), FreePorts.next(), FreePorts.next());
+        Files.writeString(replica.directory().resolve("ferry.yaml"), """
+                data-directory: %s
+                thrift:
+                  host: 127.0.0.1
+                  port: %s
+                http:
+                  host: 127.0.0.1
+                  port: %s
+                own-database:
+                  url: "%s"
+                  user: %s
+                  password: %s
+                security:
+                  encryption-key: "%s"
+                replicas:
+                  heartbeat-interval: 200ms
+                  dead-after: %ss
+                """.formatted(replica.directory().resolve("data"), replica.thriftPort(), replica.httpPort(), url, EmbeddedPostgresServer.USER,
+                EmbeddedPostgresServer.PASSWORD, key, DEAD_AFTER.toSeconds()));
+        return replica;
+    }
+
+    /** An HMS client with every replica's URI, replica {@code first} first, failing over in order as HMS clients do. */
+    private static IMetaStoreClient client(List<Replica> replicas, int first)
+            throws Exception
+    {
+        List<String> uris = new ArrayList<>();
+        for (int i = 0; i < replicas.size(); i++) {
+            uris.add("thrift://127.0.0.1:" + replicas.get((first + i) % replicas.size()).thriftPort());
+        }
+        Configuration conf = MetastoreConf.newMetastoreConf();
+        MetastoreConf.setVar(conf, MetastoreConf.ConfVars.THRIFT_URIS, String.join(",", uris));
+        MetastoreConf.setVar(conf, MetastoreConf.ConfVars.THRIFT_URI_SELECTION, "SEQUENTIAL");
+        MetastoreConf.setLongVar(conf, MetastoreConf.ConfVars.THRIFT_FAILURE_RETRIES, 3);
+        MetastoreConf.setTimeVar(conf, MetastoreConf.ConfVars.CLIENT_CONNECT_RETRY_DELAY, 1, TimeUnit.SECONDS);
+        MetastoreConf.setTimeVar(conf, MetastoreConf.ConfVars.CLIENT_SOCKET_TIMEOUT, 60, TimeUnit.SECONDS);
+        return RetryingMetaStoreClient.getProxy(conf, false);
+    }
+
+    private static JsonNode replicas(Replica on, String token)
+            throws Exception
+    {
+        HttpResponse<String> response = get(on, "/v1/" + SERVICE + "/replicas", token);
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        return json.readTree(response.body()).get("replicas");
+    }
+
+    private static Map<String, String> states(JsonNode listed)
+    {
+        Map<String, String> states = new HashMap<>();
+        listed.forEach(replica -> states.put(replica.get("name").asText(), replica.get("state").asText()));
+        return states;
+    }
+
+    private static List<Integer> ports(JsonNode listed)
+    {
+        List<Integer> ports = new ArrayList<>();
+        listed.forEach(replica -> ports.add(URI.create(replica.get("endpointUri").asText()).getPort()));
+        return ports;
+    }
+
+    private static String idOf(JsonNode listed, Replica replica)
+    {
+        for (JsonNode listedReplica : listed) {
+            if (URI.create(listedReplica.get("endpointUri").asText()).getPort() == replica.thriftPort()) {
+                String name = listedReplica.get("name").asText();
+                return name.substring(name.lastIndexOf('/') + 1);
+            }
+        }
+        throw new AssertionError("replica %s is not listed: %s".formatted(replica.name(), listed));
+    }
+
+    /** Waits until {@code on} lists {@code replica} in {@code state}, for at most dead-after and 10 s more. */
+    private static void awaitState(Replica on, String token, Replica replica, String state)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + DEAD_AFTER.plusSeconds(10).toNanos();
+        String seen = "";
+        while (System.nanoTime() < deadline) {
+            for (JsonNode listed : replicas(on, token)) {
+                if (URI.create(listed.get("endpointUri").asText()).getPort() == replica.thriftPort()) {
+                    seen = listed.get("state").asText();
+                }
+            }
+            if (seen.equals(state)) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("replica %s was %s, not %s, as %s lists it".formatted(replica.name(), seen, state, on.name()));
+    }
+
+    private static void signal(String signal, FerryProcess process)
+            throws Exception
+    {
+        Process kill = new ProcessBuilder("kill", "-" + signal, Long.toString(process.jvm().pid())).inheritIO().start();
+        assertThat(kill.waitFor()).isZero();
+    }
+
+    private static HttpResponse<String> get(Replica on, String path, String token)
+            throws Exception
+    {
+        HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:%s%s".formatted(on.httpPort(), path))).timeout(Duration.ofSeconds(10));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static HttpResponse<String> post(Replica on, String path, String token, String body)
+            throws Exception
+    {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:%s/v1/%s%s".formatted(on.httpPort(), SERVICE, path))).timeout(Duration.ofSeconds(10))
+                .header("Authorization", "Bearer " + token).header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
+        return http.send(request, HttpResponse.BodyHandlers.ofString());
+    }
+}
