@@ -158,8 +158,11 @@ class ReplicaStoreTest
             membership.report(() -> new Membership.Local("SOURCE", "OPEN", "serving from the source engine"));
             membership.serving(replica("dddddddddddd", State.SERVING));
             Instant registered = replicas.list(DEAD_AFTER).get(0).lastSeenTime();
-            Thread.sleep(500);
             ReplicaRecord seen = replicas.list(DEAD_AFTER).get(0);
+            for (int tries = 0; tries < 100 && !(seen.lastSeenTime().isAfter(registered) && seen.backend().equals("SOURCE")); tries++) {
+                Thread.sleep(100);
+                seen = replicas.list(DEAD_AFTER).get(0);
+            }
             assertThat(seen.state()).isEqualTo(State.SERVING);
             assertThat(seen.backend()).isEqualTo("SOURCE");
             assertThat(seen.lastSeenTime()).isAfter(registered);
@@ -177,7 +180,6 @@ class ReplicaStoreTest
     {
         ControlStore store = newStore("gone");
         try (Membership membership = Membership.start(store, replica("eeeeeeeeeeee", State.SERVING), Duration.ofMillis(100), DEAD_AFTER)) {
-            Thread.sleep(300);
             assertThat(membership.health().reachable(DEAD_AFTER)).isTrue();
             // The database goes away under it (its sessions are ended and new ones refused).
             try (Connection connection = postgres.connect("postgres")) {
@@ -193,7 +195,9 @@ class ReplicaStoreTest
             try (Connection connection = postgres.connect("postgres")) {
                 connection.createStatement().execute("ALTER DATABASE gone WITH ALLOW_CONNECTIONS true");
             }
-            Thread.sleep(500);
+            for (int tries = 0; tries < 100 && membership.health().lastError().isPresent(); tries++) {
+                Thread.sleep(100);
+            }
             assertThat(membership.health().reachable(DEAD_AFTER)).isTrue();
             assertThat(membership.health().lastError()).isEmpty();
         }
