@@ -719,7 +719,7 @@ public final class ControlPlane
             engine.close();
             throw e;
         }
-        Engine previous = router.switchTo(engine);
+        Engine previous = router.switchTo(engine, generation);
         log.info("The front serves from {} now (generation {}); engine {} retired", backend == ServiceRecord.Backend.OWN ? "the own database" : "the source of migration execution " + execution.orElse(""),
                 generation, previous.name());
         try {

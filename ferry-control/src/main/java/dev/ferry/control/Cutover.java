@@ -270,7 +270,7 @@ final class Cutover
             // Drained to the fence, verified and finalized: nothing the source records from now on may reach the own
             // database clients are about to write. Replication's slower teardown waits until the held writes ran.
             current.stopApplying();
-            Engine previous = router.get().switchTo(own);
+            Engine previous = router.get().switchTo(own, generation[0]);
             own = null;
             reached(CutoverStep.DURING_RELEASE);
             WriteGate.Hold hold = router.get().gate().release();

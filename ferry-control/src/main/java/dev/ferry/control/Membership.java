@@ -4,12 +4,16 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Condition;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 
 import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ReplicaStore;
+import dev.ferry.front.WriteAuthority;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,9 +24,15 @@ import static java.util.Objects.requireNonNull;
  * {@code interval} on a connection of its own (its row: seen now, what its front serves from, its write gate; back:
  * the service's record and how many replicas are live), marked STOPPED when it stops. What the last heartbeat
  * brought is kept for {@code /readyz}, which so asks the control store nothing itself.
+ *
+ * <p>It is also the replica's {@link WriteAuthority}: a write may be acknowledged only while the last heartbeat
+ * that reached the control store was sent less than the view's lifetime ago (three quarters of
+ * {@code replicas.dead-after}, so it ends before the other replicas stop counting this one as live), and no
+ * heartbeat has read a generation of the service's backend record newer than the one this process switched to
+ * (another replica switched while this one was cut off). A switch this process records itself is known at once.
  */
 public final class Membership
-        implements AutoCloseable
+        implements WriteAuthority, AutoCloseable
 {
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
     private static final Duration FORGET_AFTER = Duration.ofDays(1);
@@ -48,8 +58,9 @@ public final class Membership
      * @param lastError why the heartbeats after it failed, if they did
      * @param service the service's record as that heartbeat read it
      * @param liveReplicas the replicas live then, this one included
+     * @param stale why this replica serves a backend the service switched away from, if it does
      */
-    public record Health(Optional<Duration> sinceLastBeat, Optional<String> lastError, Optional<ServiceRecord> service, int liveReplicas)
+    public record Health(Optional<Duration> sinceLastBeat, Optional<String> lastError, Optional<ServiceRecord> service, int liveReplicas, Optional<String> stale)
     {
         /** Whether the control store answered a heartbeat within {@code deadAfter}. */
         public boolean reachable(Duration deadAfter)
@@ -74,6 +85,15 @@ public final class Membership
     private volatile int liveReplicas;
     private Connection connection;
     private long lastForgetNanos;
+    private final long viewNanos;
+    private final ReentrantLock viewLock = new ReentrantLock();
+    private final Condition viewChanged = viewLock.newCondition();
+    // Guarded by viewLock: the generation this process serves (its own switches), the newest one heartbeats read,
+    // and until when the last successful heartbeat lets writes be acknowledged.
+    private long servedGeneration;
+    private long learnedGeneration;
+    private long validUntilNanos;
+    private int staleBeats;
 
     private Membership(ControlStore store, ReplicaRecord self, Duration interval, Duration deadAfter)
     {
@@ -82,6 +102,7 @@ public final class Membership
         this.self = requireNonNull(self, "self is null");
         this.interval = requireNonNull(interval, "interval is null");
         this.deadAfter = requireNonNull(deadAfter, "deadAfter is null");
+        this.viewNanos = deadAfter.toNanos() / 4 * 3;
         this.thread = new Thread(this::run, "ferry-membership");
         thread.setDaemon(true);
     }
@@ -90,8 +111,10 @@ public final class Membership
     public static Membership start(ControlStore store, ReplicaRecord self, Duration interval, Duration deadAfter)
     {
         Membership membership = new Membership(store, self, interval, deadAfter);
+        long sent = System.nanoTime();
         membership.replicas.register(self);
-        membership.lastBeatNanos = System.nanoTime();
+        membership.lastBeatNanos = sent;
+        membership.confirmed(sent, 0);
         membership.lastForgetNanos = membership.lastBeatNanos - FORGET_EVERY_NANOS;
         membership.thread.start();
         log.info("Replica {} registered ({} on {}, pid {}); heartbeat every {} ms", self.id(), self.endpointUri(), self.host(), self.pid(), interval.toMillis());
@@ -127,7 +150,15 @@ public final class Membership
     {
         long last = lastBeatNanos;
         Optional<Duration> since = last == 0 ? Optional.empty() : Optional.of(Duration.ofNanos(System.nanoTime() - last));
-        return new Health(since, Optional.ofNullable(lastError), Optional.ofNullable(lastService), liveReplicas);
+        Optional<String> stale;
+        viewLock.lock();
+        try {
+            stale = staleBeats >= 2 ? refusalLocked() : Optional.empty();
+        }
+        finally {
+            viewLock.unlock();
+        }
+        return new Health(since, Optional.ofNullable(lastError), Optional.ofNullable(lastService), liveReplicas, stale);
     }
 
     private void run()
@@ -162,6 +193,7 @@ public final class Membership
             lastService = beat.get().service();
             liveReplicas = beat.get().liveReplicas();
             lastBeatNanos = sent;
+            confirmed(sent, beat.get().service().generation());
             if (lastError != null) {
                 log.info("Replica {} reaches the control store again", self.id());
                 lastError = null;
@@ -184,6 +216,92 @@ public final class Membership
             }
             lastError = message;
             closeConnection();
+        }
+    }
+
+    /** A heartbeat sent at {@code sentNanos} reached the control store and read {@code generation}. */
+    private void confirmed(long sentNanos, long generation)
+    {
+        viewLock.lock();
+        try {
+            learnedGeneration = Math.max(learnedGeneration, generation);
+            validUntilNanos = sentNanos + viewNanos;
+            // A switch this process records is read by a heartbeat a moment before the router takes it: stale only when
+            // it lasts over two heartbeats.
+            staleBeats = learnedGeneration > servedGeneration && servedGeneration > 0 ? staleBeats + 1 : 0;
+            if (staleBeats == 2) {
+                log.error("The service switched its backend to generation {} without replica {}, which serves generation {}: it refuses writes from now "
+                        + "on; restart it to serve from the database the service serves from", learnedGeneration, self.id(), servedGeneration);
+            }
+            viewChanged.signalAll();
+        }
+        finally {
+            viewLock.unlock();
+        }
+    }
+
+    @Override
+    public Optional<String> refusal(long generation)
+    {
+        viewLock.lock();
+        try {
+            return refusalLocked();
+        }
+        finally {
+            viewLock.unlock();
+        }
+    }
+
+    private Optional<String> refusalLocked()
+    {
+        if (learnedGeneration > servedGeneration) {
+            return Optional.of("the service switched to generation %s of its backend without this replica (%s), which serves generation %s; restart it".formatted(
+                    learnedGeneration, self.id(), servedGeneration));
+        }
+        long now = System.nanoTime();
+        if (now - validUntilNanos > 0) {
+            return Optional.of("this replica (%s) has not reached the control store for %s ms, so it cannot confirm which database serves writes".formatted(
+                    self.id(), (now - lastBeatNanos) / 1_000_000));
+        }
+        return Optional.empty();
+    }
+
+    @Override
+    public boolean awaitConfirmed(long generation, Duration timeout)
+            throws InterruptedException
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        viewLock.lock();
+        try {
+            while (true) {
+                if (learnedGeneration > servedGeneration) {
+                    return false;
+                }
+                if (refusalLocked().isEmpty()) {
+                    return true;
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) {
+                    return false;
+                }
+                viewChanged.await(left, TimeUnit.NANOSECONDS);
+            }
+        }
+        finally {
+            viewLock.unlock();
+        }
+    }
+
+    @Override
+    public void switched(long generation)
+    {
+        viewLock.lock();
+        try {
+            servedGeneration = Math.max(servedGeneration, generation);
+            viewChanged.signalAll();
+        }
+        finally {
+            viewLock.unlock();
         }
     }
 

@@ -50,13 +50,17 @@ public final class Router
             + "instead of carrying a metastore token (in Hive, hive.metastore.token.signature unset; in Spark, "
             + "spark.security.credentials.hive.enabled=false)";
 
-    private final AtomicReference<Engine> active;
+    private final AtomicReference<Served> active;
     private final WriteGate gate;
+    private final WriteAuthority authority;
     private final ThreadLocal<WeakReference<Engine>> lastEngine = new ThreadLocal<>();
     private final Map<MethodClass, LongAdder> calls = new EnumMap<>(MethodClass.class);
     private final ThriftHiveMetastore.Iface iface;
     private final LegacyHmsApi legacyApi;
     private final CallObserver observer;
+
+    /** The engine calls go to, and the generation of the service's backend record it serves. */
+    private record Served(Engine engine, long generation) {}
 
     public Router(Engine initial, WriteGate gate)
     {
@@ -66,10 +70,21 @@ public final class Router
     /** A router that tells {@code observer} of every call it served. */
     public Router(Engine initial, WriteGate gate, CallObserver observer)
     {
+        this(initial, 0, gate, observer, WriteAuthority.ALWAYS);
+    }
+
+    /**
+     * A router that serves {@code initial} as generation {@code generation} of the service's backend record, and
+     * acknowledges a write only while {@code authority} allows it for that generation.
+     */
+    public Router(Engine initial, long generation, WriteGate gate, CallObserver observer, WriteAuthority authority)
+    {
         HmsMethods.verifyComplete();
         this.observer = requireNonNull(observer, "observer is null");
-        this.active = new AtomicReference<>(requireNonNull(initial, "initial is null"));
+        this.active = new AtomicReference<>(new Served(requireNonNull(initial, "initial is null"), generation));
         this.gate = requireNonNull(gate, "gate is null");
+        this.authority = requireNonNull(authority, "authority is null");
+        authority.switched(generation);
         for (MethodClass methodClass : MethodClass.values()) {
             calls.put(methodClass, new LongAdder());
         }
@@ -98,19 +113,36 @@ public final class Router
 
     public Engine activeEngine()
     {
-        return active.get();
+        return active.get().engine();
+    }
+
+    /** The generation of the service's backend record the active engine serves. */
+    public long generation()
+    {
+        return active.get().generation();
     }
 
     /**
-     * Points every later call at the given engine and returns the previous one, which calls in flight may still
-     * use: wait for {@link Engine#awaitIdle} before closing it.
+     * Points every later call at the given engine, in the same generation, and returns the previous one, which calls
+     * in flight may still use: wait for {@link Engine#awaitIdle} before closing it.
      */
     public Engine switchTo(Engine next)
     {
+        return switchTo(next, active.get().generation());
+    }
+
+    /**
+     * Points every later call at the given engine, which serves generation {@code generation} of the service's
+     * backend record (this process recorded the switch), and returns the previous one, which calls in flight may
+     * still use: wait for {@link Engine#awaitIdle} before closing it.
+     */
+    public Engine switchTo(Engine next, long generation)
+    {
         requireNonNull(next, "next is null");
-        Engine previous = active.getAndSet(next);
-        log.info("Router switched from {} to {}", previous, next);
-        return previous;
+        authority.switched(generation);
+        Served previous = active.getAndSet(new Served(next, generation));
+        log.info("Router switched from {} to {} (generation {})", previous.engine(), next, generation);
+        return previous.engine();
     }
 
     /** Calls served so far, per method class. */
@@ -150,11 +182,19 @@ public final class Router
         }
         gate.enter(methodClass, method.getName());
         try {
-            Engine engine = active.get();
+            Served served = active.get();
+            Engine engine = served.engine();
+            if (methodClass.writes()) {
+                Optional<String> refusal = authority.refusal(served.generation());
+                if (refusal.isPresent()) {
+                    throw new MetaException("Ferry refused the write %s: %s; retry, or use another metastore URI".formatted(method.getName(), refusal.get()));
+                }
+            }
             releaseStaleThreadState(engine);
             Optional<String> caller = Caller.current();
+            Object result;
             if (caller.isPresent()) {
-                return engine.callAs(caller.get(), () -> {
+                result = engine.callAs(caller.get(), () -> {
                     try {
                         return dispatch(engine, method, arguments);
                     }
@@ -166,7 +206,16 @@ public final class Router
                     }
                 });
             }
-            return dispatch(engine, method, arguments);
+            else {
+                result = dispatch(engine, method, arguments);
+            }
+            if (methodClass.writes() && authority.refusal(served.generation()).isPresent() && !authority.awaitConfirmed(served.generation(), gate.holdBound())) {
+                // The write ran on a backend this replica can no longer confirm the service serves from: it may have
+                // landed in a database another replica switched away from. Say so rather than acknowledge it.
+                throw new MetaException("Ferry cannot confirm the outcome of %s: %s while it ran; check whether it took effect before retrying".formatted(
+                        method.getName(), authority.refusal(served.generation()).orElse("the service's backend changed")));
+            }
+            return result;
         }
         catch (TException e) {
             throw e;

@@ -131,8 +131,9 @@ public final class FerryServer
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
                     control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, control.deadAfter()));
             Engine initial = controlPlane.recover();
+            long generation = controlPlane.service().generation();
             Metrics metrics = Metrics.of(controlPlane);
-            router = new Router(initial, new WriteGate(config.writeHoldBound()), metrics);
+            router = new Router(initial, generation, new WriteGate(config.writeHoldBound()), metrics, membership);
             controlPlane.attach(router);
             started.push(step("control plane", controlPlane::close));
 
@@ -217,6 +218,9 @@ public final class FerryServer
         if (!health.reachable(deadAfter)) {
             return new SystemEndpoints.Readiness(false, "cannot reach the control store for %s s: %s".formatted(
                     health.sinceLastBeat().map(Duration::toSeconds).orElse(0L), health.lastError().orElse("no heartbeat answered yet")));
+        }
+        if (health.stale().isPresent()) {
+            return new SystemEndpoints.Readiness(false, health.stale().get());
         }
         String service = health.service().map(record -> "service %s, generation %s".formatted(record.state(), record.generation())).orElse("service not read yet");
         return new SystemEndpoints.Readiness(true, "serving from the %s engine (%s); replica %s of %s live".formatted(router.activeEngine().name(), service, replicaId,

@@ -11,6 +11,7 @@ import java.util.Optional;
 import dev.ferry.control.Membership;
 import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ReplicaRecord.State;
+import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -175,6 +176,37 @@ class ReplicaStoreTest
     }
 
     @Test
+    void writesAreRefusedOnceAnotherReplicaSwitchedTheBackend()
+            throws Exception
+    {
+        ControlStore store = newStore("switched");
+        try (Membership membership = Membership.start(store, replica("ffffffffffff", State.SERVING), Duration.ofMillis(100), DEAD_AFTER)) {
+            membership.switched(1);
+            assertThat(membership.refusal(1)).isEmpty();
+            assertThat(membership.awaitConfirmed(1, Duration.ofSeconds(1))).isTrue();
+
+            // Another replica records a switch (generation 2) that this one did not make.
+            store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            for (int tries = 0; tries < 100 && membership.refusal(1).isEmpty(); tries++) {
+                Thread.sleep(50);
+            }
+            assertThat(membership.refusal(1)).hasValueSatisfying(refusal -> assertThat(refusal).contains("switched to generation 2 of its backend without this replica"));
+            long before = System.nanoTime();
+            assertThat(membership.awaitConfirmed(1, Duration.ofSeconds(5))).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - before)).as("no wait for what cannot come").isLessThan(Duration.ofSeconds(1));
+            for (int tries = 0; tries < 100 && membership.health().stale().isEmpty(); tries++) {
+                Thread.sleep(50);
+            }
+            assertThat(membership.health().stale()).isPresent();
+
+            // A switch this process records itself is known at once.
+            long generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty()));
+            membership.switched(generation);
+            assertThat(membership.refusal(generation)).isEmpty();
+        }
+    }
+
+    @Test
     void membershipSaysWhenTheControlStoreIsGone()
             throws Exception
     {
@@ -186,7 +218,11 @@ class ReplicaStoreTest
                 connection.createStatement().execute("ALTER DATABASE gone WITH ALLOW_CONNECTIONS false");
                 connection.createStatement().execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = 'gone'");
             }
+            membership.switched(1);
             Thread.sleep(DEAD_AFTER.toMillis() + 500);
+            // Writes are refused once the view's lifetime (3/4 of dead-after) has passed without a heartbeat.
+            assertThat(membership.refusal(1)).hasValueSatisfying(refusal -> assertThat(refusal).contains("has not reached the control store"));
+            assertThat(membership.awaitConfirmed(1, Duration.ofMillis(300))).isFalse();
             Membership.Health health = membership.health();
             assertThat(health.reachable(DEAD_AFTER)).isFalse();
             assertThat(health.lastError()).hasValueSatisfying(error -> assertThat(error).isNotBlank());
@@ -200,6 +236,8 @@ class ReplicaStoreTest
             }
             assertThat(membership.health().reachable(DEAD_AFTER)).isTrue();
             assertThat(membership.health().lastError()).isEmpty();
+            assertThat(membership.awaitConfirmed(1, Duration.ofSeconds(5))).isTrue();
+            assertThat(membership.refusal(1)).isEmpty();
         }
     }
 }

@@ -2,6 +2,8 @@ package dev.ferry.engine.hive4;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.net.URL;
+import java.net.URLConnection;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -53,10 +55,13 @@ final class KnownSettings
      */
     private static List<String> namesIn(String resource)
     {
-        try (InputStream input = KnownSettings.class.getClassLoader().getResourceAsStream(resource)) {
-            if (input == null) {
-                throw new IllegalStateException("the engine has no " + resource);
-            }
+        URL url = KnownSettings.class.getClassLoader().getResource(resource);
+        if (url == null) {
+            throw new IllegalStateException("the engine has no " + resource);
+        }
+        // Not through the JVM's cache of opened jars: an engine classloader closes the jar files its resource streams
+        // used, and a cached one would be closed under another engine's classloader reading the same jar at that moment.
+        try (InputStream input = uncached(url)) {
             DocumentBuilderFactory factory = DocumentBuilderFactory.newInstance();
             factory.setFeature(XMLConstants.FEATURE_SECURE_PROCESSING, true);
             NodeList names = factory.newDocumentBuilder().parse(input).getElementsByTagName("name");
@@ -69,6 +74,14 @@ final class KnownSettings
         catch (IOException | ParserConfigurationException | SAXException e) {
             throw new IllegalStateException("cannot read " + resource + ": " + e.getMessage(), e);
         }
+    }
+
+    private static InputStream uncached(URL url)
+            throws IOException
+    {
+        URLConnection connection = url.openConnection();
+        connection.setUseCaches(false);
+        return connection.getInputStream();
     }
 
     boolean knows(String key)

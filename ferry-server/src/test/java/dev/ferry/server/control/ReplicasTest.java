@@ -15,6 +15,9 @@ import java.util.concurrent.TimeUnit;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.ferry.server.FerryStartupException;
 import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.HmsClient;
+import dev.ferry.testkit.HmsObjects;
+import org.apache.hadoop.hive.metastore.api.MetaException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -158,6 +161,25 @@ class ReplicasTest
                 Thread.sleep(50);
             }
             assertThat(a.rest().get("/readyz", null).text()).contains("of 1 live");
+
+            // Another replica records a switch of the backend that a did not make (as when a was cut off from the control
+            // store meanwhile): a refuses writes at its next heartbeat, still answers reads, and is not ready.
+            try (HmsClient client = HmsClient.connect("localhost", a.thriftPort())) {
+                client.api().create_database(HmsObjects.database("before_the_switch"));
+                execute("UPDATE ferry_control.service SET generation = generation + 1");
+                deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (a.rest().get("/readyz", null).status() == 200 && System.nanoTime() < deadline) {
+                    Thread.sleep(50);
+                }
+                RestClient.Response stale = a.rest().get("/readyz", null);
+                assertThat(stale.status()).isEqualTo(503);
+                assertThat(stale.text()).contains("without this replica");
+                assertThatThrownBy(() -> client.api().create_database(HmsObjects.database("after_the_switch")))
+                        .isInstanceOf(MetaException.class)
+                        .hasMessageContaining("Ferry refused the write create_database")
+                        .hasMessageContaining("switched to generation");
+                assertThat(client.api().get_all_databases()).contains("before_the_switch").doesNotContain("after_the_switch");
+            }
         }
     }
 
