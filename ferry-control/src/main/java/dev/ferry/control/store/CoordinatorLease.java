@@ -145,7 +145,7 @@ public final class CoordinatorLease
                 }
             }
             log.info("Replication lease taken by {} with epoch {} (it was {}, epoch {}{}; {} of its sessions ended)", holderId, epoch,
-                    seen.holder().orElse("free"), seen.epoch(), seen.expired() ? ", expired" : "", ended);
+                    seen.holder().orElse("free"), seen.epoch(), seen.holder().isPresent() && seen.expired() ? ", expired" : "", ended);
             return Optional.of(epoch);
         });
     }
