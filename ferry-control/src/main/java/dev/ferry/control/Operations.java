@@ -148,6 +148,7 @@ final class Operations
                 case SOURCE_ACCESS_DENIED, SOURCE_VERSION_UNSUPPORTED, SOURCE_BINLOG_OFF, SOURCE_BINLOG_FORMAT, SOURCE_BINLOG_ROW_IMAGE, SOURCE_GTID_MODE,
                         SOURCE_PRIVILEGES_MISSING, SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_VERSION_UNSUPPORTED, SOURCE_SCHEMA_INCOMPLETE,
                         SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY, VERIFICATION_FAILED -> ErrorCode.FAILED_PRECONDITION;
+                case FENCED -> ErrorCode.ABORTED;
                 case INTERNAL -> ErrorCode.INTERNAL;
             };
             return new Operation.OperationError(code.rpcCode(), code.statusName(), replicationFailure.getMessage(), Optional.of(replicationFailure.reason().name()));

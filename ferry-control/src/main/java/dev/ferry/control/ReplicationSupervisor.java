@@ -33,7 +33,8 @@ import static java.util.Objects.requireNonNull;
 /**
  * Replication supervision: the one replication of the running migration (at most one at a time), started, resumed
  * and stopped here; watched once a second (an error moves the execution to AWAITING_USER_ACTION and is retried
- * every retry interval; once it runs again the execution is RUNNING again); its lag sampled into a bounded history;
+ * every retry interval, unless it is not retriable, which stops replication here; once it runs again the execution
+ * is RUNNING again); its lag sampled into a bounded history;
  * once it streams, the engine on the own database that the cutover will switch to started as a standby.
  */
 final class ReplicationSupervisor
@@ -183,6 +184,12 @@ final class ReplicationSupervisor
             if (execution == null) {
                 return;
             }
+            if (failure.isPresent() && !failure.get().reason().retriable()) {
+                // FENCED: another replica runs the migration now (issue 16). The execution's state is that replica's
+                // to record; this process stops its replication and does not start it again.
+                worker.accept(() -> stopForGood(current, id, failure.get()));
+                return;
+            }
             if (failure.isPresent() && execution.state() == ExecutionState.RUNNING) {
                 String message = "replication stopped: %s. %s; Ferry retries every %s s, or cancelMigration".formatted(failure.get().getMessage(),
                         failure.get().reason().userMustFix() ? "Fix the source" : "Check the own database and the staging location", settings.retryInterval().toSeconds());
@@ -209,6 +216,16 @@ final class ReplicationSupervisor
         catch (RuntimeException e) {
             log.warn("Watching replication failed: {}", Text.escaped(e.getMessage()));
         }
+    }
+
+    /** On the worker, where replication starts too: stops {@code failed} unless another replication replaced it since. */
+    private void stopForGood(Replication failed, String id, ReplicationException failure)
+    {
+        if (replication != failed) {
+            return;
+        }
+        log.warn("Migration execution {}: replication stopped in this process and is not retried: {}", id, Text.escaped(failure.getMessage()));
+        stopReplication();
     }
 
     Replication.Config config(MigrationExecution execution)

@@ -3,7 +3,6 @@ package dev.ferry.replication;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
-import java.util.Properties;
 
 import dev.ferry.replication.source.SourceConnections;
 
@@ -51,11 +50,8 @@ public final class JdbcConnections
 
     public static Connection own(OwnDatabaseTarget own)
     {
-        Properties properties = new Properties();
-        properties.setProperty("user", own.user());
-        properties.setProperty("password", own.password());
         try {
-            return DriverManager.getConnection(own.jdbcUrl(), properties);
+            return DriverManager.getConnection(own.jdbcUrl(), own.connectionProperties());
         }
         catch (SQLException e) {
             throw new ReplicationException(OWN_DATABASE_UNAVAILABLE,

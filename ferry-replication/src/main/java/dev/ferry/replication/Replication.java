@@ -70,6 +70,10 @@ public final class Replication
     /**
      * @param stagingDirectory this migration's staging log: {@code {bucket}/{rootPath}/{migration id}}
      * @param upgradeScripts Hive's {@code scripts/metastore/upgrade}, for the schema mapping
+     * @param fence checked in every own-database transaction of replication before it commits (backfill chunks,
+     *     apply batches, the foreign keys, finalize, the deletion of a cancel); {@link WriteFence#NONE} for one process
+     * @param applicationName what replication's own-database connections call themselves in
+     *     {@code pg_stat_activity}; when given, {@code own} carries it
      */
     public record Config(
             String migration,
@@ -81,13 +85,22 @@ public final class Replication
             long segmentBytes,
             Backfill.Options backfill,
             Apply.Options apply,
-            Maintenance maintenance)
+            Maintenance maintenance,
+            WriteFence fence,
+            Optional<String> applicationName)
     {
         /** A replication with the default {@link Maintenance}. */
         public Config(String migration, SourceDatabase source, OwnDatabaseTarget own, Path upgradeScripts, String schemaVersion, Path stagingDirectory, long segmentBytes,
                 Backfill.Options backfill, Apply.Options apply)
         {
             this(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, Maintenance.defaults());
+        }
+
+        /** A replication of one process alone: no write fence, the driver's application name. */
+        public Config(String migration, SourceDatabase source, OwnDatabaseTarget own, Path upgradeScripts, String schemaVersion, Path stagingDirectory, long segmentBytes,
+                Backfill.Options backfill, Apply.Options apply, Maintenance maintenance)
+        {
+            this(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, WriteFence.NONE, Optional.empty());
         }
 
         public Config
@@ -101,6 +114,23 @@ public final class Replication
             requireNonNull(backfill, "backfill is null");
             requireNonNull(apply, "apply is null");
             requireNonNull(maintenance, "maintenance is null");
+            requireNonNull(fence, "fence is null");
+            requireNonNull(applicationName, "applicationName is null");
+            // Every own-database connection of replication is opened from own: given the name there, none is missed.
+            if (applicationName.isPresent()) {
+                own = own.withApplicationName(applicationName.get());
+            }
+        }
+
+        public Config withFence(WriteFence newFence)
+        {
+            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, newFence, applicationName);
+        }
+
+        /** With own-database connections named {@code name} (for a replica: {@code ferry/<replica id>/replication}). */
+        public Config withApplicationName(String name)
+        {
+            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, fence, Optional.of(name));
         }
     }
 
@@ -206,7 +236,7 @@ public final class Replication
         this.mapping = SchemaMapping.derive(config.upgradeScripts(), config.schemaVersion());
         this.verifier = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults());
         this.pacedVerifier = new Verifier(mapping, config.source(), config.own(), VerifyOptions.defaults().withParallelism(1), this::pace);
-        this.store = new ReplicationStore(config.own());
+        this.store = new ReplicationStore(config.own(), config.fence());
         this.runner = new Thread(this::run, "replication-" + config.migration());
         this.runner.setDaemon(true);
     }
@@ -584,13 +614,18 @@ public final class Replication
     /**
      * The maintenance, from the start of streaming on: restores the foreign keys, then verifies ahead every
      * {@code interval}, every table again once the last full pass is older than {@code fullInterval}. A failure is
-     * logged and the next round tries again; a cutover pauses it ({@link #pauseMaintenance()}).
+     * logged and the next round tries again, unless it is not retriable ({@code FENCED}): that ends the maintenance
+     * and is replication's failure. A cutover pauses it ({@link #pauseMaintenance()}).
      */
     private void maintain()
     {
         Maintenance settings = config.maintenance();
         boolean keysRestored = false;
         while (!stopping) {
+            if (failure().filter(failure -> !failure.reason().retriable()).isPresent()) {
+                // FENCED, in apply or here: another replica runs the migration, and maintains it.
+                return;
+            }
             if (!keysRestored && !maintenancePaused && !appliedPastBackfillQuietly()) {
                 // The keys wait for apply to pass the newest backfill snapshot (see appliedPastBackfill); nothing
                 // else runs before them, and the wait is looked at again soon rather than after a whole interval
@@ -626,11 +661,16 @@ public final class Replication
                         }
                     }
                 }
-                catch (ReplicationException | IllegalStateException e) {
-                    if (!stopping) {
-                        log.warn("Migration {}: background verify or foreign key restore failed, tried again in {} s: {}", config.migration(),
-                                settings.interval().toSeconds(), e.getMessage());
+                catch (ReplicationException e) {
+                    if (!e.reason().retriable()) {
+                        // Another replica runs the migration now: nothing here is tried again.
+                        fail(e);
+                        return;
                     }
+                    retryLater(settings, e);
+                }
+                catch (IllegalStateException e) {
+                    retryLater(settings, e);
                 }
                 finally {
                     verifyLock.unlock();
@@ -642,6 +682,14 @@ public final class Replication
             catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    private void retryLater(Maintenance settings, RuntimeException e)
+    {
+        if (!stopping) {
+            log.warn("Migration {}: background verify or foreign key restore failed, tried again in {} s: {}", config.migration(),
+                    settings.interval().toSeconds(), e.getMessage());
         }
     }
 
@@ -841,7 +889,7 @@ public final class Replication
     {
         try (Connection connection = store.connect()) {
             int foreignKeys = store.restoreForeignKeys(connection, config.migration());
-            connection.commit();
+            store.commit(connection);
             log.info("Migration {}: {} foreign keys restored and validated", config.migration(), foreignKeys);
             return foreignKeys;
         }
@@ -860,7 +908,7 @@ public final class Replication
         restoreForeignKeys();
         // Finalize writes the own database outside apply: a verify ahead no longer covers what it changed.
         baseline.set(null);
-        return new IdGeneratorFinalizer(config.source(), config.own(), mapping).finalizeGenerators();
+        return new IdGeneratorFinalizer(config.source(), config.own(), mapping, config.fence()).finalizeGenerators();
     }
 
     /**
@@ -884,7 +932,7 @@ public final class Replication
             return report;
         });
         try {
-            IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own(), mapping);
+            IdGeneratorFinalizer finalizer = new IdGeneratorFinalizer(config.source(), config.own(), mapping, config.fence());
             IdGeneratorFinalizer.BeforeCommit whenVerified = connection -> {
                 VerificationReport report = verification.join();
                 if (!report.identical()) {
@@ -968,7 +1016,7 @@ public final class Replication
                 statement.executeQuery(mapping.tables().values().stream().map(table -> "SELECT 1 FROM " + table.targetIdentifier() + " WHERE false")
                         .collect(Collectors.joining(" UNION ALL "))).close();
             }
-            new IdGeneratorFinalizer(config.source(), config.own(), mapping).warm(finalizeOwn);
+            new IdGeneratorFinalizer(config.source(), config.own(), mapping, config.fence()).warm(finalizeOwn);
         }
         catch (SQLException | RuntimeException e) {
             new FenceConnections(verifySource, verifyOwn, finalizeOwn, lockSource).close();
@@ -1037,14 +1085,14 @@ public final class Replication
      */
     public static DeletionReport deleteTransferredData(Config config)
     {
-        DeletionReport report = TransferredDataDeletion.of(config.upgradeScripts(), config.schemaVersion(), config.own(), Duration.ofSeconds(30))
+        DeletionReport report = TransferredDataDeletion.of(config.upgradeScripts(), config.schemaVersion(), config.own(), Duration.ofSeconds(30), config.fence())
                 .deleteAll(config.stagingDirectory());
-        ReplicationStore store = new ReplicationStore(config.own());
+        ReplicationStore store = new ReplicationStore(config.own(), config.fence());
         try (Connection connection = store.connect()) {
             store.ensureSchema();
             store.restoreForeignKeys(connection, config.migration());
             store.forget(connection, config.migration());
-            connection.commit();
+            store.commit(connection);
         }
         catch (SQLException e) {
             throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,

@@ -43,6 +43,11 @@ public class ReplicationException
         STAGING_UNAVAILABLE,
         /** Source and own database differ after a drain (verify). */
         VERIFICATION_FAILED,
+        /**
+         * This process lost the replication lease ({@link WriteFence}): another replica runs the migration now, so
+         * this one stops and does not try again (issue 16).
+         */
+        FENCED,
         /** A bug or an unexpected environment problem, described in the message. */
         INTERNAL;
 
@@ -53,7 +58,22 @@ public class ReplicationException
                 case SOURCE_UNREACHABLE, SOURCE_ACCESS_DENIED, SOURCE_VERSION_UNSUPPORTED, SOURCE_BINLOG_OFF, SOURCE_BINLOG_FORMAT,
                         SOURCE_BINLOG_ROW_IMAGE, SOURCE_GTID_MODE, SOURCE_PRIVILEGES_MISSING,
                         SOURCE_SCHEMA_VERSION_MISMATCH, SOURCE_SCHEMA_VERSION_UNSUPPORTED, SOURCE_SCHEMA_INCOMPLETE, SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY -> true;
-                case OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE, VERIFICATION_FAILED, INTERNAL -> false;
+                case OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE, VERIFICATION_FAILED, FENCED, INTERNAL -> false;
+            };
+        }
+
+        /**
+         * Whether this process may start replication again after the failure (at once, or once the user fixed
+         * something): every reason but {@code FENCED}, after which another replica runs the migration.
+         */
+        public boolean retriable()
+        {
+            return switch (this) {
+                case SOURCE_UNREACHABLE, SOURCE_ACCESS_DENIED, SOURCE_VERSION_UNSUPPORTED, SOURCE_BINLOG_OFF, SOURCE_BINLOG_FORMAT,
+                        SOURCE_BINLOG_ROW_IMAGE, SOURCE_GTID_MODE, SOURCE_PRIVILEGES_MISSING, SOURCE_SCHEMA_VERSION_MISMATCH,
+                        SOURCE_SCHEMA_VERSION_UNSUPPORTED, SOURCE_SCHEMA_INCOMPLETE, SOURCE_BINLOG_PURGED, OWN_DATABASE_NOT_EMPTY,
+                        OWN_DATABASE_UNAVAILABLE, STAGING_UNAVAILABLE, VERIFICATION_FAILED, INTERNAL -> true;
+                case FENCED -> false;
             };
         }
     }

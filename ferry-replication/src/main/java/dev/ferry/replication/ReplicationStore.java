@@ -32,18 +32,55 @@ public final class ReplicationStore
     static final Duration FOREIGN_KEY_PATIENCE = Duration.ofMinutes(2);
 
     private final OwnDatabaseTarget target;
+    private final WriteFence fence;
 
+    /** A store whose commits check no {@link WriteFence}: one process alone. */
     public ReplicationStore(OwnDatabaseTarget target)
     {
+        this(target, WriteFence.NONE);
+    }
+
+    /** @param fence checked before each commit of replication's own-database transactions ({@link #commit}) */
+    public ReplicationStore(OwnDatabaseTarget target, WriteFence fence)
+    {
         this.target = requireNonNull(target, "target is null");
+        this.fence = requireNonNull(fence, "fence is null");
     }
 
     public Connection connect()
             throws SQLException
     {
-        Connection connection = DriverManager.getConnection(target.jdbcUrl(), target.user(), target.password());
+        Connection connection = DriverManager.getConnection(target.jdbcUrl(), target.connectionProperties());
         connection.setAutoCommit(false);
         return connection;
+    }
+
+    /** What replication's own-database transactions check before they commit. */
+    public WriteFence fence()
+    {
+        return fence;
+    }
+
+    /**
+     * Commits a transaction of replication on the own database if the {@link #fence()} still holds; if it does not,
+     * rolls it back and throws {@code FENCED}.
+     */
+    public void commit(Connection connection)
+            throws SQLException
+    {
+        try {
+            fence.check(connection);
+        }
+        catch (SQLException | RuntimeException e) {
+            try {
+                connection.rollback();
+            }
+            catch (SQLException rollback) {
+                e.addSuppressed(rollback);
+            }
+            throw e;
+        }
+        connection.commit();
     }
 
     public void ensureSchema()
@@ -91,6 +128,7 @@ public final class ReplicationStore
                       transactions bigint NOT NULL,
                       changes bigint NOT NULL,
                       updated timestamptz NOT NULL DEFAULT now())""");
+            // Not behind the fence: it only creates what is missing, the same for whichever replica runs it.
             connection.commit();
         }
     }
@@ -315,7 +353,7 @@ public final class ReplicationStore
                 try (Statement statement = connection.createStatement()) {
                     statement.execute("SET LOCAL lock_timeout = '200ms'");
                     statement.execute("ALTER TABLE %s ADD CONSTRAINT \"%s\" %s NOT VALID".formatted(key[0], key[1], key[2]));
-                    connection.commit();
+                    commit(connection);
                 }
                 catch (SQLException e) {
                     connection.rollback();
@@ -334,7 +372,7 @@ public final class ReplicationStore
                 forget.setString(2, key[0]);
                 forget.setString(3, key[1]);
                 forget.executeUpdate();
-                connection.commit();
+                commit(connection);
             }
             restored++;
         }

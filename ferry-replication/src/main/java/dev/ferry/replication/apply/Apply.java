@@ -17,6 +17,7 @@ import java.util.function.Consumer;
 
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.ReplicationStore;
+import dev.ferry.replication.WriteFence;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.TableMapping;
 import dev.ferry.replication.source.SourcePosition;
@@ -34,7 +35,8 @@ import static java.util.Objects.requireNonNull;
  * whole source transactions and moves the checkpoint (staging position, last GTID) in the same commit, so after a
  * crash apply resumes exactly after the last committed source transaction: nothing lost, nothing applied twice.
  * An update or delete that finds no row means the own database has drifted from the source: apply stops with an
- * error naming the table and key rather than go on silently.
+ * error naming the table and key rather than go on silently. A batch commits only while the store's write fence
+ * holds; otherwise it is rolled back, its checkpoint unmoved, and apply stops with {@code FENCED}.
  */
 public final class Apply
         implements AutoCloseable
@@ -195,7 +197,16 @@ public final class Apply
                     ON CONFLICT (migration) DO UPDATE SET segment = excluded.segment, segment_offset = excluded.segment_offset,
                       gtid = excluded.gtid, transactions = excluded.transactions, changes = excluded.changes, updated = now()""",
                     List.of(migration, next.segment(), next.offset(), applied.toString(), before.transactions() + entries.size(), before.changes() + changes));
+            WriteFence fence = store.fence();
+            Optional<WriteFence.Query> fenceQuery = fence.query();
+            if (fenceQuery.isPresent()) {
+                // Sent with the batch's last statements: the fence costs apply no round trip of its own.
+                pipeline.addFence(fenceQuery.get());
+            }
             pipeline.flush();
+            if (fenceQuery.isEmpty()) {
+                fence.check(connection);
+            }
             connection.commit();
             checkpoint.set(new Checkpoint(next, applied, before.transactions() + entries.size(), before.changes() + changes));
             lastCommitMillis.set(entries.get(entries.size() - 1).transaction().commitMillis());

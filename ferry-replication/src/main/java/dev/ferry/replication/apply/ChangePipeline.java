@@ -2,6 +2,7 @@ package dev.ferry.replication.apply;
 
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Types;
 import java.time.LocalDateTime;
@@ -9,9 +10,9 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 
 import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.WriteFence;
 import dev.ferry.replication.schema.ColumnMapping;
 import dev.ferry.replication.schema.TableMapping;
 import dev.ferry.replication.staging.RowChange;
@@ -38,12 +39,22 @@ final class ChangePipeline
     /** An update or delete, checked against its row count. */
     private record Change(TableMapping table, RowChange change, String gtid) {}
 
+    /** How the outcome of a queued statement is checked: given the composite statement at that statement's result. */
+    @FunctionalInterface
+    private interface Check
+    {
+        Check NONE = statement -> {};
+
+        void verify(PreparedStatement statement)
+                throws SQLException;
+    }
+
     private final Connection connection;
     private final Map<String, String> sql = new HashMap<>();
     private final StringBuilder pending = new StringBuilder();
     private final List<Object> parameters = new ArrayList<>();
-    /** Per queued statement, the change whose row count is checked, if any. */
-    private final List<Optional<Change>> queued = new ArrayList<>();
+    /** Per queued statement, how its outcome is checked. */
+    private final List<Check> queued = new ArrayList<>();
 
     ChangePipeline(Connection connection)
     {
@@ -74,18 +85,42 @@ final class ChangePipeline
                 yield sql.computeIfAbsent(table.name() + "/delete", key -> "DELETE FROM %s WHERE %s".formatted(table.targetIdentifier(), rowMatch(table)));
             }
         };
-        Optional<Change> checked = change.operation() == RowChange.Operation.INSERT ? Optional.empty() : Optional.of(new Change(table, change, gtid));
-        queue(statement, values, checked);
+        Check check = change.operation() == RowChange.Operation.INSERT ? Check.NONE : oneRowChanged(new Change(table, change, gtid));
+        queue(statement, values, check);
     }
 
     /** Queues a statement whose row count is not checked (the apply checkpoint). */
     void add(String statement, List<Object> values)
             throws SQLException
     {
-        queue(statement, values, Optional.empty());
+        queue(statement, values, Check.NONE);
     }
 
-    private void queue(String statement, List<Object> values, Optional<Change> checked)
+    /** Queues a write fence's query: the flush that runs it fails with {@code FENCED} when it returns no row. */
+    void addFence(WriteFence.Query fence)
+            throws SQLException
+    {
+        queue(fence.sql(), fence.parameters(), statement -> {
+            ResultSet rows = statement.getResultSet();
+            if (rows == null || !rows.next()) {
+                throw fence.lost();
+            }
+        });
+    }
+
+    private static Check oneRowChanged(Change change)
+    {
+        return statement -> {
+            int rows = statement.getUpdateCount();
+            if (rows != 1) {
+                throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
+                        "source transaction %s: %s of %s changed %s rows in the own database, expected 1 (row %s); the own database differs from the source"
+                                .formatted(change.gtid(), change.change().operation(), change.table().name(), rows, change.change().before()));
+            }
+        };
+    }
+
+    private void queue(String statement, List<Object> values, Check check)
             throws SQLException
     {
         if (!queued.isEmpty() && (queued.size() >= MAX_STATEMENTS || parameters.size() + values.size() > MAX_PARAMETERS)) {
@@ -93,13 +128,13 @@ final class ChangePipeline
         }
         pending.append(pending.isEmpty() ? "" : ";\n").append(statement);
         parameters.addAll(values);
-        queued.add(checked);
+        queued.add(check);
     }
 
     /**
      * Runs what is queued, in order, in the connection's transaction. An update or delete that changed no row, or
      * more than one, means the own database has drifted from the source: it fails naming the table, the
-     * transaction and the row.
+     * transaction and the row. A write fence's query that returned no row fails with {@code FENCED}.
      */
     void flush()
             throws SQLException
@@ -112,14 +147,8 @@ final class ChangePipeline
                 bind(statement, i + 1, parameters.get(i));
             }
             statement.execute();
-            for (Optional<Change> checked : queued) {
-                int rows = statement.getUpdateCount();
-                if (checked.isPresent() && rows != 1) {
-                    Change change = checked.get();
-                    throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
-                            "source transaction %s: %s of %s changed %s rows in the own database, expected 1 (row %s); the own database differs from the source"
-                                    .formatted(change.gtid(), change.change().operation(), change.table().name(), rows, change.change().before()));
-                }
+            for (Check check : queued) {
+                check.verify(statement);
                 statement.getMoreResults();
             }
         }

@@ -122,7 +122,7 @@ public final class Backfill
                 statement.execute("TRUNCATE " + String.join(", ", mapping.tables().values().stream().map(TableMapping::targetIdentifier).toList()));
                 store.insertTables(own, migration, new ArrayList<>(mapping.tables().keySet()));
             }
-            own.commit();
+            store.commit(own);
             log.info("Backfill of migration {} prepared: capture starts at {}:{} (position {}), own database emptied of seed rows",
                     migration, start.file(), start.offset(), start.position());
             return start;
@@ -442,7 +442,8 @@ public final class Backfill
     /**
      * The writer's side of one table: COPY of each chunk's data, then, in the same PostgreSQL transaction, the
      * chunk's record (and, for the last chunk, the table's completion), so that a restart resumes at the first chunk
-     * not committed. A table without a row key has one chunk record, even when empty.
+     * not committed. A table without a row key has one chunk record, even when empty. A chunk commits only while the
+     * store's write fence holds: otherwise it is rolled back and the copy stops with {@code FENCED}.
      */
     private void write(Connection own, TableMapping table, ReplicationStore.TableProgress progress, String snapshotPosition, ChunkPipe pipe)
             throws SQLException, IOException, InterruptedException
@@ -473,7 +474,7 @@ public final class Backfill
                     if (end.last()) {
                         store.markTableDone(own, migration, table.name(), snapshotPosition);
                     }
-                    own.commit();
+                    store.commit(own);
                     copied.get(table.name()).addAndGet(end.rows());
                     if (end.last()) {
                         done.put(table.name(), true);

@@ -18,6 +18,7 @@ import java.util.stream.Collectors;
 import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
+import dev.ferry.replication.WriteFence;
 import dev.ferry.replication.schema.SchemaMapping;
 import dev.ferry.replication.schema.SchemaScript;
 import dev.ferry.replication.schema.TableMapping;
@@ -54,6 +55,7 @@ public final class TransferredDataDeletion
     private final List<String> unmappedTables;
     private final OwnDatabaseTarget own;
     private final Duration lockTimeout;
+    private final WriteFence fence;
 
     /**
      * @param seedStatements the INSERT statements of the PostgreSQL schema script of the own database's version
@@ -62,11 +64,19 @@ public final class TransferredDataDeletion
      */
     public TransferredDataDeletion(SchemaMapping mapping, List<String> seedStatements, List<String> unmappedTables, OwnDatabaseTarget own, Duration lockTimeout)
     {
+        this(mapping, seedStatements, unmappedTables, own, lockTimeout, WriteFence.NONE);
+    }
+
+    /** As above, resetting the own database only while {@code fence} holds (otherwise it rolls back: {@code FENCED}). */
+    public TransferredDataDeletion(SchemaMapping mapping, List<String> seedStatements, List<String> unmappedTables, OwnDatabaseTarget own, Duration lockTimeout,
+            WriteFence fence)
+    {
         this.mapping = requireNonNull(mapping, "mapping is null");
         this.seedStatements = List.copyOf(requireNonNull(seedStatements, "seedStatements is null"));
         this.unmappedTables = List.copyOf(requireNonNull(unmappedTables, "unmappedTables is null"));
         this.own = requireNonNull(own, "own is null");
         this.lockTimeout = requireNonNull(lockTimeout, "lockTimeout is null");
+        this.fence = requireNonNull(fence, "fence is null");
         if (lockTimeout.toMillis() < 1) {
             throw new IllegalArgumentException("lockTimeout must be at least 1 ms: " + lockTimeout);
         }
@@ -75,13 +85,19 @@ public final class TransferredDataDeletion
     /** The deletion for Hive's schema scripts in a folder such as {@code scripts/metastore/upgrade}. */
     public static TransferredDataDeletion of(Path upgradeScripts, String schemaVersion, OwnDatabaseTarget own, Duration lockTimeout)
     {
+        return of(upgradeScripts, schemaVersion, own, lockTimeout, WriteFence.NONE);
+    }
+
+    /** {@link #of(Path, String, OwnDatabaseTarget, Duration)}, behind a write fence. */
+    public static TransferredDataDeletion of(Path upgradeScripts, String schemaVersion, OwnDatabaseTarget own, Duration lockTimeout, WriteFence fence)
+    {
         SchemaMapping mapping = SchemaMapping.derive(upgradeScripts, schemaVersion);
         SchemaScript postgres = SchemaScript.read(upgradeScripts.resolve("postgres").resolve("hive-schema-%s.postgres.sql".formatted(schemaVersion)));
         // Tables of the PostgreSQL script that the mapping leaves out (schema 2.3.0's COLUMNS_OLD, which no Hive 2.3
         // model writes) are emptied too: COLUMNS_OLD references SDS, which PostgreSQL truncates only together with it.
         List<String> unmapped = postgres.tables().values().stream().filter(table -> !mapping.tables().containsKey(table.name()))
                 .map(table -> "\"" + table.storedName() + "\"").toList();
-        return new TransferredDataDeletion(mapping, postgres.inserts(), unmapped, own, lockTimeout);
+        return new TransferredDataDeletion(mapping, postgres.inserts(), unmapped, own, lockTimeout, fence);
     }
 
     /** Resets the own database and deletes the staging directory; safe to run again after a failure. */
@@ -107,11 +123,12 @@ public final class TransferredDataDeletion
                 for (String seed : seedStatements) {
                     statement.execute(seed);
                 }
+                fence.check(connection);
                 connection.commit();
             }
-            catch (SQLException e) {
+            catch (SQLException | RuntimeException e) {
                 connection.rollback();
-                if ("55P03".equals(e.getSQLState())) {
+                if (e instanceof SQLException sql && "55P03".equals(sql.getSQLState())) {
                     throw new ReplicationException(OWN_DATABASE_UNAVAILABLE, ("cannot empty the metastore tables of the own database %s: another session still uses them "
                             + "after %s ms (stop the engine on the own database first)").formatted(own.jdbcUrl(), lockTimeout.toMillis()), e);
                 }

@@ -19,6 +19,7 @@ import dev.ferry.replication.JdbcConnections;
 import dev.ferry.replication.OwnDatabaseTarget;
 import dev.ferry.replication.ReplicationException;
 import dev.ferry.replication.SourceDatabase;
+import dev.ferry.replication.WriteFence;
 import dev.ferry.replication.schema.SchemaMapping;
 import org.postgresql.PGStatement;
 import org.slf4j.Logger;
@@ -75,13 +76,14 @@ public final class IdGeneratorFinalizer
     private final SourceDatabase source;
     private final OwnDatabaseTarget own;
     private final OwnNames names;
+    private final WriteFence fence;
     /** Every column whose highest value finalize needs, read in one statement. */
     private final List<IdColumn> allIdColumns;
 
     /** A finalizer for a Hive 4.0.0 schema, whose PostgreSQL names are all quoted upper case. */
     public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own)
     {
-        this(source, own, new OwnNames(Optional.empty()));
+        this(source, own, new OwnNames(Optional.empty()), WriteFence.NONE);
     }
 
     /**
@@ -91,14 +93,21 @@ public final class IdGeneratorFinalizer
      */
     public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping)
     {
-        this(source, own, new OwnNames(Optional.of(mapping)));
+        this(source, own, mapping, WriteFence.NONE);
     }
 
-    private IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, OwnNames names)
+    /** As above, committing only while {@code fence} holds (otherwise finalize rolls back and throws {@code FENCED}). */
+    public IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, SchemaMapping mapping, WriteFence fence)
+    {
+        this(source, own, new OwnNames(Optional.of(mapping)), fence);
+    }
+
+    private IdGeneratorFinalizer(SourceDatabase source, OwnDatabaseTarget own, OwnNames names, WriteFence fence)
     {
         this.source = requireNonNull(source, "source is null");
         this.own = requireNonNull(own, "own is null");
         this.names = names;
+        this.fence = requireNonNull(fence, "fence is null");
         this.allIdColumns = idColumnsToRead(names);
     }
 
@@ -214,6 +223,7 @@ public final class IdGeneratorFinalizer
                         .ifPresent(changes::add);
                 long raised = System.nanoTime();
                 beforeCommit.run(connection);
+                fence.check(connection);
                 connection.commit();
                 FinalizeReport report = new FinalizeReport(changes);
                 log.info("Finalize of {} from {}: {} (own ids read {} ms, then waited {} ms for the source's generators; raised in {} ms)", own, source, report.summary(),

@@ -130,9 +130,7 @@ final class OwnDatabaseContents
 
     static void checkFresh(OwnDatabaseTarget own, HmsSchemaScript schema)
     {
-        Properties properties = new Properties();
-        properties.setProperty("user", own.user());
-        properties.setProperty("password", own.password());
+        Properties properties = own.connectionProperties();
         properties.setProperty("connectTimeout", String.valueOf(SourceSession.CONNECT_TIMEOUT.toSeconds()));
         try (Connection connection = DriverManager.getConnection(own.jdbcUrl(), properties)) {
             // Read only, and one snapshot for all the counts.
