@@ -88,11 +88,11 @@ public final class Membership
     private final long viewNanos;
     private final ReentrantLock viewLock = new ReentrantLock();
     private final Condition viewChanged = viewLock.newCondition();
-    // Guarded by viewLock: the generation this process serves (its own switches), the newest one heartbeats read,
-    // and until when the last successful heartbeat lets writes be acknowledged.
-    private long servedGeneration;
-    private long learnedGeneration;
-    private long validUntilNanos;
+    // Written under viewLock, read without it by every write's check: the generation this process serves (its own
+    // switches), the newest one heartbeats read, and until when the last successful heartbeat lets writes be acknowledged.
+    private volatile long servedGeneration;
+    private volatile long learnedGeneration;
+    private volatile long validUntilNanos;
     private int staleBeats;
 
     private Membership(ControlStore store, ReplicaRecord self, Duration interval, Duration deadAfter)
@@ -153,7 +153,7 @@ public final class Membership
         Optional<String> stale;
         viewLock.lock();
         try {
-            stale = staleBeats >= 2 ? refusalLocked() : Optional.empty();
+            stale = staleBeats >= 2 ? refusal() : Optional.empty();
         }
         finally {
             viewLock.unlock();
@@ -243,16 +243,11 @@ public final class Membership
     @Override
     public Optional<String> refusal(long generation)
     {
-        viewLock.lock();
-        try {
-            return refusalLocked();
-        }
-        finally {
-            viewLock.unlock();
-        }
+        return refusal();
     }
 
-    private Optional<String> refusalLocked()
+    /** Lock-free: it runs on every write. */
+    private Optional<String> refusal()
     {
         if (learnedGeneration > servedGeneration) {
             return Optional.of("the service switched to generation %s of its backend without this replica (%s), which serves generation %s; restart it".formatted(
@@ -277,7 +272,7 @@ public final class Membership
                 if (learnedGeneration > servedGeneration) {
                     return false;
                 }
-                if (refusalLocked().isEmpty()) {
+                if (refusal().isEmpty()) {
                     return true;
                 }
                 long left = deadline - System.nanoTime();

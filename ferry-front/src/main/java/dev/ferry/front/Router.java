@@ -116,12 +116,6 @@ public final class Router
         return active.get().engine();
     }
 
-    /** The generation of the service's backend record the active engine serves. */
-    public long generation()
-    {
-        return active.get().generation();
-    }
-
     /**
      * Points every later call at the given engine, in the same generation, and returns the previous one, which calls
      * in flight may still use: wait for {@link Engine#awaitIdle} before closing it.
@@ -209,11 +203,14 @@ public final class Router
             else {
                 result = dispatch(engine, method, arguments);
             }
-            if (methodClass.writes() && authority.refusal(served.generation()).isPresent() && !authority.awaitConfirmed(served.generation(), gate.holdBound())) {
-                // The write ran on a backend this replica can no longer confirm the service serves from: it may have
-                // landed in a database another replica switched away from. Say so rather than acknowledge it.
-                throw new MetaException("Ferry cannot confirm the outcome of %s: %s while it ran; check whether it took effect before retrying".formatted(
-                        method.getName(), authority.refusal(served.generation()).orElse("the service's backend changed")));
+            if (methodClass.writes()) {
+                Optional<String> after = authority.refusal(served.generation());
+                if (after.isPresent() && !authority.awaitConfirmed(served.generation(), gate.holdBound())) {
+                    // The write ran on a backend this replica can no longer confirm the service serves from: it may have
+                    // landed in a database another replica switched away from. Say so rather than acknowledge it.
+                    throw new MetaException("Ferry cannot confirm the outcome of %s: %s while it ran; check whether it took effect before retrying".formatted(
+                            method.getName(), after.get()));
+                }
             }
             return result;
         }
