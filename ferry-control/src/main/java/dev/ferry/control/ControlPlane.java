@@ -33,6 +33,7 @@ import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStore.StoredOperation;
 import dev.ferry.control.store.ReplicaStore;
+import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.engine.Engine;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
@@ -61,6 +62,8 @@ public final class ControlPlane
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final Set<ExecutionState> LIVE = EnumSet.of(ExecutionState.STARTING, ExecutionState.RUNNING, ExecutionState.AWAITING_USER_ACTION, ExecutionState.CANCELLING);
+    /** How long a switch waits for the other replicas to start an engine on the new backend. */
+    static final Duration FOLLOWERS_READY = Duration.ofMinutes(2);
     private static final Set<ExecutionState> TERMINAL = EnumSet.of(ExecutionState.SUCCEEDED, ExecutionState.FAILED, ExecutionState.CANCELLED);
 
     /**
@@ -86,11 +89,13 @@ public final class ControlPlane
             Optional<CutoverStep> pauseAt,
             Optional<SourceProxy> sourceProxy,
             String replicaId,
+            String replicaHome,
             Duration replicaDeadAfter)
     {
         public Settings
         {
             requireNonNull(replicaId, "replicaId is null");
+            requireNonNull(replicaHome, "replicaHome is null");
             requireNonNull(replicaDeadAfter, "replicaDeadAfter is null");
             requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(name, "name is null");
@@ -141,6 +146,7 @@ public final class ControlPlane
     private final HiveVersionUpgrades upgrades;
     private volatile Router router;
     private volatile boolean closed;
+    private final SwitchFollower follower;
 
     public ControlPlane(ControlStore store, SecretBox secrets, Engines engines, Settings settings)
     {
@@ -152,6 +158,25 @@ public final class ControlPlane
         this.operations = new Operations(store, settings, replications::status);
         this.cutover = new Cutover(store, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
         this.upgrades = new HiveVersionUpgrades(store, engines, settings, operations, () -> router, () -> closed);
+        this.follower = new SwitchFollower(store, settings.replicaId(), () -> router, this::engineFor);
+    }
+
+    /** What this replica does with what its heartbeats read: follow the switches other replicas lead. */
+    public Membership.Follower follower()
+    {
+        return follower;
+    }
+
+    /** A new engine on {@code backend}: the own database, or the source of {@code execution}. */
+    private Engine engineFor(ServiceRecord.Backend backend, Optional<String> execution)
+    {
+        if (backend == ServiceRecord.Backend.OWN) {
+            // Taken through its write paths first where the engine can be: its first writes come as the switch releases them.
+            return engines.startOwnStandby();
+        }
+        String id = execution.orElseThrow(() -> new IllegalStateException("a switch to a source names no migration execution"));
+        MigrationExecution migration = store.execution(id).orElseThrow(() -> new IllegalStateException("migration execution %s does not exist".formatted(id)));
+        return engines.startSource(replications.source(migration));
     }
 
     public Settings settings()
@@ -188,6 +213,21 @@ public final class ControlPlane
     public void attach(Router router)
     {
         this.router = requireNonNull(router, "router is null");
+        String runner = store.inTransaction(ControlStore::runner);
+        if (!runner.isEmpty() && !runner.equals(settings.replicaHome())) {
+            // Two replicas must never run the same migration (replication into one own database twice).
+            if (store.liveExecution().isPresent() || !store.unfinishedOperations().isEmpty()) {
+                log.info("The migration's work runs on the replica of data directory {}: this replica ({}) serves and follows its switches", runner, settings.replicaId());
+            }
+            monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
+            return;
+        }
+        // Only the runner leads switches: one it left open ended with its previous process.
+        int abandoned = store.inTransaction(connection -> SwitchBarrier.abortOpen(connection, "abandoned: replica %s restarted on the data directory of the replica that led it"
+                .formatted(settings.replicaId())));
+        if (abandoned > 0) {
+            log.info("Aborted the switch barrier a previous process of this replica left open: the other replicas release their writes");
+        }
         List<Operation> unfinished = store.unfinishedOperations();
         for (Operation operation : unfinished) {
             log.info("Resuming unfinished operation {} ({} of migration execution {})", operation.id(), operation.verb().wireName(), operation.execution());
@@ -283,8 +323,8 @@ public final class ControlPlane
     }
 
     /**
-     * Refuses {@code method} while another replica is live: each replica's front switches only in its own process,
-     * so the others would go on serving from the database this one switches away from.
+     * Refuses {@code method} while another replica is live: the other replicas do not follow what it changes (an
+     * upgrade of the own database's Hive version).
      */
     static void refuseWithOtherReplicas(Connection connection, Settings settings, String method)
             throws SQLException
@@ -293,11 +333,35 @@ public final class ControlPlane
                 .filter(replica -> !replica.id().equals(settings.replicaId()))
                 .toList();
         if (!others.isEmpty()) {
-            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("%s switches the database the service serves from, and Ferry does not yet switch several replicas "
-                    + "together: %s also serve%s service %s and would go on serving from the old one. Stop %s, then retry (a replica stopped without a clean "
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("%s changes the engine of every replica, and Ferry does not yet do that on several replicas "
+                    + "together: %s also serve%s service %s. Stop %s, then retry (a replica stopped without a clean "
                     + "stop counts as live until it has been unseen for %s s)").formatted(method, ReplicaStore.describe(others), others.size() == 1 ? "s" : "", settings.name(),
                     others.size() == 1 ? "it" : "them", settings.replicaDeadAfter().toSeconds()));
         }
+    }
+
+    /**
+     * Refuses {@code method} on a replica other than the one that runs the migration (the one startMigration was
+     * sent to, named by its data directory, which survives its restarts): that replica runs replication and the
+     * cutover.
+     */
+    static void requireRunner(Connection connection, Settings settings, String method)
+            throws SQLException
+    {
+        String runner = ControlStore.runner(connection);
+        if (runner.isEmpty() || runner.equals(settings.replicaHome())) {
+            return;
+        }
+        List<ReplicaRecord> running = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream()
+                .filter(replica -> replica.dataDirectory().equals(runner))
+                .toList();
+        if (!running.isEmpty()) {
+            ReplicaRecord replica = running.get(0);
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, "the migration runs on replica %s (%s), which startMigration was sent to: send %s to %s (replicas do not pass it on yet)"
+                    .formatted(replica.id(), replica.host(), method, replica.httpUri()));
+        }
+        throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("the migration runs on the replica of data directory %s, which is not live: start it again, then send %s to it "
+                + "(another replica does not take a migration over yet)").formatted(runner, method));
     }
 
     // ---- startMigration ----
@@ -314,7 +378,9 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
-            refuseWithOtherReplicas(connection, settings, "startMigration");
+            // This replica runs the migration's work: its operations, replication, and the switches, which the
+            // other replicas follow.
+            ControlStore.setRunner(connection, settings.replicaHome());
             Optional<MigrationExecution> live = ControlStore.liveExecution(connection);
             if (live.isPresent()) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s; a service runs one migration at a time: complete or cancel it first"
@@ -369,26 +435,42 @@ public final class ControlPlane
                 warnings = facts.warnings();
                 operations.progress(operationId, "source " + facts.dialect().describe() + " ready");
                 operations.progress(operationId, "starting an engine on the source database");
-                Engine engine = engines.startSource(source);
-                // Until the front serves from the source, a write to the own database would be lost under the
-                // backfill: writes are held (they then go to the source), and the own database is checked again.
-                router.gate().holdWrites();
-                try {
+                // The other replicas start theirs meanwhile.
+                try (ReplicaSwitch barrier = ReplicaSwitch.announce(store, settings.replicaId(), settings.replicaDeadAfter(), ServiceRecord.Backend.SOURCE, Optional.of(id))) {
                     try {
-                        Optional<String> late = Cutover.awaitWritesInFlight(router.gate());
-                        if (late.isPresent()) {
-                            throw new ControlException(ErrorCode.ABORTED, "%s (to the own database); nothing was started".formatted(late.get()));
+                        Engine engine = engines.startSource(source);
+                        try {
+                            barrier.awaitReady(FOLLOWERS_READY);
                         }
-                        preconditions.check(source, engines.ownDatabase());
+                        catch (InterruptedException | RuntimeException e) {
+                            engine.close();
+                            throw e;
+                        }
+                        // Until the front serves from the source, a write to the own database would be lost under the
+                        // backfill: writes are held (they then go to the source), and the own database is checked again.
+                        router.gate().holdWrites();
+                        try {
+                            try {
+                                Optional<String> late = Cutover.awaitWritesInFlight(router.gate());
+                                if (late.isPresent()) {
+                                    throw new ControlException(ErrorCode.ABORTED, "%s (to the own database); nothing was started".formatted(late.get()));
+                                }
+                                preconditions.check(source, engines.ownDatabase());
+                            }
+                            catch (InterruptedException | RuntimeException e) {
+                                engine.close();
+                                throw e;
+                            }
+                            switchFront(barrier, ServiceRecord.Backend.SOURCE, Optional.of(id), engine);
+                        }
+                        finally {
+                            router.gate().release();
+                        }
                     }
                     catch (InterruptedException | RuntimeException e) {
-                        engine.close();
+                        barrier.abort("startMigration failed on replica %s: %s".formatted(settings.replicaId(), e.getMessage()));
                         throw e;
                     }
-                    switchFront(ServiceRecord.Backend.SOURCE, Optional.of(id), engine);
-                }
-                finally {
-                    router.gate().release();
                 }
             }
             // The own database takes the source's schema version while it holds nothing: no engine runs on it now.
@@ -517,7 +599,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
-            refuseWithOtherReplicas(connection, settings, "cancelMigration");
+            requireRunner(connection, settings, "cancelMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to cancel".formatted(settings.name())));
             if (live.phase() == Phase.CUTOVER) {
@@ -585,8 +667,28 @@ public final class ControlPlane
         Replication.Config config = replications.config(execution);
         if (service.backend() == ServiceRecord.Backend.SOURCE) {
             Replication.deleteTransferredData(config);
-            Engine own = engines.startOwn();
-            switchFront(ServiceRecord.Backend.OWN, Optional.empty(), own);
+            try (ReplicaSwitch barrier = ReplicaSwitch.announce(store, settings.replicaId(), settings.replicaDeadAfter(), ServiceRecord.Backend.OWN, Optional.empty())) {
+                try {
+                    Engine own = engines.startOwn();
+                    try {
+                        barrier.awaitReady(FOLLOWERS_READY);
+                    }
+                    catch (InterruptedException | RuntimeException e) {
+                        own.close();
+                        throw e;
+                    }
+                    switchFront(barrier, ServiceRecord.Backend.OWN, Optional.empty(), own);
+                }
+                catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    barrier.abort("Ferry stopped on replica %s".formatted(settings.replicaId()));
+                    throw new ControlException(ErrorCode.ABORTED, "Ferry is stopping; call cancelMigration again after the restart", e);
+                }
+                catch (RuntimeException e) {
+                    barrier.abort("cancelMigration failed on replica %s: %s".formatted(settings.replicaId(), e.getMessage()));
+                    throw e;
+                }
+            }
         }
         else {
             TransferredDataDeletion.deleteStagingDirectory(config.stagingDirectory());
@@ -604,7 +706,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
-            refuseWithOtherReplicas(connection, settings, "completeMigration");
+            requireRunner(connection, settings, "completeMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to complete".formatted(settings.name())));
             String name = settings.name().executionName(live.id());
@@ -708,16 +810,31 @@ public final class ControlPlane
 
     // ---- the front ----
 
-    /** Records the switch durably, then points the router at {@code engine} and closes the previous engine. */
-    private void switchFront(ServiceRecord.Backend backend, Optional<String> execution, Engine engine)
+    /**
+     * Holds the other replicas' writes, records the switch durably with the barrier's commit, then points the router at
+     * {@code engine} and closes the previous engine; the other replicas switch as they read the commit.
+     */
+    private void switchFront(ReplicaSwitch barrier, ServiceRecord.Backend backend, Optional<String> execution, Engine engine)
     {
         long generation;
         try {
-            generation = store.inTransaction(connection -> ControlStore.switchBackend(connection, backend, execution));
+            barrier.holdOthers(router.gate().holdBound(), router.gate().holdBound().dividedBy(4));
+            generation = store.inTransaction(connection -> {
+                barrier.commit(connection);
+                return ControlStore.switchBackend(connection, backend, execution);
+            });
+        }
+        catch (InterruptedException e) {
+            engine.close();
+            Thread.currentThread().interrupt();
+            throw new ControlException(ErrorCode.ABORTED, "Ferry is stopping; nothing was switched", e);
         }
         catch (RuntimeException e) {
             engine.close();
             throw e;
+        }
+        if (generation != barrier.generation()) {
+            log.warn("The switch recorded generation {}, not the {} it announced: another switch came between", generation, barrier.generation());
         }
         Engine previous = router.switchTo(engine, generation);
         log.info("The front serves from {} now (generation {}); engine {} retired", backend == ServiceRecord.Backend.OWN ? "the own database" : "the source of migration execution " + execution.orElse(""),
@@ -764,6 +881,7 @@ public final class ControlPlane
     public void close()
     {
         closed = true;
+        follower.close();
         monitor.shutdownNow();
         worker.shutdownNow();
         try {

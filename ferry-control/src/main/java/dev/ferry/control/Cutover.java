@@ -19,6 +19,7 @@ import dev.ferry.control.model.Phase;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.model.ServiceState;
 import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.engine.Engine;
 import dev.ferry.front.Router;
 import dev.ferry.front.WriteGate;
@@ -48,6 +49,8 @@ final class Cutover
     private final Supplier<Router> router;
     private final Consumer<Runnable> worker;
     private final BooleanSupplier closed;
+    private final String replicaId;
+    private final Duration deadAfter;
 
     Cutover(ControlStore store, ControlPlane.Settings settings, ReplicationSupervisor supervisor, Operations operations,
             Map<String, Views.Verification> verifications, Supplier<Router> router, Consumer<Runnable> worker, BooleanSupplier closed)
@@ -61,6 +64,8 @@ final class Cutover
         this.router = requireNonNull(router, "router is null");
         this.worker = requireNonNull(worker, "worker is null");
         this.closed = requireNonNull(closed, "closed is null");
+        this.replicaId = settings.replicaId();
+        this.deadAfter = settings.replicaDeadAfter();
     }
 
     /**
@@ -150,12 +155,15 @@ final class Cutover
         boolean held = false;
         long heldAt = 0;
         Optional<SourceDialect.SourceFence> sourceFence = Optional.empty();
+        ReplicaSwitch barrier = null;
         try {
             if (current == null) {
                 throw new CutoverAborted(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running".formatted(id));
             }
             operations.progress(operationId, "taking the engine on the own database started while the migration streamed");
             StepTimer steps = new StepTimer();
+            // The other replicas start their engines on the own database while this one verifies ahead.
+            barrier = ReplicaSwitch.announce(store, replicaId, deadAfter, ServiceRecord.Backend.OWN, Optional.empty());
             own = supervisor.ownEngineForCutover(id);
             steps.lap("engine");
             // The background verify and foreign key restore of streaming stop here; what they were doing is finished.
@@ -183,6 +191,9 @@ final class Cutover
                 }
             }
             steps.lap("verify ahead again");
+            operations.progress(operationId, "waiting for the other replicas to start their engines on the own database");
+            barrier.awaitReady(ControlPlane.FOLLOWERS_READY);
+            steps.lap("replicas ready");
             Duration bound = router.get().gate().holdBound();
             operations.progress(operationId, "holding writes");
             // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits
@@ -211,6 +222,8 @@ final class Cutover
                 throw new CutoverAborted(ErrorCode.ABORTED, late.get());
             }
             steps.lap("in-flight");
+            barrier.holdOthers(bound, bound.dividedBy(4));
+            steps.lap("replicas hold");
             // With the source fenced, no other metastore can write its tables until the switch: the check for other
             // writers is then a guarantee, not a watch.
             sourceFence = current.fenceSource(FENCE_WAIT);
@@ -235,6 +248,7 @@ final class Cutover
             // neither does (an abort leaves the own database as apply made it, so the next completeMigration verifies
             // equal). From the commit on only forward.
             long[] generation = new long[1];
+            ReplicaSwitch switching = barrier;
             try {
                 current.verifyAndFinalize(connection -> {
                     steps.lap("verify+finalize");
@@ -254,6 +268,7 @@ final class Cutover
                     }
                     uninterrupted(() -> reached(CutoverStep.BEFORE_SWITCH_RECORD));
                     connection.setSchema(ControlStore.SCHEMA);
+                    switching.commit(connection);
                     generation[0] = ControlStore.switchBackend(connection, ServiceRecord.Backend.OWN, Optional.empty());
                 });
             }
@@ -265,7 +280,11 @@ final class Cutover
                 }
                 throw new CutoverAborted(ErrorCode.ABORTED, e.getMessage());
             }
+            catch (SwitchBarrier.NotHeld e) {
+                throw new CutoverAborted(ErrorCode.ABORTED, "the switch could not be recorded: " + e.getMessage());
+            }
             steps.lap("record");
+            barrier.close();
             reached(CutoverStep.AFTER_SWITCH_RECORD);
             // Drained to the fence, verified and finalized: nothing the source records from now on may reach the own
             // database clients are about to write. Replication's slower teardown waits until the held writes ran.
@@ -294,11 +313,19 @@ final class Cutover
         }
         catch (InterruptedException | Interrupted e) {
             Thread.currentThread().interrupt();
+            if (barrier != null) {
+                barrier.abort("Ferry stopped on replica %s during the cutover".formatted(replicaId));
+                barrier.close();
+            }
             if (own != null) {
                 own.close();
             }
         }
         catch (RuntimeException | Error e) {
+            if (barrier != null) {
+                barrier.abort("the cutover aborted on replica %s: %s".formatted(replicaId, e.getMessage()));
+                barrier.close();
+            }
             // An Error too (a class an engine lacks, say): the cutover must end, aborted, never stay in CUTOVER.
             if (held) {
                 router.get().gate().release();

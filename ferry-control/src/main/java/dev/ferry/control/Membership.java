@@ -2,6 +2,7 @@ package dev.ferry.control;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,9 @@ import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ReplicaStore;
+import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.front.WriteAuthority;
+import org.postgresql.PGConnection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +79,7 @@ public final class Membership
     private final Duration deadAfter;
     private final Thread thread;
     private volatile Supplier<Local> local = () -> Local.STARTING;
+    private volatile Follower follower;
     private volatile ReplicaRecord.State state = ReplicaRecord.State.STARTING;
     private volatile boolean closed;
     // Written by the heartbeat thread only.
@@ -86,6 +90,8 @@ public final class Membership
     private Connection connection;
     private long lastForgetNanos;
     private final long viewNanos;
+    // Held by a heartbeat and by serving(): each writes the replica's row from what it read of the state.
+    private final Object rowLock = new Object();
     private final ReentrantLock viewLock = new ReentrantLock();
     private final Condition viewChanged = viewLock.newCondition();
     // Written under viewLock, read without it by every write's check: the generation this process serves (its own
@@ -132,6 +138,36 @@ public final class Membership
         this.local = requireNonNull(local, "local is null");
     }
 
+    /** What a replica does with what its heartbeats read of the service's backend and of the switch barrier. */
+    public interface Follower
+    {
+        /** Called on the heartbeat thread after every heartbeat that reached the control store: must not block. */
+        void observed(ServiceRecord service, Optional<SwitchBarrier.Barrier> barrier, long servedGeneration);
+    }
+
+    /** From now on each heartbeat tells {@code follower} what it read. */
+    public void follow(Follower follower)
+    {
+        this.follower = requireNonNull(follower, "follower is null");
+    }
+
+    /** Waits up to {@code timeout} for a notification on the heartbeat connection (a switch barrier changed). */
+    private void awaitNotification(Duration timeout)
+            throws InterruptedException
+    {
+        Connection listening = connection;
+        if (listening != null) {
+            try {
+                listening.unwrap(PGConnection.class).getNotifications((int) Math.max(1, timeout.toMillis()));
+                return;
+            }
+            catch (SQLException e) {
+                // The next heartbeat finds the connection broken and opens another.
+            }
+        }
+        Thread.sleep(timeout.toMillis());
+    }
+
     /**
      * The replica serves clients: its row says so at once, with {@code self} as it is now (the ports its front and
      * HTTP bound).
@@ -141,9 +177,16 @@ public final class Membership
         if (!self.id().equals(this.self.id())) {
             throw new IllegalArgumentException("replica %s cannot stand for replica %s".formatted(self.id(), this.self.id()));
         }
-        this.self = self;
-        state = ReplicaRecord.State.SERVING;
-        replicas.register(self);
+        // Its row says at once what it serves from and its gate: a listing between this and the next heartbeat shows them.
+        synchronized (rowLock) {
+            // Not between a heartbeat's read of the state and its write, which would report STARTING for one more interval.
+            Local now = local.get();
+            ReplicaRecord serving = new ReplicaRecord(self.id(), self.host(), self.pid(), self.endpointUri(), self.httpUri(), self.version(), self.dataDirectory(),
+                    self.startTime(), self.lastSeenTime(), ReplicaRecord.State.SERVING, now.backend(), now.gate(), now.detail());
+            this.self = serving;
+            state = ReplicaRecord.State.SERVING;
+            replicas.register(serving);
+        }
     }
 
     public Health health()
@@ -163,13 +206,18 @@ public final class Membership
 
     private void run()
     {
+        // start() has just registered the replica: the first heartbeat is one interval later, or as soon as a switch
+        // barrier changes (its notification wakes the wait).
         while (!closed) {
-            beat();
             try {
-                Thread.sleep(interval.toMillis());
+                awaitNotification(interval);
             }
             catch (InterruptedException e) {
-                // serving() or close(): beat again at once, or stop.
+                // close(): stop.
+                continue;
+            }
+            synchronized (rowLock) {
+                beat();
             }
         }
         closeConnection();
@@ -182,6 +230,10 @@ public final class Membership
         try {
             if (connection == null) {
                 connection = store.dedicatedConnection("ferry/%s/membership".formatted(self.id()));
+                try (Statement listen = connection.createStatement()) {
+                    listen.execute("LISTEN " + SwitchBarrier.CHANNEL);
+                }
+                connection.commit();
             }
             Local now = local.get();
             Optional<ReplicaStore.Beat> beat = ReplicaStore.heartbeat(connection, self.id(), reported, now.backend(), now.gate(), now.detail(), deadAfter);
@@ -194,6 +246,10 @@ public final class Membership
             liveReplicas = beat.get().liveReplicas();
             lastBeatNanos = sent;
             confirmed(sent, beat.get().service().generation());
+            Follower following = follower;
+            if (following != null) {
+                following.observed(beat.get().service(), beat.get().barrier(), servedGeneration);
+            }
             if (lastError != null) {
                 log.info("Replica {} reaches the control store again", self.id());
                 lastError = null;
@@ -230,8 +286,8 @@ public final class Membership
             // it lasts over two heartbeats.
             staleBeats = learnedGeneration > servedGeneration && servedGeneration > 0 ? staleBeats + 1 : 0;
             if (staleBeats == 2) {
-                log.error("The service switched its backend to generation {} without replica {}, which serves generation {}: it refuses writes from now "
-                        + "on; restart it to serve from the database the service serves from", learnedGeneration, self.id(), servedGeneration);
+                log.warn("The service switched its backend to generation {}; replica {} still serves generation {} and refuses writes until it serves the new one",
+                        learnedGeneration, self.id(), servedGeneration);
             }
             viewChanged.signalAll();
         }
@@ -250,7 +306,7 @@ public final class Membership
     private Optional<String> refusal()
     {
         if (learnedGeneration > servedGeneration) {
-            return Optional.of("the service switched to generation %s of its backend without this replica (%s), which serves generation %s; restart it".formatted(
+            return Optional.of("the service switched to generation %s of its backend; this replica (%s) still serves generation %s and takes no write until it serves the new one".formatted(
                     learnedGeneration, self.id(), servedGeneration));
         }
         long now = System.nanoTime();

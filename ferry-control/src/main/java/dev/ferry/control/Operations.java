@@ -15,6 +15,7 @@ import dev.ferry.control.model.Operation;
 import dev.ferry.control.model.Verb;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStoreException;
+import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.engine.spi.EngineException;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
@@ -155,6 +156,12 @@ final class Operations
         }
         if (failure instanceof EngineException) {
             return error(ErrorCode.UNAVAILABLE, "cannot start an engine on the source database: " + failure.getMessage());
+        }
+        if (failure instanceof ControlException control) {
+            return error(control.code(), control.getMessage());
+        }
+        if (failure instanceof SwitchBarrier.NotHeld) {
+            return error(ErrorCode.ABORTED, "the other replicas did not hold their writes for the switch: " + failure.getMessage());
         }
         if (failure instanceof ControlStoreException) {
             return error(ErrorCode.UNAVAILABLE, failure.getMessage());

@@ -41,8 +41,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Three {@code bin/ferry serve} processes over one PostgreSQL, as replicas of one service: they start at once (one
  * creates the schema and the admin token), list each other, serve HMS clients that know all three URIs; when one is
  * SIGKILLed its clients fail over to another URI as HMS clients do and no acknowledged write is lost; the others
- * show it UNREACHABLE; one stopped with SIGSTOP is UNREACHABLE until SIGCONT; and a switch of the backend is refused
- * while another replica is live, since replicas do not yet switch together.
+ * show it UNREACHABLE; one stopped with SIGSTOP is UNREACHABLE until SIGCONT; and an upgrade of the Hive version is
+ * refused while another replica is live, since replicas do not yet upgrade together.
  */
 class ReplicasIT
 {
@@ -153,14 +153,10 @@ class ReplicasIT
                 Replica r2 = replicas.get(2);
                 awaitState(r2, token, r0, "UNREACHABLE");
 
-                // While r1 is live, a switch of the backend is refused on r2, naming r1.
-                HttpResponse<String> start = post(r2, ":startMigration", token, """
-                        {"migrationExecution": {"cloudSqlMigrationConfig": {
-                          "cloudSqlConnectionConfig": {"instanceConnectionName": "my-project/us-central1/hms-mysql", "hiveDatabaseName": "hms",
-                            "ipAddress": "127.0.0.1", "port": 1, "username": "hive", "password": "secret"},
-                          "cdcConfig": {"username": "cdc", "password": "secret"}}}}""");
-                assertThat(start.statusCode()).as(start.body()).isEqualTo(400);
-                JsonNode error = json.readTree(start.body()).get("error");
+                // While r1 is live, an upgrade of the Hive version (which replicas do not do together yet) is refused on r2, naming r1.
+                HttpResponse<String> upgrade = post(r2, ":upgradeHiveVersion", token, "{\"hiveVersion\": \"4.0\"}");
+                assertThat(upgrade.statusCode()).as(upgrade.body()).isEqualTo(400);
+                JsonNode error = json.readTree(upgrade.body()).get("error");
                 assertThat(error.get("status").asText()).isEqualTo("FAILED_PRECONDITION");
                 String r1Id = idOf(replicas(r2, token), r1);
                 assertThat(error.get("message").asText()).contains("replica " + r1Id);

@@ -129,12 +129,13 @@ public final class FerryServer
 
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, control.deadAfter()));
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, replicaHome(), control.deadAfter()));
             Engine initial = controlPlane.recover();
             long generation = controlPlane.service().generation();
             Metrics metrics = Metrics.of(controlPlane);
             router = new Router(initial, generation, new WriteGate(config.writeHoldBound()), metrics, membership);
             controlPlane.attach(router);
+            membership.follow(controlPlane.follower());
             started.push(step("control plane", controlPlane::close));
 
             front = ThriftFront.start(config.thrift(), router);
@@ -236,7 +237,13 @@ public final class FerryServer
         String httpUri = "%s://%s:%s".formatted(config.http().tls().isPresent() ? "https" : "http", host, httpPort);
         Instant now = Instant.now();
         return new ReplicaRecord(replicaId, host, ProcessHandle.current().pid(), facts.endpointUri(), httpUri, FerryMain.version(),
-                machineName() + ":" + config.dataDirectory().toAbsolutePath().normalize(), startTime, now, state, "", "", "");
+                replicaHome(), startTime, now, state, "", "", "");
+    }
+
+    /** {@code machine:path} of the data directory: which replica this is across its restarts. */
+    private String replicaHome()
+    {
+        return machineName() + ":" + config.dataDirectory().toAbsolutePath().normalize();
     }
 
     /** What this replica reports at each heartbeat. */

@@ -189,6 +189,28 @@ public final class ControlStore
         }
     }
 
+    /**
+     * The data directory ({@code machine:path}) of the replica that runs the service's migration work (V7); empty
+     * when none was named yet.
+     */
+    public static String runner(Connection connection)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement("SELECT runner FROM ferry_control.service WHERE id = 1");
+                ResultSet rows = select.executeQuery()) {
+            return rows.next() ? rows.getString(1) : "";
+        }
+    }
+
+    public static void setRunner(Connection connection, String dataDirectory)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE ferry_control.service SET runner = ? WHERE id = 1")) {
+            update.setString(1, dataDirectory);
+            update.executeUpdate();
+        }
+    }
+
     public static void updateServiceState(Connection connection, ServiceState state, String message)
             throws SQLException
     {

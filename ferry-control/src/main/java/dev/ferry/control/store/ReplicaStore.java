@@ -130,17 +130,18 @@ public final class ReplicaStore
     }
 
     /** What a heartbeat reads back: the service's record and how many replicas are live (this one included). */
-    public record Beat(ServiceRecord service, int liveReplicas)
+    public record Beat(ServiceRecord service, int liveReplicas, Optional<SwitchBarrier.Barrier> barrier)
     {
         public Beat
         {
             requireNonNull(service, "service is null");
+            requireNonNull(barrier, "barrier is null");
         }
     }
 
     /**
      * A replica's heartbeat, on the connection it keeps for them (not autocommit): its row says it was seen now and
-     * what it serves; the service's record and the live replicas' count come back. Returns empty when the replica has
+     * what it serves; the service's record, the live replicas' count and the newest switch barrier come back. Returns empty when the replica has
      * no row (deleted as unseen for long): register it again.
      */
     public static Optional<Beat> heartbeat(Connection connection, String replicaId, ReplicaRecord.State state, String backend, String gate, String detail, Duration deadAfter)
@@ -167,8 +168,9 @@ public final class ReplicaStore
                 }
             }
             ServiceRecord service = ControlStore.service(connection);
+            Optional<SwitchBarrier.Barrier> barrier = SwitchBarrier.newest(connection);
             connection.commit();
-            return updated == 1 ? Optional.of(new Beat(service, live)) : Optional.empty();
+            return updated == 1 ? Optional.of(new Beat(service, live, barrier)) : Optional.empty();
         }
         catch (SQLException | RuntimeException e) {
             try {

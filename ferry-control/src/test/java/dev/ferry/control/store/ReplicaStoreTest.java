@@ -176,6 +176,23 @@ class ReplicaStoreTest
     }
 
     @Test
+    void aServingReplicaShowsItsBackendAtOnceNotAtItsNextHeartbeat()
+    {
+        ControlStore store = newStore("serving");
+        ReplicaStore replicas = new ReplicaStore(store);
+        // A heartbeat an hour apart: only start() and serving() write the row within this test.
+        try (Membership membership = Membership.start(store, replica("cccccccccccc", State.STARTING), Duration.ofHours(1), DEAD_AFTER)) {
+            membership.report(() -> new Membership.Local("OWN", "OPEN", "serving from the own engine"));
+            membership.serving(replica("cccccccccccc", State.SERVING));
+            ReplicaRecord seen = replicas.list(DEAD_AFTER).get(0);
+            assertThat(seen.state()).isEqualTo(State.SERVING);
+            assertThat(seen.backend()).isEqualTo("OWN");
+            assertThat(seen.gate()).isEqualTo("OPEN");
+            assertThat(seen.detail()).isEqualTo("serving from the own engine");
+        }
+    }
+
+    @Test
     void writesAreRefusedOnceAnotherReplicaSwitchedTheBackend()
             throws Exception
     {
@@ -190,7 +207,7 @@ class ReplicaStoreTest
             for (int tries = 0; tries < 100 && membership.refusal(1).isEmpty(); tries++) {
                 Thread.sleep(50);
             }
-            assertThat(membership.refusal(1)).hasValueSatisfying(refusal -> assertThat(refusal).contains("switched to generation 2 of its backend without this replica"));
+            assertThat(membership.refusal(1)).hasValueSatisfying(refusal -> assertThat(refusal).contains("switched to generation 2 of its backend").contains("still serves generation 1"));
             long before = System.nanoTime();
             assertThat(membership.awaitConfirmed(1, Duration.ofSeconds(5))).isFalse();
             assertThat(Duration.ofNanos(System.nanoTime() - before)).as("no wait for what cannot come").isLessThan(Duration.ofSeconds(1));

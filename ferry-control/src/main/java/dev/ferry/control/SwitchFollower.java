@@ -1,0 +1,240 @@
+package dev.ferry.control;
+
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.BiFunction;
+import java.util.function.Supplier;
+
+import dev.ferry.control.model.ServiceRecord;
+import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.SwitchBarrier;
+import dev.ferry.engine.Engine;
+import dev.ferry.front.Router;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import static java.util.Objects.requireNonNull;
+
+/**
+ * A replica's side of the switches other replicas lead (see {@link SwitchBarrier}), and its catching up with a
+ * switch it missed. Told by every heartbeat what it read; acts on a thread of its own:
+ * <ul>
+ * <li>a barrier in PREPARE: starts an engine on the new backend, then says it is ready;</li>
+ * <li>in HOLD: holds its writes, waits for those in flight, then says it holds them (if they do not finish within
+ * a quarter of the hold bound it releases them and does not confirm: the leader then aborts); past the hold's
+ * deadline it aborts the barrier itself and releases;</li>
+ * <li>COMMITTED, or any record of the service newer than what it serves: switches its front to the recorded backend
+ * (on the engine it prepared, or a new one) and releases;</li>
+ * <li>ABORTED: releases its writes on the backend it serves and closes the engine it prepared.</li>
+ * </ul>
+ * Until it serves the newest generation its {@link Membership} refuses writes, held or not.
+ */
+final class SwitchFollower
+        implements Membership.Follower, AutoCloseable
+{
+    private static final Logger log = LoggerFactory.getLogger(SwitchFollower.class);
+
+    private record Observation(ServiceRecord service, Optional<SwitchBarrier.Barrier> barrier, long served) {}
+
+    private final ControlStore store;
+    private final String self;
+    private final Supplier<Router> router;
+    private final BiFunction<ServiceRecord.Backend, Optional<String>, Engine> engines;
+    private final ExecutorService worker = Executors.newSingleThreadExecutor(runnable -> {
+        Thread thread = new Thread(runnable, "ferry-switch-follower");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final AtomicReference<Observation> latest = new AtomicReference<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+    private volatile boolean closed;
+
+    // The worker thread's own.
+    private Engine prepared;
+    private long preparedGeneration;
+    private long heldGeneration;
+    private long failedGeneration;
+
+    SwitchFollower(ControlStore store, String self, Supplier<Router> router, BiFunction<ServiceRecord.Backend, Optional<String>, Engine> engines)
+    {
+        this.store = requireNonNull(store, "store is null");
+        this.self = requireNonNull(self, "self is null");
+        this.router = requireNonNull(router, "router is null");
+        this.engines = requireNonNull(engines, "engines is null");
+    }
+
+    @Override
+    public void observed(ServiceRecord service, Optional<SwitchBarrier.Barrier> barrier, long servedGeneration)
+    {
+        latest.set(new Observation(service, barrier, servedGeneration));
+        if (!closed && scheduled.compareAndSet(false, true)) {
+            worker.execute(this::act);
+        }
+    }
+
+    private void act()
+    {
+        scheduled.set(false);
+        Observation observation = latest.get();
+        Router front = router.get();
+        if (closed || observation == null || front == null) {
+            return;
+        }
+        try {
+            act(observation, front);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        catch (RuntimeException | Error e) {
+            log.error("Replica {}: following the service's switch failed: {}", self, Text.escaped(String.valueOf(e.getMessage())), e);
+        }
+    }
+
+    private void act(Observation observation, Router front)
+            throws InterruptedException
+    {
+        long served = observation.served();
+        SwitchBarrier.Barrier barrier = observation.barrier().orElse(null);
+        boolean othersBarrier = barrier != null && !barrier.leader().equals(self) && barrier.generation() > served;
+        if (othersBarrier && barrier.state().open()) {
+            if (preparedGeneration != barrier.generation() && failedGeneration != barrier.generation()) {
+                prepare(barrier);
+            }
+            if (barrier.state() == SwitchBarrier.State.HOLD && preparedGeneration == barrier.generation()) {
+                if (heldGeneration != barrier.generation()) {
+                    hold(front, barrier);
+                }
+                else if (barrier.pastDeadline() && store.inTransaction(connection -> SwitchBarrier.abortPastDeadline(connection, barrier.generation(), self))) {
+                    log.warn("Replica {}: the switch to generation {} did not commit before its hold's deadline; aborted it, writes released", self, barrier.generation());
+                    release(front);
+                }
+            }
+            return;
+        }
+        ServiceRecord service = observation.service();
+        // The leader switches itself: between its commit and its router taking the engine, its heartbeat may read the
+        // record first.
+        boolean ownSwitch = barrier != null && barrier.leader().equals(self) && barrier.generation() >= service.generation();
+        if (service.generation() > served && !ownSwitch) {
+            follow(front, service);
+        }
+        else if (heldGeneration != 0) {
+            // The barrier this replica held for ended without a switch of it (ABORTED, or a newer one came).
+            release(front);
+        }
+        if (prepared != null && (barrier == null || !barrier.state().open() || barrier.generation() != preparedGeneration)) {
+            log.info("Replica {}: closing the engine it prepared for generation {} (the switch did not happen)", self, preparedGeneration);
+            discardPrepared();
+        }
+    }
+
+    /** Starts an engine on the barrier's backend; says it is ready, or aborts the barrier saying why it cannot. */
+    private void prepare(SwitchBarrier.Barrier barrier)
+    {
+        discardPrepared();
+        String target = ReplicaSwitch.describe(barrier.backend(), barrier.backendExecution());
+        log.info("Replica {}: switch to generation {} ({}) announced by replica {}; starting an engine on it", self, barrier.generation(), target, barrier.leader());
+        long started = System.nanoTime();
+        try {
+            prepared = engines.apply(barrier.backend(), barrier.backendExecution());
+        }
+        catch (RuntimeException e) {
+            failedGeneration = barrier.generation();
+            String why = "replica %s cannot start an engine on %s: %s".formatted(self, target, e.getMessage());
+            log.error("Replica {}: {}; aborting the switch", self, why);
+            store.inTransaction(connection -> SwitchBarrier.abort(connection, barrier.generation(), why));
+            return;
+        }
+        preparedGeneration = barrier.generation();
+        store.inTransaction(connection -> {
+            SwitchBarrier.confirm(connection, self, barrier.generation(), false);
+            return null;
+        });
+        log.info("Replica {}: ready for generation {} (engine {} started in {} ms)", self, barrier.generation(), prepared.name(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    private void hold(Router front, SwitchBarrier.Barrier barrier)
+            throws InterruptedException
+    {
+        long started = System.nanoTime();
+        front.gate().holdWrites();
+        heldGeneration = barrier.generation();
+        Optional<String> late = Cutover.awaitWritesInFlight(front.gate());
+        if (late.isPresent()) {
+            log.warn("Replica {}: {} for the switch to generation {}; writes released, the hold not confirmed (the switch aborts)", self, late.get(), barrier.generation());
+            release(front);
+            return;
+        }
+        store.inTransaction(connection -> {
+            SwitchBarrier.confirm(connection, self, barrier.generation(), true);
+            return null;
+        });
+        log.info("Replica {}: writes held for the switch to generation {} ({} ms)", self, barrier.generation(), (System.nanoTime() - started) / 1_000_000);
+    }
+
+    /** Switches the front to the backend the service's record names, and releases held writes. */
+    private void follow(Router front, ServiceRecord service)
+            throws InterruptedException
+    {
+        String target = ReplicaSwitch.describe(service.backend(), service.backendExecution());
+        Engine engine;
+        if (prepared != null && preparedGeneration == service.generation()) {
+            engine = prepared;
+            prepared = null;
+        }
+        else {
+            discardPrepared();
+            log.info("Replica {}: the service serves from {} since generation {}; starting an engine on it", self, target, service.generation());
+            engine = engines.apply(service.backend(), service.backendExecution());
+        }
+        Engine previous = front.switchTo(engine, service.generation());
+        boolean wasHolding = heldGeneration != 0;
+        if (wasHolding) {
+            front.gate().release();
+            heldGeneration = 0;
+        }
+        log.info("Replica {} serves from {} now (generation {}){}", self, target, service.generation(), wasHolding ? "; writes released" : "");
+        if (!previous.awaitIdle(Duration.ofSeconds(30))) {
+            log.warn("Replica {}: engine {} still had calls in flight after 30 s; closing it anyway", self, previous.name());
+        }
+        previous.close();
+    }
+
+    private void release(Router front)
+    {
+        if (heldGeneration != 0) {
+            front.gate().release();
+            heldGeneration = 0;
+        }
+    }
+
+    private void discardPrepared()
+    {
+        if (prepared != null) {
+            prepared.close();
+            prepared = null;
+        }
+        preparedGeneration = 0;
+    }
+
+    @Override
+    public void close()
+    {
+        closed = true;
+        worker.shutdownNow();
+        try {
+            worker.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (worker.isTerminated()) {
+            discardPrepared();
+        }
+    }
+}
