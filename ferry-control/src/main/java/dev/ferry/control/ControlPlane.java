@@ -62,8 +62,6 @@ public final class ControlPlane
 {
     private static final Logger log = LoggerFactory.getLogger(ControlPlane.class);
     private static final Set<ExecutionState> LIVE = EnumSet.of(ExecutionState.STARTING, ExecutionState.RUNNING, ExecutionState.AWAITING_USER_ACTION, ExecutionState.CANCELLING);
-    /** How long a switch waits for the other replicas to start an engine on the new backend. */
-    static final Duration FOLLOWERS_READY = Duration.ofMinutes(2);
     private static final Set<ExecutionState> TERMINAL = EnumSet.of(ExecutionState.SUCCEEDED, ExecutionState.FAILED, ExecutionState.CANCELLED);
 
     /**
@@ -90,12 +88,14 @@ public final class ControlPlane
             Optional<SourceProxy> sourceProxy,
             String replicaId,
             String replicaHome,
-            Duration replicaDeadAfter)
+            Duration replicaDeadAfter,
+            Duration switchPrepareTimeout)
     {
         public Settings
         {
             requireNonNull(replicaId, "replicaId is null");
             requireNonNull(replicaHome, "replicaHome is null");
+            requireNonNull(switchPrepareTimeout, "switchPrepareTimeout is null");
             requireNonNull(replicaDeadAfter, "replicaDeadAfter is null");
             requireNonNull(sourceProxy, "sourceProxy is null");
             requireNonNull(name, "name is null");
@@ -440,7 +440,7 @@ public final class ControlPlane
                     try {
                         Engine engine = engines.startSource(source);
                         try {
-                            barrier.awaitReady(FOLLOWERS_READY);
+                            barrier.awaitReady(settings.switchPrepareTimeout());
                         }
                         catch (InterruptedException | RuntimeException e) {
                             engine.close();
@@ -671,7 +671,7 @@ public final class ControlPlane
                 try {
                     Engine own = engines.startOwn();
                     try {
-                        barrier.awaitReady(FOLLOWERS_READY);
+                        barrier.awaitReady(settings.switchPrepareTimeout());
                     }
                     catch (InterruptedException | RuntimeException e) {
                         own.close();

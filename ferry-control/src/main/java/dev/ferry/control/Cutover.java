@@ -51,6 +51,7 @@ final class Cutover
     private final BooleanSupplier closed;
     private final String replicaId;
     private final Duration deadAfter;
+    private final Duration prepareTimeout;
 
     Cutover(ControlStore store, ControlPlane.Settings settings, ReplicationSupervisor supervisor, Operations operations,
             Map<String, Views.Verification> verifications, Supplier<Router> router, Consumer<Runnable> worker, BooleanSupplier closed)
@@ -66,6 +67,7 @@ final class Cutover
         this.closed = requireNonNull(closed, "closed is null");
         this.replicaId = settings.replicaId();
         this.deadAfter = settings.replicaDeadAfter();
+        this.prepareTimeout = settings.switchPrepareTimeout();
     }
 
     /**
@@ -192,7 +194,7 @@ final class Cutover
             }
             steps.lap("verify ahead again");
             operations.progress(operationId, "waiting for the other replicas to start their engines on the own database");
-            barrier.awaitReady(ControlPlane.FOLLOWERS_READY);
+            barrier.awaitReady(prepareTimeout);
             steps.lap("replicas ready");
             Duration bound = router.get().gate().holdBound();
             operations.progress(operationId, "holding writes");

@@ -24,9 +24,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.ferry.server.control.SourceMetastore;
 import dev.ferry.testkit.EmbeddedPostgresServer;
 import dev.ferry.testkit.FreePorts;
 import dev.ferry.testkit.HmsObjects;
+import dev.ferry.testkit.SourceServers;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hive.metastore.IMetaStoreClient;
 import org.apache.hadoop.hive.metastore.RetryingMetaStoreClient;
@@ -194,7 +196,224 @@ class ReplicasIT
         }
     }
 
+    @Test
+    void threeReplicasMigrateTogether()
+            throws Exception
+    {
+        Duration deadAfter = Duration.ofSeconds(30);
+        Duration prepareTimeout = Duration.ofSeconds(5);
+        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
+                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30)) {
+            String url = postgres.createDatabase("ferry");
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            List<Replica> replicas = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                replicas.add(replica("m" + i, url, Base64.getEncoder().encodeToString(key), deadAfter, prepareTimeout));
+            }
+            Replica r0 = replicas.get(0);
+            Replica r2 = replicas.get(2);
+            Map<Replica, FerryProcess> processes = new HashMap<>();
+            boolean r2Stopped = false;
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            AtomicBoolean running = new AtomicBoolean(true);
+            try {
+                for (Replica replica : replicas) {
+                    processes.put(replica, FerryProcess.start(replica.directory(), "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
+                }
+                for (Replica replica : replicas) {
+                    processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
+                }
+                String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
+
+                // Eight clients that know all three URIs, each preferring one, from before startMigration to after
+                // completeMigration: they read until the front serves from the source (the own database must stay empty
+                // for the start), then create tables; they pause while r2 is stopped.
+                AtomicBoolean writing = new AtomicBoolean();
+                AtomicBoolean paused = new AtomicBoolean();
+                java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
+                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<Future<?>> writers = new ArrayList<>();
+                for (int c = 0; c < 8; c++) {
+                    int number = c;
+                    writers.add(clients.submit(() -> {
+                        IMetaStoreClient client = client(replicas, number % 3);
+                        try {
+                            for (int n = 0; running.get(); ) {
+                                if (paused.get()) {
+                                    Thread.sleep(20);
+                                    continue;
+                                }
+                                inFlight.incrementAndGet();
+                                try {
+                                    if (paused.get()) {
+                                        continue;
+                                    }
+                                    if (!writing.get()) {
+                                        client.getAllDatabases();
+                                    }
+                                    else {
+                                        String table = "t_%s_%s".formatted(number, n++);
+                                        try {
+                                            client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
+                                            acknowledged.add(table);
+                                        }
+                                        catch (AlreadyExistsException e) {
+                                            existedOnRetry.add(table);
+                                        }
+                                    }
+                                    calls.incrementAndGet();
+                                }
+                                catch (Exception e) {
+                                    failures.add(number + ": " + e);
+                                }
+                                finally {
+                                    inFlight.decrementAndGet();
+                                }
+                            }
+                        }
+                        finally {
+                            client.close();
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(1_000);
+
+                HttpResponse<String> start = post(r0, ":startMigration", token, source.startMigrationBody(java.util.UUID.randomUUID().toString(), work.resolve("bucket")));
+                assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+                JsonNode started = awaitOperation(r0, token, json.readTree(start.body()).get("name").asText());
+                assertThat(started.has("error")).as(started.toString()).isFalse();
+                String execution = started.get("response").get("name").asText();
+                assertThat(backends(r0, token)).as("every replica serves from the source").containsOnly("SOURCE");
+                IMetaStoreClient setup = client(replicas, 1);
+                setup.createDatabase(HmsObjects.database("during"));
+                setup.close();
+                assertThat(source.hasDatabase("during")).isTrue();
+                writing.set(true);
+                awaitStreaming(r0, token, execution);
+                Thread.sleep(2_000);
+
+                // r2 stopped with SIGSTOP (live for dead-after): it cannot start its engine for the switch, so the
+                // cutover aborts within replicas.prepare-timeout, and every replica serves on from the source.
+                paused.set(true);
+                while (inFlight.get() > 0) {
+                    Thread.sleep(10);
+                }
+                signal("STOP", processes.get(r2));
+                r2Stopped = true;
+                long before = System.nanoTime();
+                HttpResponse<String> complete = post(r0, ":completeMigration", token, "{}");
+                assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
+                JsonNode aborted = awaitOperation(r0, token, json.readTree(complete.body()).get("name").asText());
+                Duration took = Duration.ofNanos(System.nanoTime() - before);
+                assertThat(aborted.path("error").path("message").asText()).as(aborted.toString()).contains(idOf(replicas(r0, token), r2)).contains("did not start an engine");
+                assertThat(took).isLessThan(prepareTimeout.plusSeconds(20));
+                for (JsonNode listed : replicas(r0, token)) {
+                    assertThat(listed.path("gate").asText()).as(listed.toString()).isIn("OPEN", "");
+                }
+                signal("CONT", processes.get(r2));
+                r2Stopped = false;
+                awaitState(r0, token, r2, "SERVING");
+                paused.set(false);
+                Thread.sleep(2_000);
+
+                // completeMigration again, r2 back: every replica holds, switches and serves from the own database.
+                HttpResponse<String> again = post(r0, ":completeMigration", token, "{}");
+                assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+                JsonNode completed = awaitOperation(r0, token, json.readTree(again.body()).get("name").asText());
+                assertThat(completed.has("error")).as(completed.toString()).isFalse();
+                assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+                Thread.sleep(2_000);
+                running.set(false);
+                for (Future<?> writer : writers) {
+                    writer.get(2, TimeUnit.MINUTES);
+                }
+                assertThat(failures).as("failed client calls").isEmpty();
+                assertThat(acknowledged).hasSizeGreaterThan(50);
+                assertThat(backends(r0, token)).as("every replica serves from the own database").containsOnly("OWN");
+
+                // Every acknowledged table is in the own database, and what is written now does not reach the source.
+                IMetaStoreClient reader = client(replicas, 2);
+                assertThat(reader.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
+                reader.createDatabase(HmsObjects.database("after_the_migration"));
+                reader.close();
+                assertThat(source.hasDatabase("after_the_migration")).isFalse();
+                System.out.printf("Three replicas through a migration: %s client calls, %s tables written, 0 failed%n", calls.get(), acknowledged.size());
+            }
+            finally {
+                running.set(false);
+                clients.shutdownNow();
+                if (r2Stopped) {
+                    signal("CONT", processes.get(r2));
+                }
+                for (FerryProcess process : processes.values()) {
+                    if (process.handle().isAlive()) {
+                        process.terminate(Duration.ofMinutes(1));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The backend every replica lists, once all three are SERVING and list the same one. */
+    private static List<String> backends(Replica on, String token)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        List<String> backends = List.of();
+        while (System.nanoTime() < deadline) {
+            backends = new ArrayList<>();
+            for (JsonNode listed : replicas(on, token)) {
+                if (listed.get("state").asText().equals("SERVING")) {
+                    backends.add(listed.path("backend").asText());
+                }
+            }
+            if (backends.size() == 3 && backends.stream().distinct().count() == 1) {
+                return backends;
+            }
+            Thread.sleep(100);
+        }
+        throw new AssertionError("the replicas did not come to serve from one backend: " + backends);
+    }
+
+    private static JsonNode awaitOperation(Replica on, String token, String operation)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (System.nanoTime() < deadline) {
+            JsonNode body = json.readTree(get(on, "/v1/" + operation, token).body());
+            if (body.path("done").asBoolean()) {
+                return body;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("operation %s not done in 4 minutes".formatted(operation));
+    }
+
+    private static void awaitStreaming(Replica on, String token, String execution)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        while (System.nanoTime() < deadline) {
+            if (json.readTree(get(on, "/v1/" + execution, token).body()).path("replication").path("stage").asText().equals("STREAMING")) {
+                return;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("migration execution %s not STREAMING in 4 minutes".formatted(execution));
+    }
+
     private Replica replica(String name, String url, String key)
+            throws IOException
+    {
+        return replica(name, url, key, DEAD_AFTER, Duration.ofMinutes(2));
+    }
+
+    private Replica replica(String name, String url, String key, Duration deadAfter, Duration prepareTimeout)
             throws IOException
     {
         Replica replica = new Replica(name, Files.createDirectories(work.resolve(name)), FreePorts.next(), FreePorts.next());
@@ -215,8 +434,12 @@ class ReplicasIT
                 replicas:
                   heartbeat-interval: 200ms
                   dead-after: %ss
+                  prepare-timeout: %ss
+                migration:
+                  retry-interval: 2s
+                  staging-roots: ["%s"]
                 """.formatted(replica.directory().resolve("data"), replica.thriftPort(), replica.httpPort(), url, EmbeddedPostgresServer.USER,
-                EmbeddedPostgresServer.PASSWORD, key, DEAD_AFTER.toSeconds()));
+                EmbeddedPostgresServer.PASSWORD, key, deadAfter.toSeconds(), prepareTimeout.toSeconds(), work.toAbsolutePath()));
         return replica;
     }
 

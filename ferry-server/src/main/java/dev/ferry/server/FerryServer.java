@@ -129,7 +129,7 @@ public final class FerryServer
 
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, replicaHome(), control.deadAfter()));
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, replicaHome(), control.deadAfter(), control.prepareTimeout()));
             Engine initial = controlPlane.recover();
             long generation = controlPlane.service().generation();
             Metrics metrics = Metrics.of(controlPlane);

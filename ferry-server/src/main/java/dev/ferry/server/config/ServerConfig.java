@@ -69,6 +69,7 @@ public record ServerConfig(
      * @param stagingRoots the directories a migration's bucket must be inside
      * @param heartbeatInterval how often this replica heartbeats in the control store
      * @param deadAfter how long a replica may go unseen before it no longer counts as live
+     * @param prepareTimeout how long a switch waits for the other replicas to start an engine on the new backend
      */
     public record ControlConfig(
             String serviceName,
@@ -82,10 +83,12 @@ public record ServerConfig(
             Duration retryInterval,
             Optional<SourceProxy> sourceProxy,
             Duration heartbeatInterval,
-            Duration deadAfter)
+            Duration deadAfter,
+            Duration prepareTimeout)
     {
         public ControlConfig
         {
+            requireNonNull(prepareTimeout, "prepareTimeout is null");
             requireNonNull(heartbeatInterval, "heartbeatInterval is null");
             requireNonNull(deadAfter, "deadAfter is null");
             requireNonNull(sourceProxy, "sourceProxy is null");
@@ -417,6 +420,7 @@ public record ServerConfig(
         Duration retryInterval = reader.duration("migration.retry-interval", Duration.ofSeconds(30), Duration.ofSeconds(1), Duration.ofHours(1));
         Duration heartbeatInterval = reader.duration("replicas.heartbeat-interval", Duration.ofMillis(500), Duration.ofMillis(100), Duration.ofSeconds(10));
         Duration deadAfter = reader.duration("replicas.dead-after", Duration.ofSeconds(10), Duration.ofSeconds(2), Duration.ofMinutes(10));
+        Duration prepareTimeout = reader.duration("replicas.prepare-timeout", Duration.ofMinutes(2), Duration.ofSeconds(1), Duration.ofHours(1));
         if (deadAfter.compareTo(heartbeatInterval.multipliedBy(4)) < 0) {
             reader.problem("replicas.dead-after", "must be at least 4 heartbeats (replicas.heartbeat-interval %s ms), got %s ms".formatted(heartbeatInterval.toMillis(), deadAfter.toMillis()));
         }
@@ -443,6 +447,6 @@ public record ServerConfig(
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
                 thrift, http, holdBound,
                 new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging, stagingRoots,
-                        startTimeout, retryInterval, sourceProxy, heartbeatInterval, deadAfter));
+                        startTimeout, retryInterval, sourceProxy, heartbeatInterval, deadAfter, prepareTimeout));
     }
 }

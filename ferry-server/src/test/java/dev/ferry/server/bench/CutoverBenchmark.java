@@ -67,6 +67,28 @@ public final class CutoverBenchmark
      * notification listener, the file system, PostgreSQL, other code. Off by default: sampling costs CPU.
      */
     private static final boolean SAMPLE = Boolean.getBoolean("sample");
+    /**
+     * Replicas of the service per cutover, cycled through the list (e.g. {@code -Dreplicas=1,3}: odd cutovers with one,
+     * even ones with three, so that both counts share the run's conditions). Unset: one Ferry on its embedded
+     * PostgreSQL, as before. Set: every Ferry of the run on one external PostgreSQL (a database per cutover), the
+     * writers and readers spread over the replicas (writer w on replica w modulo the count), startMigration and
+     * completeMigration sent to the first.
+     */
+    private static final List<Integer> REPLICAS = System.getProperty("replicas", "").isBlank() ? List.of()
+            : java.util.Arrays.stream(System.getProperty("replicas").split(",")).map(String::trim).map(Integer::valueOf).toList();
+    private static final String KEY = java.util.Base64.getEncoder().encodeToString(new byte[32]);
+
+    /** One group's figures: all cutovers of a run, or those with one replica count. */
+    private static final class Results
+    {
+        final List<Long> pauses = new ArrayList<>();
+        final List<Long> stalls = new ArrayList<>();
+        final List<Long> tails = new ArrayList<>();
+        final List<Long> completions = new ArrayList<>();
+        int failedCutovers;
+        int heldInFlight;
+        long failedCalls;
+    }
 
     private CutoverBenchmark() {}
 
@@ -74,18 +96,13 @@ public final class CutoverBenchmark
             throws Exception
     {
         LogCapture logs = LogCapture.install();
-        List<Long> pauses = new ArrayList<>();
-        List<Long> stalls = new ArrayList<>();
-        List<Long> tails = new ArrayList<>();
-        List<Long> completions = new ArrayList<>();
+        java.util.Map<Integer, Results> groups = new java.util.TreeMap<>();
         List<String> steps = new ArrayList<>();
         java.util.Map<String, List<Long>> methodStalls = new java.util.TreeMap<>();
         java.util.Map<String, List<Long>> methodTails = new java.util.TreeMap<>();
         java.util.Map<String, java.util.Map<String, Integer>> samplesTotal = new java.util.TreeMap<>();
-        int failedCutovers = 0;
-        int heldInFlight = 0;
-        long failedCalls = 0;
         SourceServers.Kind kind = SourceServers.Kind.valueOf(System.getProperty("source", SourceServers.Kind.MARIADB_10_11.name()));
+        dev.ferry.testkit.EmbeddedPostgresServer shared = REPLICAS.isEmpty() ? null : dev.ferry.testkit.EmbeddedPostgresServer.start();
         try (SourceMetastore source = SourceMetastore.start(kind, 0, 0)) {
             System.out.println("source: " + source.server().description());
             long started = System.nanoTime();
@@ -96,9 +113,13 @@ public final class CutoverBenchmark
             try {
                 double changesPerCall = 0;
                 for (int i = 0; i < CUTOVERS; i++) {
-                    try (FerryFixture ferry = FerryFixture.start(root.resolve("ferry-" + i))) {
+                    int replicaCount = REPLICAS.isEmpty() ? 1 : REPLICAS.get(i % REPLICAS.size());
+                    Results results = groups.computeIfAbsent(replicaCount, count -> new Results());
+                    List<FerryFixture> replicas = startReplicas(root, i, replicaCount, shared);
+                    int[] ports = replicas.stream().mapToInt(FerryFixture::thriftPort).toArray();
+                    try (FerryFixture ferry = replicas.get(0); AutoCloseable others = () -> replicas.subList(1, replicas.size()).forEach(FerryFixture::close)) {
                         RestClient rest = ferry.rest();
-                        String token = ferry.adminToken();
+                        String token = replicas.stream().filter(replica -> Files.exists(replica.dataDirectory().resolve("admin-token"))).findFirst().orElseThrow().adminToken();
                         JsonNode startDone = awaitDone(rest, token, rest.post("/v1/" + SERVICE + ":startMigration", token,
                                 source.startMigrationBody(UUID.randomUUID().toString(), root.resolve("bucket-" + i))).body().get("name").asText());
                         if (startDone.has("error")) {
@@ -128,8 +149,8 @@ public final class CutoverBenchmark
                             System.out.printf("one add_partitions call of %s partitions = %.1f row changes%n", PARTITIONS_PER_CALL, changesPerCall);
                         }
                         int logged = logs.lines().size();
-                        try (Writers writers = Writers.start(ferry.thriftPort(), RATE / changesPerCall, "c" + i);
-                                Readers readers = Readers.start(ferry.thriftPort())) {
+                        try (Writers writers = Writers.start(ports, RATE / changesPerCall, "c" + i);
+                                Readers readers = Readers.start(ports)) {
                             Thread.sleep(2_000);
                             long events = eventsApplied(rest, token, execution);
                             long measured = System.nanoTime();
@@ -159,18 +180,18 @@ public final class CutoverBenchmark
                             String stallAt = longest.map(call -> "+%d..+%d ms".formatted((call[0] - completeBegan) / 1_000_000, (call[1] - completeBegan) / 1_000_000))
                                     .orElse("none");
                             long completion = (completeEnded - completeBegan) / 1_000_000;
-                            failedCalls += failures;
+                            results.failedCalls += failures;
                             if (done.has("error")) {
-                                failedCutovers++;
+                                results.failedCutovers++;
                                 System.out.printf("cutover %2d: FAILED %s%n", i + 1, done.get("error"));
                                 continue;
                             }
                             long pause = rest.get("/v1/" + execution, token).body().get("replication").get("writePauseMillis").asLong();
-                            pauses.add(pause);
-                            stalls.add(stall);
-                            completions.add(completion);
+                            results.pauses.add(pause);
+                            results.stalls.add(stall);
+                            results.completions.add(completion);
                             if (!before.isEmpty()) {
-                                tails.add(percentile(before, 99));
+                                results.tails.add(percentile(before, 99));
                             }
                             List<String> cutoverLines = logs.lines().subList(logged, logs.lines().size());
                             String step = cutoverLines.stream().filter(line -> line.contains("cutover steps")).findFirst()
@@ -179,7 +200,11 @@ public final class CutoverBenchmark
                                     .map(line -> line.substring(line.indexOf("write pause"))).orElse("(no write pause line)");
                             boolean heldWithWritesInFlight = cutoverLines.stream().anyMatch(line -> line.contains("writes held with writes in flight"));
                             if (heldWithWritesInFlight) {
-                                heldInFlight++;
+                                results.heldInFlight++;
+                            }
+                            long replicaHolds = cutoverLines.stream().filter(line -> line.contains("writes held for the switch")).count();
+                            if (replicaCount > 1) {
+                                step = "%d replicas (%d held writes for the switch); ".formatted(replicaCount, replicaHolds) + step;
                             }
                             step = closed + (heldWithWritesInFlight ? ", held with writes in flight" : ", held at a moment with none in flight") + "; " + step;
                             steps.add(step);
@@ -195,13 +220,63 @@ public final class CutoverBenchmark
                 deleteRecursively(root);
             }
         }
-        List<Long> sorted = pauses.stream().sorted().toList();
+        finally {
+            if (shared != null) {
+                shared.close();
+            }
+        }
+        for (java.util.Map.Entry<Integer, Results> group : groups.entrySet()) {
+            summarize(REPLICAS.isEmpty() ? "" : "%d replica%s, ".formatted(group.getKey(), group.getKey() == 1 ? "" : "s"), group.getValue());
+        }
+        if (!methodStalls.isEmpty()) {
+            System.out.println("  reads, per method: longest call overlapping completeMigration (p50 / p99 / max over cutovers), and the p99 of the same calls in the seconds before it (median over cutovers)");
+            methodStalls.forEach((method, longest) -> {
+                List<Long> sortedLongest = longest.stream().sorted().toList();
+                List<Long> sortedBefore = methodTails.getOrDefault(method, List.of()).stream().sorted().toList();
+                System.out.printf("    %-34s %5d / %5d / %5d ms   before: p99 %s ms%n", method, percentile(sortedLongest, 50), percentile(sortedLongest, 99),
+                        sortedLongest.get(sortedLongest.size() - 1), sortedBefore.isEmpty() ? "-" : Long.toString(percentile(sortedBefore, 50)));
+            });
+        }
+        if (!samplesTotal.isEmpty()) {
+            System.out.println("  own engine handler samples (5 ms each) from completeMigration on, all cutovers, per method and where: " + samplesTotal);
+        }
+        System.exit(0);
+    }
+
+    /**
+     * The Ferrys of cutover {@code i}: one on its embedded PostgreSQL when {@code shared} is null; else {@code count}
+     * replicas of one service over a new database of {@code shared}.
+     */
+    private static List<FerryFixture> startReplicas(Path root, int i, int count, dev.ferry.testkit.EmbeddedPostgresServer shared)
+    {
+        if (shared == null) {
+            return List.of(FerryFixture.start(root.resolve("ferry-" + i)));
+        }
+        String url = shared.createDatabase("ferry_" + i);
+        List<FerryFixture> replicas = new ArrayList<>();
+        for (int r = 0; r < count; r++) {
+            replicas.add(FerryFixture.start(root.resolve("ferry-%s-r%s".formatted(i, r)), """
+                    own-database:
+                      url: "%s"
+                      user: %s
+                      password: %s
+                    security:
+                      encryption-key: "%s"
+                    """.formatted(url, dev.ferry.testkit.EmbeddedPostgresServer.USER, dev.ferry.testkit.EmbeddedPostgresServer.PASSWORD, KEY)));
+        }
+        return replicas;
+    }
+
+    private static void summarize(String label, Results results)
+    {
+        List<Long> sorted = results.pauses.stream().sorted().toList();
         if (!sorted.isEmpty()) {
-            List<Long> sortedStalls = stalls.stream().sorted().toList();
-            List<Long> sortedTails = tails.stream().sorted().toList();
-            List<Long> sortedCompletions = completions.stream().sorted().toList();
-            System.out.printf("%s writers (%d on %d tables, %d partitions per call), %d cutovers (failed cutovers %d, failed calls %d; writes held with writes in flight in %d, at a moment with none in %d):%n",
-                    CONTINUOUS ? "continuous" : "paced", WRITERS, TABLES, PARTITIONS_PER_CALL, sorted.size(), failedCutovers, failedCalls, heldInFlight, sorted.size() - heldInFlight);
+            List<Long> sortedStalls = results.stalls.stream().sorted().toList();
+            List<Long> sortedTails = results.tails.stream().sorted().toList();
+            List<Long> sortedCompletions = results.completions.stream().sorted().toList();
+            System.out.printf("%s%s writers (%d on %d tables, %d partitions per call), %d cutovers (failed cutovers %d, failed calls %d; writes held with writes in flight in %d, at a moment with none in %d):%n",
+                    label, CONTINUOUS ? "continuous" : "paced", WRITERS, TABLES, PARTITIONS_PER_CALL, sorted.size(), results.failedCutovers, results.failedCalls,
+                    results.heldInFlight, sorted.size() - results.heldInFlight);
             System.out.printf("  write pause: p50 %d ms, p99 %d ms, max %d ms%n", percentile(sorted, 50), percentile(sorted, 99), sorted.get(sorted.size() - 1));
             System.out.printf("  client-visible stall (longest call overlapping completeMigration): p50 %d ms, p99 %d ms, max %d ms%n",
                     percentile(sortedStalls, 50), percentile(sortedStalls, 99), sortedStalls.get(sortedStalls.size() - 1));
@@ -210,20 +285,7 @@ public final class CutoverBenchmark
                         percentile(sortedTails, 50), percentile(sortedTails, 99));
             }
             System.out.printf("  completeMigration: p50 %d ms, max %d ms%n", percentile(sortedCompletions, 50), sortedCompletions.get(sortedCompletions.size() - 1));
-            if (!methodStalls.isEmpty()) {
-                System.out.println("  reads, per method: longest call overlapping completeMigration (p50 / p99 / max over cutovers), and the p99 of the same calls in the seconds before it (median over cutovers)");
-                methodStalls.forEach((method, longest) -> {
-                    List<Long> sortedLongest = longest.stream().sorted().toList();
-                    List<Long> sortedBefore = methodTails.getOrDefault(method, List.of()).stream().sorted().toList();
-                    System.out.printf("    %-34s %5d / %5d / %5d ms   before: p99 %s ms%n", method, percentile(sortedLongest, 50), percentile(sortedLongest, 99),
-                            sortedLongest.get(sortedLongest.size() - 1), sortedBefore.isEmpty() ? "-" : Long.toString(percentile(sortedBefore, 50)));
-                });
-            }
         }
-        if (!samplesTotal.isEmpty()) {
-            System.out.println("  own engine handler samples (5 ms each) from completeMigration on, all cutovers, per method and where: " + samplesTotal);
-        }
-        System.exit(0);
     }
 
     /** Samples the stacks of the own engine's handler threads; see {@link #SAMPLE}. */
@@ -392,12 +454,12 @@ public final class CutoverBenchmark
         /** Every call: its method, when it began and ended (nanoTime). */
         private final List<Object[]> calls = new ArrayList<>();
 
-        static Readers start(int port)
+        static Readers start(int[] ports)
                 throws Exception
         {
             Readers readers = new Readers();
             for (int r = 0; r < READERS; r++) {
-                HmsClient client = HmsClient.connect("localhost", port);
+                HmsClient client = HmsClient.connect("localhost", ports[r % ports.length]);
                 Thread thread = new Thread(() -> readers.read(client), "bench-reader-" + r);
                 thread.setDaemon(true);
                 readers.threads.add(thread);
@@ -529,14 +591,14 @@ public final class CutoverBenchmark
         private final java.util.concurrent.locks.Condition fewInFlight = relay.newCondition();
         private int inFlight;
 
-        static Writers start(int port, double callsPerSecond, String prefix)
+        static Writers start(int[] ports, double callsPerSecond, String prefix)
                 throws Exception
         {
             Writers writers = new Writers();
             long intervalNanos = callsPerSecond <= 0 ? 0 : (long) (WRITERS * 1e9 / callsPerSecond);
             long start = System.nanoTime();
             for (int w = 0; w < WRITERS; w++) {
-                HmsClient client = HmsClient.connect("localhost", port);
+                HmsClient client = HmsClient.connect("localhost", ports[w % ports.length]);
                 Table table = client.api().get_table_req(new GetTableRequest("bench_load", writesTable(w % TABLES))).getTable();
                 String name = prefix + "-w" + w;
                 // Staggered: writer w calls at start + w/WRITERS of the interval, then every interval, so that calls
