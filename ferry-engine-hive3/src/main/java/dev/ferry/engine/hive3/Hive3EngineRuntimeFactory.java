@@ -1,7 +1,6 @@
 package dev.ferry.engine.hive3;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,6 +17,7 @@ import dev.ferry.engine.spi.EngineException;
 import dev.ferry.engine.spi.EngineRuntime;
 import dev.ferry.engine.spi.EngineRuntimeFactory;
 import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.engine.spi.StandardStreams;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hive.metastore.MetaStoreSchemaInfoFactory;
 import org.apache.hadoop.hive.metastore.tools.MetastoreSchemaTool;
@@ -131,23 +131,17 @@ public final class Hive3EngineRuntimeFactory
         // The schema tool and the sqlline it runs print every statement of the script to standard output; keep
         // that out of Ferry's output and show it only on failure.
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        PrintStream standardOut = System.out;
-        PrintStream standardErr = System.err;
         int exitCode;
-        try (PrintStream captured = new PrintStream(console, true, StandardCharsets.UTF_8)) {
-            System.setOut(captured);
-            System.setErr(captured);
+        try {
             // Hive 3.1's tool finds its scripts under this static home (or METASTORE_HOME).
             MetastoreSchemaTool.homeDir = engineHome.toString();
-            exitCode = MetastoreSchemaTool.run(arguments);
+            exitCode = StandardStreams.capturedInto(console, () -> MetastoreSchemaTool.run(arguments));
         }
         catch (RuntimeException e) {
             throw new EngineException(INTERNAL, "Hive's schema tool failed to initialise %s: %s%s"
                     .formatted(settings.jdbcUrl(), rootMessage(e), lastLines(console)), e);
         }
         finally {
-            System.setOut(standardOut);
-            System.setErr(standardErr);
             log.debug("Schema tool output:\n{}", console.toString(StandardCharsets.UTF_8));
             JvmLeakPrevention.releaseAll(getClass().getClassLoader());
         }

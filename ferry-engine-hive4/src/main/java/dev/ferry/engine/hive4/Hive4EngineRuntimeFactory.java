@@ -1,7 +1,6 @@
 package dev.ferry.engine.hive4;
 
 import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -21,6 +20,7 @@ import dev.ferry.engine.spi.EngineException;
 import dev.ferry.engine.spi.EngineRuntime;
 import dev.ferry.engine.spi.EngineRuntimeFactory;
 import dev.ferry.engine.spi.EngineSettings;
+import dev.ferry.engine.spi.StandardStreams;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.hive.metastore.MetaStoreSchemaInfoFactory;
 import org.apache.hadoop.hive.metastore.tools.schematool.MetastoreSchemaTool;
@@ -145,21 +145,15 @@ public final class Hive4EngineRuntimeFactory
         // The schema tool and the sqlline it runs print every statement of the script (706 for PostgreSQL) to
         // standard output whatever their verbosity; keep that out of Ferry's output and show it only on failure.
         ByteArrayOutputStream console = new ByteArrayOutputStream();
-        PrintStream standardOut = System.out;
-        PrintStream standardErr = System.err;
         int exitCode;
-        try (PrintStream captured = new PrintStream(console, true, StandardCharsets.UTF_8)) {
-            System.setOut(captured);
-            System.setErr(captured);
-            exitCode = new MetastoreSchemaTool().run(engineHome.toString(), arguments.toArray(String[]::new), null, conf);
+        try {
+            exitCode = StandardStreams.capturedInto(console, () -> new MetastoreSchemaTool().run(engineHome.toString(), arguments.toArray(String[]::new), null, conf));
         }
         catch (RuntimeException e) {
             throw new EngineException(INTERNAL, "Hive's schema tool failed to %s %s: %s%s"
                     .formatted(action, settings.jdbcUrl(), rootMessage(e), lastLines(console)), e);
         }
         finally {
-            System.setOut(standardOut);
-            System.setErr(standardErr);
             log.debug("Schema tool output:\n{}", console.toString(StandardCharsets.UTF_8));
             JvmLeakPrevention.releaseAll(getClass().getClassLoader());
         }

@@ -93,6 +93,19 @@ public final class CutoverBenchmark
     private CutoverBenchmark() {}
 
     public static void main(String[] args)
+    {
+        try {
+            run();
+        }
+        catch (Throwable e) {
+            // exec:java's own report of a failed main can be lost behind the engines' shutdown hooks.
+            System.out.println("the benchmark failed: " + e);
+            e.printStackTrace(System.out);
+            System.exit(1);
+        }
+    }
+
+    private static void run()
             throws Exception
     {
         LogCapture logs = LogCapture.install();
