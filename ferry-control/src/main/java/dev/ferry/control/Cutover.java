@@ -177,6 +177,12 @@ final class Cutover
             operations.progress(operationId, "restoring foreign keys and verifying ahead of the fence");
             current.restoreForeignKeysWhileStreaming();
             steps.lap("foreign keys");
+            // The other replicas' engines before the verify passes: what changes while they start (seconds) is then
+            // compared by those passes, not by the verify under the hold.
+            operations.progress(operationId, "waiting for the other replicas to start their engines on the own database");
+            barrier.awaitReady(prepareTimeout);
+            steps.lap("replicas ready");
+            operations.progress(operationId, "verifying ahead of the fence");
             // The fence's connections first: what changes while they open (hundreds of ms) is then compared by the
             // passes ahead of the fence, not by the verify under the hold.
             current.prepareFence();
@@ -193,9 +199,6 @@ final class Cutover
                 }
             }
             steps.lap("verify ahead again");
-            operations.progress(operationId, "waiting for the other replicas to start their engines on the own database");
-            barrier.awaitReady(prepareTimeout);
-            steps.lap("replicas ready");
             Duration bound = router.get().gate().holdBound();
             operations.progress(operationId, "holding writes");
             // At a moment with no write in flight if one comes soon: then no write that arrives under the hold waits

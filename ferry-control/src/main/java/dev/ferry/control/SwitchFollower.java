@@ -1,5 +1,7 @@
 package dev.ferry.control;
 
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -11,6 +13,7 @@ import java.util.function.Supplier;
 
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.ControlStoreException;
 import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.engine.Engine;
 import dev.ferry.front.Router;
@@ -58,6 +61,7 @@ final class SwitchFollower
     private long preparedGeneration;
     private long heldGeneration;
     private long failedGeneration;
+    private Connection session;
 
     SwitchFollower(ControlStore store, String self, Supplier<Router> router, BiFunction<ServiceRecord.Backend, Optional<String>, Engine> engines)
     {
@@ -109,7 +113,7 @@ final class SwitchFollower
                 if (heldGeneration != barrier.generation()) {
                     hold(front, barrier);
                 }
-                else if (barrier.pastDeadline() && store.inTransaction(connection -> SwitchBarrier.abortPastDeadline(connection, barrier.generation(), self))) {
+                else if (barrier.pastDeadline() && inSession(connection -> SwitchBarrier.abortPastDeadline(connection, barrier.generation(), self))) {
                     log.warn("Replica {}: the switch to generation {} did not commit before its hold's deadline; aborted it, writes released", self, barrier.generation());
                     release(front);
                 }
@@ -147,11 +151,11 @@ final class SwitchFollower
             failedGeneration = barrier.generation();
             String why = "replica %s cannot start an engine on %s: %s".formatted(self, target, e.getMessage());
             log.error("Replica {}: {}; aborting the switch", self, why);
-            store.inTransaction(connection -> SwitchBarrier.abort(connection, barrier.generation(), why));
+            inSession(connection -> SwitchBarrier.abort(connection, barrier.generation(), why));
             return;
         }
         preparedGeneration = barrier.generation();
-        store.inTransaction(connection -> {
+        inSession(connection -> {
             SwitchBarrier.confirm(connection, self, barrier.generation(), false);
             return null;
         });
@@ -170,7 +174,7 @@ final class SwitchFollower
             release(front);
             return;
         }
-        store.inTransaction(connection -> {
+        inSession(connection -> {
             SwitchBarrier.confirm(connection, self, barrier.generation(), true);
             return null;
         });
@@ -205,6 +209,44 @@ final class SwitchFollower
         previous.close();
     }
 
+    /**
+     * Runs {@code work} in a transaction of this follower's own session, opened once: a confirmation under a hold must
+     * not wait for a new connection's start (tens of ms), which the switch's write pause would include.
+     */
+    private <T> T inSession(ControlStore.Work<T> work)
+    {
+        try {
+            if (session == null) {
+                session = store.dedicatedConnection("ferry/%s/switch".formatted(self));
+            }
+            try {
+                T result = work.run(session);
+                session.commit();
+                return result;
+            }
+            catch (SQLException | RuntimeException e) {
+                closeSession();
+                throw e;
+            }
+        }
+        catch (SQLException e) {
+            throw new ControlStoreException("control store: " + e.getMessage(), e);
+        }
+    }
+
+    private void closeSession()
+    {
+        if (session != null) {
+            try {
+                session.close();
+            }
+            catch (SQLException ignored) {
+                // Broken already.
+            }
+            session = null;
+        }
+    }
+
     private void release(Router front)
     {
         if (heldGeneration != 0) {
@@ -235,6 +277,7 @@ final class SwitchFollower
         }
         if (worker.isTerminated()) {
             discardPrepared();
+            closeSession();
         }
     }
 }
