@@ -19,6 +19,9 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 import dev.ferry.control.model.ExecutionState;
 import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
@@ -30,6 +33,7 @@ import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.model.ServiceState;
 import dev.ferry.control.model.Verb;
 import dev.ferry.control.security.SecretBox;
+import dev.ferry.control.store.ControlSession;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStore.StoredOperation;
 import dev.ferry.control.store.ReplicaStore;
@@ -147,6 +151,10 @@ public final class ControlPlane
     private volatile Router router;
     private volatile boolean closed;
     private final SwitchFollower follower;
+    // The operations this process runs (or ran): the runner adopts the others, accepted by other replicas.
+    private final Set<String> started = ConcurrentHashMap.newKeySet();
+    // The monitor thread's: the runner's published progress and its look for operations to adopt.
+    private final ControlSession duties;
 
     public ControlPlane(ControlStore store, SecretBox secrets, Engines engines, Settings settings)
     {
@@ -159,6 +167,7 @@ public final class ControlPlane
         this.cutover = new Cutover(store, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
         this.upgrades = new HiveVersionUpgrades(store, engines, settings, operations, () -> router, () -> closed);
         this.follower = new SwitchFollower(store, settings.replicaId(), () -> router, this::engineFor);
+        this.duties = new ControlSession(store, "ferry/%s/control".formatted(settings.replicaId()));
     }
 
     /** What this replica does with what its heartbeats read: follow the switches other replicas lead. */
@@ -220,6 +229,7 @@ public final class ControlPlane
                 log.info("The migration's work runs on the replica of data directory {}: this replica ({}) serves and follows its switches", runner, settings.replicaId());
             }
             monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
+            monitor.scheduleWithFixedDelay(this::runnerDuties, 1, 1, TimeUnit.SECONDS);
             return;
         }
         // Only the runner leads switches: one it left open ended with its previous process.
@@ -230,6 +240,7 @@ public final class ControlPlane
         }
         List<Operation> unfinished = store.unfinishedOperations();
         for (Operation operation : unfinished) {
+            started.add(operation.id());
             log.info("Resuming unfinished operation {} ({} of migration execution {})", operation.id(), operation.verb().wireName(), operation.execution());
             switch (operation.verb()) {
                 case START -> submit(() -> runStart(operation.execution(), operation.id()));
@@ -254,6 +265,48 @@ public final class ControlPlane
             }
         }
         monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
+        monitor.scheduleWithFixedDelay(this::runnerDuties, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Every second, on the replica that runs the migration: publishes replication's progress, which the other
+     * replicas show and check completeMigration against, and runs the completeMigration and cancelMigration they
+     * accepted.
+     */
+    private void runnerDuties()
+    {
+        try {
+            Optional<String> replicating = replications.replicating();
+            if (replicating.isPresent()) {
+                String id = replicating.get();
+                Optional<Replication.Status> status = replications.status(id);
+                if (status.isPresent()) {
+                    ObjectNode view = Views.replicationProgress(status.get(), lastVerification(id));
+                    duties.inTransaction(connection -> {
+                        ControlStore.publishReplication(connection, id, view);
+                        return null;
+                    });
+                }
+            }
+            List<Operation> unfinished = duties.inTransaction(connection -> settings.replicaHome().equals(ControlStore.runner(connection))
+                    ? ControlStore.unfinishedOperations(connection) : List.<Operation>of());
+            for (Operation operation : unfinished) {
+                if ((operation.verb() == Verb.COMPLETE || operation.verb() == Verb.CANCEL) && started.add(operation.id())) {
+                    log.info("Running operation {} ({} of migration execution {}), which another replica accepted", operation.id(), operation.verb().wireName(),
+                            operation.execution());
+                    submit(operation.verb() == Verb.COMPLETE ? () -> cutover.run(operation.execution(), operation.id()) : () -> runCancel(operation.execution(), operation.id()));
+                }
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("Could not publish replication's progress or look for operations accepted by other replicas: {}", Text.escaped(String.valueOf(e.getMessage())));
+        }
+    }
+
+    /** Replication's progress as the replica running the execution's migration last published it. */
+    public Optional<ControlStore.PublishedReplication> publishedReplication(String executionId)
+    {
+        return store.inTransaction(connection -> ControlStore.publishedReplication(connection, executionId));
     }
 
     // ---- reads ----
@@ -341,28 +394,27 @@ public final class ControlPlane
     }
 
     /**
-     * Refuses {@code method} on a replica other than the one that runs the migration (the one startMigration was
-     * sent to, named by its data directory, which survives its restarts): that replica runs replication and the
-     * cutover.
+     * Whether this replica runs the migration (the one startMigration was sent to, named by its data directory, which
+     * survives its restarts): then it runs {@code method} itself; else the runner, which must be live, adopts the
+     * operation (within a second). Refuses {@code method} when the runner is not live.
      */
-    static void requireRunner(Connection connection, Settings settings, String method)
+    static boolean runnerHere(Connection connection, Settings settings, String method)
             throws SQLException
     {
         String runner = ControlStore.runner(connection);
         if (runner.isEmpty() || runner.equals(settings.replicaHome())) {
-            return;
+            return true;
         }
-        List<ReplicaRecord> running = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream()
-                .filter(replica -> replica.dataDirectory().equals(runner))
-                .toList();
-        if (!running.isEmpty()) {
-            ReplicaRecord replica = running.get(0);
-            throw new ControlException(ErrorCode.FAILED_PRECONDITION, "the migration runs on replica %s (%s), which startMigration was sent to: send %s to %s (replicas do not pass it on yet)"
-                    .formatted(replica.id(), replica.host(), method, replica.httpUri()));
+        boolean live = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream().anyMatch(replica -> replica.dataDirectory().equals(runner));
+        if (!live) {
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("the migration runs on the replica of data directory %s, which is not live: start it again, then "
+                    + "retry %s (another replica does not take a migration over yet)").formatted(runner, method));
         }
-        throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("the migration runs on the replica of data directory %s, which is not live: start it again, then send %s to it "
-                + "(another replica does not take a migration over yet)").formatted(runner, method));
+        return false;
     }
+
+    /** How old the runner's published progress may be for another replica to accept completeMigration on it. */
+    private static final Duration PUBLISHED_PROGRESS_FRESH = Duration.ofSeconds(10);
 
     // ---- startMigration ----
 
@@ -599,7 +651,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
-            requireRunner(connection, settings, "cancelMigration");
+            boolean here = runnerHere(connection, settings, "cancelMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to cancel".formatted(settings.name())));
             if (live.phase() == Phase.CUTOVER) {
@@ -611,12 +663,21 @@ public final class ControlPlane
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "cancelMigration", operation.id());
             }
+            if (here) {
+                // Before the commit: the look for operations to adopt must not take it.
+                started.add(operation.id());
+            }
             return new Accepted(new StoredOperation(operation, Optional.empty()), false);
         });
         if (!accepted.repeated()) {
             Operation operation = accepted.operation().operation();
-            log.info("Migration execution {} CANCELLING (operation {})", operation.execution(), operation.id());
-            submit(() -> runCancel(operation.execution(), operation.id()));
+            if (started.contains(operation.id())) {
+                log.info("Migration execution {} CANCELLING (operation {})", operation.execution(), operation.id());
+                submit(() -> runCancel(operation.execution(), operation.id()));
+            }
+            else {
+                log.info("Migration execution {} CANCELLING (operation {}); the replica running the migration runs the cancel", operation.execution(), operation.id());
+            }
         }
         return accepted;
     }
@@ -706,7 +767,7 @@ public final class ControlPlane
             if (repeated.isPresent()) {
                 return repeated.get();
             }
-            requireRunner(connection, settings, "completeMigration");
+            boolean here = runnerHere(connection, settings, "completeMigration");
             MigrationExecution live = ControlStore.liveExecution(connection)
                     .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "service %s runs no migration; there is nothing to complete".formatted(settings.name())));
             String name = settings.name().executionName(live.id());
@@ -714,11 +775,20 @@ public final class ControlPlane
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is %s in phase %s; completeMigration needs it RUNNING in phase REPLICATION"
                         .formatted(name, live.state(), live.phase()));
             }
-            Replication.Status status = replicationStatus(live.id())
-                    .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running yet; try again shortly".formatted(name)));
-            if (status.stage() != Replication.Stage.STREAMING) {
-                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is still in %s: %s of %s rows copied (%s%%); complete it once the backfill is done"
-                        .formatted(name, status.stage(), status.rowsCopied(), status.rowsTotal(), status.rowsTotal() == 0 ? 0 : status.rowsCopied() * 100 / status.rowsTotal()));
+            if (here) {
+                Replication.Status status = replicationStatus(live.id())
+                        .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "replication of migration execution %s is not running yet; try again shortly".formatted(name)));
+                requireStreaming(name, status.stage().name(), status.rowsCopied(), status.rowsTotal());
+            }
+            else {
+                // The runner's published progress: the backfill must be done, as the runner itself would check.
+                ControlStore.PublishedReplication published = ControlStore.publishedReplication(connection, live.id())
+                        .filter(progress -> progress.age().compareTo(PUBLISHED_PROGRESS_FRESH) < 0)
+                        .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION,
+                                "the replica running migration execution %s has not reported replication's progress in the last %s s; try again shortly".formatted(name,
+                                        PUBLISHED_PROGRESS_FRESH.toSeconds())));
+                JsonNode backfill = published.view().path("backfill");
+                requireStreaming(name, published.view().path("stage").asText("CONNECTING"), backfill.path("rowsCopied").asLong(), backfill.path("rowsTotal").asLong());
             }
             ControlStore.changePhase(connection, live.id(), ExecutionState.RUNNING, Phase.REPLICATION, Phase.CUTOVER, "cutover: switching to the own database");
             Operation operation = Operations.newOperation(now, settings.name().name(), Verb.COMPLETE, live.id(), "cutover starting");
@@ -726,14 +796,32 @@ public final class ControlPlane
             if (requestId.isPresent()) {
                 ControlStore.recordRequest(connection, requestId.get(), "completeMigration", operation.id());
             }
+            if (here) {
+                // Before the commit: the look for operations to adopt must not take it.
+                started.add(operation.id());
+            }
             return new Accepted(new StoredOperation(operation, Optional.empty()), false);
         });
         if (!accepted.repeated()) {
             Operation operation = accepted.operation().operation();
-            log.info("Migration execution {} RUNNING, phase CUTOVER (operation {})", operation.execution(), operation.id());
-            submit(() -> cutover.run(operation.execution(), operation.id()));
+            if (started.contains(operation.id())) {
+                log.info("Migration execution {} RUNNING, phase CUTOVER (operation {})", operation.execution(), operation.id());
+                submit(() -> cutover.run(operation.execution(), operation.id()));
+            }
+            else {
+                log.info("Migration execution {} RUNNING, phase CUTOVER (operation {}); the replica running the migration runs the cutover", operation.execution(), operation.id());
+            }
         }
         return accepted;
+    }
+
+    /** completeMigration needs the backfill done: replication STREAMING. */
+    private static void requireStreaming(String name, String stage, long rowsCopied, long rowsTotal)
+    {
+        if (!stage.equals(Replication.Stage.STREAMING.name())) {
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is still in %s: %s of %s rows copied (%s%%); complete it once the backfill is done"
+                    .formatted(name, stage, rowsCopied, rowsTotal, rowsTotal == 0 ? 0 : rowsCopied * 100 / rowsTotal));
+        }
     }
 
     // ---- upgradeHiveVersion ----
@@ -883,6 +971,13 @@ public final class ControlPlane
         closed = true;
         follower.close();
         monitor.shutdownNow();
+        try {
+            monitor.awaitTermination(10, TimeUnit.SECONDS);
+        }
+        catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        duties.close();
         worker.shutdownNow();
         try {
             worker.awaitTermination(30, TimeUnit.SECONDS);

@@ -9,7 +9,7 @@ import java.util.Optional;
 import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
-import dev.ferry.control.store.ControlStoreException;
+import dev.ferry.control.store.ControlSession;
 import dev.ferry.control.store.ReplicaStore;
 import dev.ferry.control.store.SwitchBarrier;
 import org.slf4j.Logger;
@@ -37,7 +37,7 @@ final class ReplicaSwitch
     // The other replicas live when they were last waited for: none, and the hold has nothing to wait for.
     private volatile List<ReplicaRecord> others = List.of();
     // For the waits' polls (a connection of the control store's costs milliseconds to open).
-    private Connection polling;
+    private final ControlSession polling;
 
     private ReplicaSwitch(ControlStore store, String self, Duration deadAfter, SwitchBarrier.Barrier barrier)
     {
@@ -45,6 +45,7 @@ final class ReplicaSwitch
         this.self = self;
         this.deadAfter = deadAfter;
         this.barrier = barrier;
+        this.polling = new ControlSession(store, "ferry/%s/switch".formatted(self));
     }
 
     /** Announces the switch to {@code backend}: the other live replicas start an engine on it. */
@@ -71,7 +72,7 @@ final class ReplicaSwitch
         long deadline = System.nanoTime() + timeout.toNanos();
         long started = System.nanoTime();
         while (true) {
-            List<ReplicaRecord> waiting = poll(connection -> {
+            List<ReplicaRecord> waiting = polling.inTransaction(connection -> {
                 requireOpen(connection);
                 others = ReplicaStore.live(connection, deadAfter).stream().filter(replica -> !replica.id().equals(self)).toList();
                 return SwitchBarrier.notReady(connection, barrier.generation(), self, deadAfter);
@@ -104,7 +105,7 @@ final class ReplicaSwitch
             // which it makes fail.
             return;
         }
-        boolean holding = poll(connection -> SwitchBarrier.hold(connection, barrier.generation(), bound));
+        boolean holding = polling.inTransaction(connection -> SwitchBarrier.hold(connection, barrier.generation(), bound));
         if (!holding) {
             throw new ControlException(ErrorCode.ABORTED, "the switch's barrier (generation %s) was aborted before writes were held: %s".formatted(barrier.generation(),
                     store.inTransaction(connection -> SwitchBarrier.read(connection, barrier.generation())).map(SwitchBarrier.Barrier::detail).orElse("")));
@@ -112,7 +113,7 @@ final class ReplicaSwitch
         othersHold = true;
         long deadline = started + wait.toNanos();
         while (true) {
-            List<ReplicaRecord> waiting = poll(connection -> {
+            List<ReplicaRecord> waiting = polling.inTransaction(connection -> {
                 requireOpen(connection);
                 return SwitchBarrier.notHolding(connection, barrier.generation(), self, deadAfter);
             });
@@ -155,36 +156,7 @@ final class ReplicaSwitch
     @Override
     public void close()
     {
-        if (polling != null) {
-            try {
-                polling.close();
-            }
-            catch (SQLException ignored) {
-                // Broken already.
-            }
-            polling = null;
-        }
-    }
-
-    private <T> T poll(ControlStore.Work<T> work)
-    {
-        try {
-            if (polling == null) {
-                polling = store.dedicatedConnection("ferry/switch");
-            }
-            try {
-                T result = work.run(polling);
-                polling.commit();
-                return result;
-            }
-            catch (SQLException | RuntimeException e) {
-                close();
-                throw e;
-            }
-        }
-        catch (SQLException e) {
-            throw new ControlStoreException("control store: " + e.getMessage(), e);
-        }
+        polling.close();
     }
 
     private void requireOpen(Connection connection)

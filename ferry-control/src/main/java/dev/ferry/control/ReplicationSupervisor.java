@@ -84,6 +84,12 @@ final class ReplicationSupervisor
         return running(executionId).map(Replication::status);
     }
 
+    /** The execution replication runs for in this process, if it runs. */
+    Optional<String> replicating()
+    {
+        return replication == null ? Optional.empty() : Optional.ofNullable(replicating);
+    }
+
     /** Replication's status, whichever execution it runs for. */
     Optional<Replication.Status> status()
     {

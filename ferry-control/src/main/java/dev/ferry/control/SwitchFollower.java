@@ -1,7 +1,5 @@
 package dev.ferry.control;
 
-import java.sql.Connection;
-import java.sql.SQLException;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
@@ -13,10 +11,11 @@ import java.util.function.Supplier;
 
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
-import dev.ferry.control.store.ControlStoreException;
+import dev.ferry.control.store.ControlSession;
 import dev.ferry.control.store.SwitchBarrier;
 import dev.ferry.engine.Engine;
 import dev.ferry.front.Router;
+import dev.ferry.front.WriteGate;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -44,6 +43,7 @@ final class SwitchFollower
     private record Observation(ServiceRecord service, Optional<SwitchBarrier.Barrier> barrier, long served) {}
 
     private final ControlStore store;
+    private final ControlSession session;
     private final String self;
     private final Supplier<Router> router;
     private final BiFunction<ServiceRecord.Backend, Optional<String>, Engine> engines;
@@ -61,7 +61,6 @@ final class SwitchFollower
     private long preparedGeneration;
     private long heldGeneration;
     private long failedGeneration;
-    private Connection session;
 
     SwitchFollower(ControlStore store, String self, Supplier<Router> router, BiFunction<ServiceRecord.Backend, Optional<String>, Engine> engines)
     {
@@ -69,6 +68,8 @@ final class SwitchFollower
         this.self = requireNonNull(self, "self is null");
         this.router = requireNonNull(router, "router is null");
         this.engines = requireNonNull(engines, "engines is null");
+        // Confirmations under a hold must not wait for a new connection's start, which the write pause would include.
+        this.session = new ControlSession(store, "ferry/%s/switch".formatted(self));
     }
 
     @Override
@@ -113,7 +114,7 @@ final class SwitchFollower
                 if (heldGeneration != barrier.generation()) {
                     hold(front, barrier);
                 }
-                else if (barrier.pastDeadline() && inSession(connection -> SwitchBarrier.abortPastDeadline(connection, barrier.generation(), self))) {
+                else if (barrier.pastDeadline() && session.inTransaction(connection -> SwitchBarrier.abortPastDeadline(connection, barrier.generation(), self))) {
                     log.warn("Replica {}: the switch to generation {} did not commit before its hold's deadline; aborted it, writes released", self, barrier.generation());
                     release(front);
                 }
@@ -151,11 +152,11 @@ final class SwitchFollower
             failedGeneration = barrier.generation();
             String why = "replica %s cannot start an engine on %s: %s".formatted(self, target, e.getMessage());
             log.error("Replica {}: {}; aborting the switch", self, why);
-            inSession(connection -> SwitchBarrier.abort(connection, barrier.generation(), why));
+            session.inTransaction(connection -> SwitchBarrier.abort(connection, barrier.generation(), why));
             return;
         }
         preparedGeneration = barrier.generation();
-        inSession(connection -> {
+        session.inTransaction(connection -> {
             SwitchBarrier.confirm(connection, self, barrier.generation(), false);
             return null;
         });
@@ -174,7 +175,7 @@ final class SwitchFollower
             release(front);
             return;
         }
-        inSession(connection -> {
+        session.inTransaction(connection -> {
             SwitchBarrier.confirm(connection, self, barrier.generation(), true);
             return null;
         });
@@ -197,54 +198,19 @@ final class SwitchFollower
             engine = engines.apply(service.backend(), service.backendExecution());
         }
         Engine previous = front.switchTo(engine, service.generation());
-        boolean wasHolding = heldGeneration != 0;
-        if (wasHolding) {
-            front.gate().release();
+        String released = "";
+        if (heldGeneration != 0) {
+            WriteGate.Hold hold = front.gate().release();
             heldGeneration = 0;
+            // As the leader reports its own (the cutover benchmark reads it): from the first write held to the release.
+            released = "; writes released: write pause %s ms (%s writes held; gate closed %s ms)".formatted(hold.writePause().toMillis(), hold.writesHeld(),
+                    hold.closed().toMillis());
         }
-        log.info("Replica {} serves from {} now (generation {}){}", self, target, service.generation(), wasHolding ? "; writes released" : "");
+        log.info("Replica {} serves from {} now (generation {}){}", self, target, service.generation(), released);
         if (!previous.awaitIdle(Duration.ofSeconds(30))) {
             log.warn("Replica {}: engine {} still had calls in flight after 30 s; closing it anyway", self, previous.name());
         }
         previous.close();
-    }
-
-    /**
-     * Runs {@code work} in a transaction of this follower's own session, opened once: a confirmation under a hold must
-     * not wait for a new connection's start (tens of ms), which the switch's write pause would include.
-     */
-    private <T> T inSession(ControlStore.Work<T> work)
-    {
-        try {
-            if (session == null) {
-                session = store.dedicatedConnection("ferry/%s/switch".formatted(self));
-            }
-            try {
-                T result = work.run(session);
-                session.commit();
-                return result;
-            }
-            catch (SQLException | RuntimeException e) {
-                closeSession();
-                throw e;
-            }
-        }
-        catch (SQLException e) {
-            throw new ControlStoreException("control store: " + e.getMessage(), e);
-        }
-    }
-
-    private void closeSession()
-    {
-        if (session != null) {
-            try {
-                session.close();
-            }
-            catch (SQLException ignored) {
-                // Broken already.
-            }
-            session = null;
-        }
     }
 
     private void release(Router front)
@@ -277,7 +243,7 @@ final class SwitchFollower
         }
         if (worker.isTerminated()) {
             discardPrepared();
-            closeSession();
+            session.close();
         }
     }
 }

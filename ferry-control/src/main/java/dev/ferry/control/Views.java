@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.ferry.control.model.HiveVersionUpgrade;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.model.Operation;
 import dev.ferry.control.model.ReplicaRecord;
 import dev.ferry.control.model.ServiceRecord;
@@ -127,6 +128,30 @@ public final class Views
             node.set("replication", replication);
         }
         return node;
+    }
+
+    /**
+     * The execution as a replica that does not run its migration shows it: with the {@code replication} block the
+     * replica running it last published, and {@code progressAgeMillis}, how old that is.
+     */
+    public static ObjectNode execution(ServiceName name, MigrationExecution execution, ControlStore.PublishedReplication published)
+    {
+        ObjectNode node = execution(name, execution, Optional.empty(), Optional.empty());
+        ObjectNode replication = node.get("replication") instanceof ObjectNode own ? own : JSON.createObjectNode();
+        published.view().fields().forEachRemaining(field -> {
+            if (!replication.has(field.getKey())) {
+                replication.set(field.getKey(), field.getValue());
+            }
+        });
+        replication.put("progressAgeMillis", published.age().toMillis());
+        node.set("replication", replication);
+        return node;
+    }
+
+    /** The {@code replication} block of a running migration, as the replica running it publishes it. */
+    public static ObjectNode replicationProgress(Replication.Status status, Optional<Verification> verification)
+    {
+        return replication(Optional.of(status), verification, Optional.empty());
     }
 
     /** The execution as an Operation's {@code response}. */

@@ -321,10 +321,12 @@ class ReplicasIT
                 paused.set(false);
                 Thread.sleep(2_000);
 
-                // completeMigration again, r2 back: every replica holds, switches and serves from the own database.
-                HttpResponse<String> again = post(r0, ":completeMigration", token, "{}");
+                // completeMigration again, r2 back, sent to r1 this time (r0 runs it): every replica holds, switches and
+                // serves from the own database.
+                Replica r1 = replicas.get(1);
+                HttpResponse<String> again = post(r1, ":completeMigration", token, "{}");
                 assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-                JsonNode completed = awaitOperation(r0, token, json.readTree(again.body()).get("name").asText());
+                JsonNode completed = awaitOperation(r1, token, json.readTree(again.body()).get("name").asText());
                 assertThat(completed.has("error")).as(completed.toString()).isFalse();
                 assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
                 Thread.sleep(2_000);

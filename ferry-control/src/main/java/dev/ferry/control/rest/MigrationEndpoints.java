@@ -7,6 +7,7 @@ import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -24,7 +25,9 @@ import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Phase;
 import dev.ferry.control.security.Permission;
 import dev.ferry.control.security.Principal;
+import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStore.StoredOperation;
+import dev.ferry.replication.Replication;
 
 import static dev.ferry.control.rest.Call.abbreviate;
 import static java.util.Objects.requireNonNull;
@@ -282,7 +285,15 @@ public final class MigrationEndpoints
 
     private ObjectNode executionView(MigrationExecution execution)
     {
-        return Views.execution(serviceName, execution, controlPlane.replicationStatus(execution.id()), controlPlane.lastVerification(execution.id()));
+        Optional<Replication.Status> status = controlPlane.replicationStatus(execution.id());
+        if (status.isEmpty() && !execution.state().terminal()) {
+            // Replication runs on another replica: what it last published.
+            Optional<ControlStore.PublishedReplication> published = controlPlane.publishedReplication(execution.id());
+            if (published.isPresent()) {
+                return Views.execution(serviceName, execution, published.get());
+            }
+        }
+        return Views.execution(serviceName, execution, status, controlPlane.lastVerification(execution.id()));
     }
 
     private ObjectNode operationView(StoredOperation operation)

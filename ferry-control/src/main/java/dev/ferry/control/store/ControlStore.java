@@ -189,6 +189,50 @@ public final class ControlStore
         }
     }
 
+    /** Replication's progress of an execution as the replica running it published it, and how old that is. */
+    public record PublishedReplication(ObjectNode view, Duration age)
+    {
+        public PublishedReplication
+        {
+            requireNonNull(view, "view is null");
+            requireNonNull(age, "age is null");
+        }
+    }
+
+    /** Publishes replication's progress of {@code executionId}: the execution's {@code replication} block (V8). */
+    public static void publishReplication(Connection connection, String executionId, ObjectNode view)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement(
+                "UPDATE ferry_control.migration_execution SET replication_view = ?, replication_view_time = now() WHERE id = ?")) {
+            update.setString(1, view.toString());
+            update.setString(2, executionId);
+            update.executeUpdate();
+        }
+    }
+
+    public static Optional<PublishedReplication> publishedReplication(Connection connection, String executionId)
+            throws SQLException
+    {
+        try (PreparedStatement select = connection.prepareStatement(
+                "SELECT replication_view, extract(epoch FROM now() - replication_view_time) FROM ferry_control.migration_execution WHERE id = ? AND replication_view IS NOT NULL")) {
+            select.setString(1, executionId);
+            try (ResultSet rows = select.executeQuery()) {
+                if (!rows.next()) {
+                    return Optional.empty();
+                }
+                JsonNode view = json.readTree(rows.getString(1));
+                if (!(view instanceof ObjectNode object)) {
+                    return Optional.empty();
+                }
+                return Optional.of(new PublishedReplication(object, Duration.ofMillis(Math.max(0, (long) (rows.getDouble(2) * 1000)))));
+            }
+            catch (JsonProcessingException e) {
+                throw new SQLException("migration execution %s has a published replication view that is not JSON: %s".formatted(executionId, e.getMessage()), e);
+            }
+        }
+    }
+
     /**
      * The data directory ({@code machine:path}) of the replica that runs the service's migration work (V7); empty
      * when none was named yet.
@@ -636,6 +680,20 @@ public final class ControlStore
     public List<Operation> unfinishedOperations()
     {
         return operations().stream().map(StoredOperation::operation).filter(operation -> !operation.done()).collect(Collectors.toList());
+    }
+
+    /** The operations not done yet, oldest first. */
+    public static List<Operation> unfinishedOperations(Connection connection)
+            throws SQLException
+    {
+        List<Operation> unfinished = new ArrayList<>();
+        try (PreparedStatement select = connection.prepareStatement(OPERATION_COLUMNS + " WHERE NOT done ORDER BY create_time, id");
+                ResultSet rows = select.executeQuery()) {
+            while (rows.next()) {
+                unfinished.add(operation(rows).operation());
+            }
+        }
+        return unfinished;
     }
 
     private static final String OPERATION_COLUMNS = """

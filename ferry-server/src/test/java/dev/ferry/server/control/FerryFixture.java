@@ -43,6 +43,22 @@ public final class FerryFixture
         return new FerryFixture(dataDirectory, server);
     }
 
+    /**
+     * The configuration of a replica: the own database (and control store) at {@code url} of an
+     * {@link dev.ferry.testkit.EmbeddedPostgresServer}, the encryption key every replica of a service shares.
+     */
+    public static String replicaYaml(String url, String key)
+    {
+        return """
+                own-database:
+                  url: "%s"
+                  user: %s
+                  password: %s
+                security:
+                  encryption-key: "%s"
+                """.formatted(url, dev.ferry.testkit.EmbeddedPostgresServer.USER, dev.ferry.testkit.EmbeddedPostgresServer.PASSWORD, key);
+    }
+
     public int httpPort()
     {
         return server.httpPort();

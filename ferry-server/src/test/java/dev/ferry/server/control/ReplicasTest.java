@@ -37,7 +37,8 @@ import static org.awaitility.Awaitility.await;
  * they start together without racing each other (one schema, one admin token), list each other, refuse an upgrade
  * of the Hive version while another is live, refuse a replica with another encryption key or service name, leave a
  * live replica's rehearsal schema alone, follow a switch another replica recorded, and switch together through a
- * migration from MariaDB: startMigration and completeMigration on one, writes on the other held and never lost.
+ * migration from MariaDB: startMigration on one, completeMigration on the other (the first runs it), writes on the
+ * other held and never lost.
  */
 class ReplicasTest
 {
@@ -74,19 +75,13 @@ class ReplicasTest
             throws Exception
     {
         Path data = Files.createDirectories(work.resolve(name));
-        return FerryFixture.start(data, """
-                own-database:
-                  url: "%s"
-                  user: %s
-                  password: %s
-                security:
-                  encryption-key: "%s"
+        return FerryFixture.start(data, FerryFixture.replicaYaml(url, key) + """
                 service:
                   name: %s
                 replicas:
                   heartbeat-interval: 200ms
                   dead-after: 2s
-                """.formatted(url, EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD, key, service));
+                """.formatted(service));
     }
 
     @Test
@@ -236,10 +231,11 @@ class ReplicasTest
 
             await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200))
                     .until(() -> a.rest().get("/v1/" + execution, token).body().path("replication").path("stage").asText().equals("STREAMING"));
-            // The migration runs on a: b says where to send completeMigration.
-            RestClient.Response onTheOther = b.rest().post("/v1/" + SERVICE + ":completeMigration", token, "{}");
-            assertThat(onTheOther.errorStatus()).as(onTheOther.text()).isEqualTo("FAILED_PRECONDITION");
-            assertThat(onTheOther.body().get("error").get("message").asText()).contains("replica " + a.server().replicaId()).contains(":" + a.httpPort());
+            // The migration runs on a; b shows its progress as a publishes it.
+            JsonNode progressOnB = await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> b.rest().get("/v1/" + execution, token).body().path("replication"), replication -> replication.path("stage").asText().equals("STREAMING"));
+            assertThat(progressOnB.path("progressAgeMillis").asLong()).isBetween(0L, 10_000L);
+            assertThat(progressOnB.path("backfill").path("rowsCopied").asLong()).isPositive();
 
             // Writers on b through the cutover: their writes are held on b while a switches, then go to the own database.
             AtomicBoolean stop = new AtomicBoolean();
@@ -260,9 +256,10 @@ class ReplicasTest
                 }
             });
             Thread.sleep(300);
-            RestClient.Response complete = a.rest().post("/v1/" + SERVICE + ":completeMigration", token, "{}");
+            // completeMigration sent to b, which does not run the migration: b accepts it, a runs the cutover.
+            RestClient.Response complete = b.rest().post("/v1/" + SERVICE + ":completeMigration", token, "{}");
             assertThat(complete.status()).as(complete.text()).isEqualTo(200);
-            JsonNode completed = awaitDone(a.rest(), token, complete.body().get("name").asText());
+            JsonNode completed = awaitDone(b.rest(), token, complete.body().get("name").asText());
             Thread.sleep(300);
             stop.set(true);
             writer.get(1, TimeUnit.MINUTES);
