@@ -64,6 +64,13 @@ public final class ServerProcess
         }
     }
 
+    /**
+     * The client compiler only, for every JVM of this suite (the four metastores and the four runs of Hive's tests, the
+     * plain ones as Ferry's): eight JVMs at once on CI's 2 cores, whose C2 compilations otherwise compete with the
+     * work. It changes how fast the JVMs get there, not what they do.
+     */
+    public static final String CLIENT_COMPILER = "-XX:TieredStopAtLevel=1";
+
     public static String java()
     {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
