@@ -153,6 +153,8 @@ public final class ControlPlane
     private final SwitchFollower follower;
     // The operations this process runs (or ran): the runner adopts the others, accepted by other replicas.
     private final Set<String> started = ConcurrentHashMap.newKeySet();
+    /** Executions whose staging log this replica could not reach when it would have taken them over (logged once). */
+    private final Set<String> unreachableStagingLogged = ConcurrentHashMap.newKeySet();
     // The monitor thread's: the runner's published progress and its look for operations to adopt.
     private final ControlSession duties;
 
@@ -232,11 +234,21 @@ public final class ControlPlane
             monitor.scheduleWithFixedDelay(this::runnerDuties, 1, 1, TimeUnit.SECONDS);
             return;
         }
-        // Only the runner leads switches: one it left open ended with its previous process.
-        int abandoned = store.inTransaction(connection -> SwitchBarrier.abortOpen(connection, "abandoned: replica %s restarted on the data directory of the replica that led it"
-                .formatted(settings.replicaId())));
+        resumeAsRunner("abandoned: replica %s restarted on the data directory of the replica that led it".formatted(settings.replicaId()));
+        monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
+        monitor.scheduleWithFixedDelay(this::runnerDuties, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * Resumes, on the replica that runs the migration's work, whatever its previous process (or, after a takeover,
+     * the replica that ran it before) left under way: a switch barrier left open is aborted (only the runner leads
+     * switches), unfinished operations run on, replication resumes.
+     */
+    private void resumeAsRunner(String abandonedBecause)
+    {
+        int abandoned = store.inTransaction(connection -> SwitchBarrier.abortOpen(connection, abandonedBecause));
         if (abandoned > 0) {
-            log.info("Aborted the switch barrier a previous process of this replica left open: the other replicas release their writes");
+            log.info("Aborted the switch barrier left open by the replica that led it before: the other replicas release their writes");
         }
         List<Operation> unfinished = store.unfinishedOperations();
         for (Operation operation : unfinished) {
@@ -264,8 +276,48 @@ public final class ControlPlane
                 submit(() -> finishDelete(execution.id(), null));
             }
         }
-        monitor.scheduleWithFixedDelay(replications::watch, 1, 1, TimeUnit.SECONDS);
-        monitor.scheduleWithFixedDelay(this::runnerDuties, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /**
+     * On a replica that does not run the migration: when the runner is not live (unseen for
+     * {@code replicas.dead-after}) while a migration or an operation is under way, this replica takes the work over
+     * (one replica wins: the runner is changed only where it is still the dead one), if it reaches the migration's
+     * staging log. Replication then takes the replication lease, which fences the old runner should it come back.
+     */
+    private void takeOverIfRunnerDead()
+    {
+        String runner = duties.inTransaction(ControlStore::runner);
+        if (runner.isEmpty() || runner.equals(settings.replicaHome()) || closed) {
+            return;
+        }
+        Optional<MigrationExecution> live = store.liveExecution();
+        List<Operation> unfinished = duties.inTransaction(ControlStore::unfinishedOperations);
+        if (live.isEmpty() && unfinished.isEmpty()) {
+            return;
+        }
+        boolean runnerLive = duties.inTransaction(connection -> ReplicaStore.live(connection, settings.replicaDeadAfter()).stream()
+                .anyMatch(replica -> replica.dataDirectory().equals(runner)));
+        if (runnerLive) {
+            return;
+        }
+        if (live.isPresent() && live.get().state() != ExecutionState.STARTING) {
+            java.nio.file.Path staging = replications.stagingDirectory(live.get());
+            if (!java.nio.file.Files.isDirectory(staging)) {
+                if (unreachableStagingLogged.add(live.get().id())) {
+                    log.warn("The migration's runner (data directory {}) is not live, but this replica ({}) cannot take migration execution {} over: its staging log {} "
+                            + "is not a directory here. Give replicas a shared staging location (cdcConfig.bucket on a shared file system), or start the runner again",
+                            runner, settings.replicaId(), live.get().id(), staging);
+                }
+                return;
+            }
+        }
+        boolean taken = duties.inTransaction(connection -> ControlStore.takeOverRunner(connection, runner, settings.replicaHome()));
+        if (!taken) {
+            return;
+        }
+        log.warn("The migration's runner (data directory {}) has not been seen for {} s: this replica ({}, data directory {}) takes the migration's work over",
+                runner, settings.replicaDeadAfter().toSeconds(), settings.replicaId(), settings.replicaHome());
+        resumeAsRunner("abandoned: the replica that led it (data directory %s) is not live; replica %s took the migration over".formatted(runner, settings.replicaId()));
     }
 
     /**
@@ -276,6 +328,7 @@ public final class ControlPlane
     private void runnerDuties()
     {
         try {
+            takeOverIfRunnerDead();
             Optional<String> replicating = replications.replicating();
             if (replicating.isPresent()) {
                 String id = replicating.get();
@@ -407,8 +460,9 @@ public final class ControlPlane
         }
         boolean live = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream().anyMatch(replica -> replica.dataDirectory().equals(runner));
         if (!live) {
-            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("the migration runs on the replica of data directory %s, which is not live: start it again, then "
-                    + "retry %s (another replica does not take a migration over yet)").formatted(runner, method));
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, ("the migration runs on the replica of data directory %s, which is not live: another replica takes "
+                    + "the migration over within a second once it has been unseen for %s s (if it reaches the migration's staging log), or start it again; then retry %s")
+                    .formatted(runner, settings.replicaDeadAfter().toSeconds(), method));
         }
         return false;
     }
@@ -986,6 +1040,7 @@ public final class ControlPlane
             Thread.currentThread().interrupt();
         }
         replications.close();
+        replications.closeLease();
         Router current = router;
         if (current != null) {
             current.activeEngine().close();

@@ -85,7 +85,7 @@ final class Cutover
             return;
         }
         if (execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER) {
-            String message = "cutover interrupted by a restart before the switch; serving from the source again: call completeMigration again";
+            String message = "cutover interrupted before the switch: the replica running it stopped (restarted, or another replica took the migration over); serving from the source again: call completeMigration again";
             store.inTransaction(connection -> {
                 ControlStore.changePhase(connection, execution.id(), ExecutionState.RUNNING, Phase.CUTOVER, Phase.REPLICATION, message);
                 ControlStore.finishOperation(connection, operation.id(), Optional.empty(), Optional.of(Operations.error(ErrorCode.ABORTED, message)), "aborted");

@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
@@ -18,6 +19,7 @@ import dev.ferry.control.model.MigrationExecution;
 import dev.ferry.control.model.Phase;
 import dev.ferry.control.security.SecretBox;
 import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.CoordinatorLease;
 import dev.ferry.engine.Engine;
 import dev.ferry.replication.Replication;
 import dev.ferry.replication.ReplicationException;
@@ -55,6 +57,14 @@ final class ReplicationSupervisor
     private final StandbyEngine standby;
     private volatile Replication replication;
     private volatile String replicating;
+    /** An execution whose replication could not resume here, tried again every retry interval; null when none. */
+    private volatile String pendingResume;
+    /** The replication lease of the replicas that share the control store: who may replicate (issue 16). */
+    private final CoordinatorLease lease;
+    /** The epoch this process holds the lease with; 0 when it does not hold it. */
+    private volatile long leaseEpoch;
+    /** Until when, by this process's clock ({@link System#nanoTime}), it may take itself to hold the lease. */
+    private volatile long leaseValidUntil;
 
     /**
      * @param worker runs a step on the control plane's worker thread
@@ -69,6 +79,7 @@ final class ReplicationSupervisor
         this.worker = requireNonNull(worker, "worker is null");
         this.closed = requireNonNull(closed, "closed is null");
         this.standby = new StandbyEngine(engines::startOwnStandby);
+        this.lease = store.lease(settings.replicaId(), settings.replicaDeadAfter());
     }
 
     /** The replication running for this execution, if one is. */
@@ -118,7 +129,9 @@ final class ReplicationSupervisor
     {
         stopReplication();
         standby.discardUnlessOf(execution.id());
-        Replication started = Replication.start(config(execution));
+        long epoch = acquireLease(execution.id());
+        Replication started = Replication.start(config(execution).withFence(lease.fence(epoch).whileHeldLocally(this::holdsLease))
+                .withApplicationName(lease.applicationName("replication")));
         replicating = execution.id();
         replication = started;
         return started;
@@ -135,7 +148,24 @@ final class ReplicationSupervisor
             return;
         }
         log.info("Migration execution {}: resuming replication", id);
-        start(execution);
+        try {
+            start(execution);
+            pendingResume = null;
+        }
+        catch (RuntimeException e) {
+            // Replication cannot start here now (the lease is another replica's, the source is unreachable): the
+            // execution says so, and it is tried again every retry interval.
+            pendingResume = id;
+            nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+            String message = "replication could not resume: %s; Ferry retries every %s s, or cancelMigration".formatted(e.getMessage(), settings.retryInterval().toSeconds());
+            Operations.recordFailure(id, clean -> store.inTransaction(connection -> {
+                if (!ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.AWAITING_USER_ACTION, execution.phase(), clean.apply(message))) {
+                    ControlStore.updateStateMessage(connection, id, clean.apply(message));
+                }
+                return null;
+            }));
+            log.warn("Migration execution {}: {}", id, Text.escaped(message));
+        }
     }
 
     /**
@@ -154,11 +184,108 @@ final class ReplicationSupervisor
         standby.giveBack(executionId, engine);
     }
 
-    /** Stops replication, if it runs, and closes the standby engine; it can be resumed. */
+    /**
+     * Takes the replication lease, or renews it if this process holds it; waits for another holder's lease to expire
+     * (a replica that died keeps it until then, or until its sessions are gone).
+     *
+     * @return the epoch this process holds it with
+     */
+    private long acquireLease(String id)
+    {
+        long deadline = System.nanoTime() + settings.replicaDeadAfter().multipliedBy(2).plusSeconds(5).toNanos();
+        while (true) {
+            long before = System.nanoTime();
+            Optional<Long> epoch = lease.tryAcquire();
+            if (epoch.isPresent()) {
+                leaseValidUntil = before + settings.replicaDeadAfter().toNanos();
+                if (leaseEpoch != epoch.get()) {
+                    log.info("Migration execution {}: this replica ({}) holds the replication lease, epoch {}", id, settings.replicaId(), epoch.get());
+                }
+                leaseEpoch = epoch.get();
+                return epoch.get();
+            }
+            if (System.nanoTime() - deadline > 0 || closed.getAsBoolean()) {
+                String holder = lease.holder().map(seen -> "%s (epoch %s, %s)".formatted(seen.holder(), seen.epoch(), seen.expired() ? "expired" : "until " + seen.expireTime()))
+                        .orElse("nobody");
+                throw new IllegalStateException("another replica holds the replication lease: %s; this replica (%s) runs replication once it is free"
+                        .formatted(holder, settings.replicaId()));
+            }
+            try {
+                Thread.sleep(250);
+            }
+            catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while waiting for the replication lease", e);
+            }
+        }
+    }
+
+    /** Whether this process holds the lease by its own clock: it renewed it less than the lease's ttl ago. */
+    private boolean holdsLease()
+    {
+        return leaseEpoch != 0 && System.nanoTime() - leaseValidUntil < 0;
+    }
+
+    /**
+     * Renews the lease while replication runs here (once a second, from {@link #watch}); gives it up once it does not,
+     * so that another replica can take it at once. A renewal that finds the lease taken stops replication here.
+     */
+    private void keepLease()
+    {
+        long epoch = leaseEpoch;
+        if (epoch == 0) {
+            return;
+        }
+        if (replication == null) {
+            worker.accept(this::releaseLeaseIfIdle);
+            return;
+        }
+        long before = System.nanoTime();
+        try {
+            if (lease.renew(epoch)) {
+                leaseValidUntil = before + settings.replicaDeadAfter().toNanos();
+                return;
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("Could not renew the replication lease (epoch {}): {}; it holds for {} ms more by this replica's clock", epoch, Text.escaped(String.valueOf(e.getMessage())),
+                    Math.max(0, TimeUnit.NANOSECONDS.toMillis(leaseValidUntil - System.nanoTime())));
+            return;
+        }
+        log.warn("The replication lease (epoch {}) was taken by another replica: replication stops in this process", epoch);
+        leaseEpoch = 0;
+        worker.accept(this::stopReplication);
+    }
+
+    /** On the worker, where replication starts: gives the lease up unless replication started again meanwhile. */
+    private void releaseLeaseIfIdle()
+    {
+        long epoch = leaseEpoch;
+        if (replication != null || epoch == 0) {
+            return;
+        }
+        leaseEpoch = 0;
+        try {
+            lease.release(epoch);
+        }
+        catch (RuntimeException e) {
+            log.warn("Could not give up the replication lease (epoch {}): {}; it expires by itself", epoch, Text.escaped(String.valueOf(e.getMessage())));
+        }
+    }
+
+    /** Stops replication, if it runs, and closes the standby engine; it can be resumed. Gives the lease up. */
     void close()
     {
+        pendingResume = null;
         stopReplication();
         standby.discard();
+        releaseLeaseIfIdle();
+    }
+
+    /** Ends the lease's session: the process stops. */
+    void closeLease()
+    {
+        lease.close();
     }
 
     private void stopReplication()
@@ -178,8 +305,19 @@ final class ReplicationSupervisor
     void watch()
     {
         try {
+            keepLease();
             Replication current = replication;
             String id = replicating;
+            String pending = pendingResume;
+            if (current == null && pending != null && !closed.getAsBoolean() && System.nanoTime() - nextRetry.get() > 0) {
+                nextRetry.set(System.nanoTime() + settings.retryInterval().toNanos());
+                worker.accept(() -> {
+                    if (replication == null && pending.equals(pendingResume)) {
+                        resume(pending);
+                    }
+                });
+                return;
+            }
             if (current == null || id == null || closed.getAsBoolean()) {
                 return;
             }

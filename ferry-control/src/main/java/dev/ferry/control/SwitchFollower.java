@@ -121,6 +121,10 @@ final class SwitchFollower
             }
             return;
         }
+        // No barrier of another replica is open: a switch to the generation this replica could not prepare is tried
+        // afresh if it is announced again (a retried completeMigration), as is one it prepared or held for (the
+        // announcement reset its confirmations).
+        failedGeneration = 0;
         ServiceRecord service = observation.service();
         // The leader switches itself: between its commit and its router taking the engine, its heartbeat may read the
         // record first.

@@ -154,7 +154,7 @@ class CutoverCrashIT
                 assertThat(state.get("state").asText()).isEqualTo("RUNNING");
                 assertThat(state.get("phase").asText()).isEqualTo("REPLICATION");
                 assertThat(service).isEqualTo("MIGRATING");
-                assertThat(operation.get("error").get("message").asText()).contains("interrupted by a restart before the switch");
+                assertThat(operation.get("error").get("message").asText()).contains("cutover interrupted before the switch: the replica running it stopped");
                 assertThat(source.hasDatabase(probe)).as("a write after the restart goes to the source").isTrue();
             }
             else {

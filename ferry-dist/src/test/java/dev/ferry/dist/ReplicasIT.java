@@ -50,6 +50,7 @@ class ReplicasIT
 {
     private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
     private static final Duration DEAD_AFTER = Duration.ofSeconds(3);
+    private static final int GENERATED_PARTITIONS = 150_000;
     private static final ObjectMapper json = new ObjectMapper();
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -359,6 +360,384 @@ class ReplicasIT
                 }
             }
         }
+    }
+
+    /**
+     * The replica that runs the migration SIGKILLed during the backfill, then the one that took it over SIGKILLed while
+     * it streams: each time a live replica takes the work over (within dead-after and its own second) and replication
+     * resumes from the checkpoints; completeMigration, sent to the last replica, succeeds; the eight clients, which know
+     * all three URIs, fail over and lose nothing; every replica left serves the own database.
+     */
+    @Test
+    void aKilledRunnersWorkIsTakenOverDuringTheBackfillAndWhileStreaming()
+            throws Exception
+    {
+        Duration deadAfter = Duration.ofSeconds(3);
+        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
+                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30)) {
+            // A backfill of some seconds: 150,000 generated partitions (1,050,000 rows) beside what HMS made.
+            try (java.sql.Connection connection = source.server().connect(SourceMetastore.DATABASE)) {
+                dev.ferry.testkit.GeneratedMetastore.fill(connection, GENERATED_PARTITIONS);
+                dev.ferry.testkit.GeneratedMetastore.raiseIdGenerators(connection, GENERATED_PARTITIONS);
+            }
+            String url = postgres.createDatabase("ferry");
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            List<Replica> replicas = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                replicas.add(replica("k" + i, url, Base64.getEncoder().encodeToString(key), deadAfter, Duration.ofSeconds(60)));
+            }
+            Map<Replica, FerryProcess> processes = new HashMap<>();
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            AtomicBoolean running = new AtomicBoolean(true);
+            try {
+                for (Replica replica : replicas) {
+                    processes.put(replica, FerryProcess.start(replica.directory(), "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
+                }
+                for (Replica replica : replicas) {
+                    processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
+                }
+                String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
+
+                AtomicBoolean writing = new AtomicBoolean();
+                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<Future<?>> writers = new ArrayList<>();
+                for (int c = 0; c < 8; c++) {
+                    int number = c;
+                    writers.add(clients.submit(() -> {
+                        IMetaStoreClient client = client(replicas, number % 3);
+                        try {
+                            for (int n = 0; running.get(); ) {
+                                try {
+                                    if (!writing.get()) {
+                                        client.getAllDatabases();
+                                        Thread.sleep(5);
+                                    }
+                                    else {
+                                        String table = "t_%s_%s".formatted(number, n++);
+                                        try {
+                                            client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
+                                            acknowledged.add(table);
+                                        }
+                                        catch (AlreadyExistsException e) {
+                                            existedOnRetry.add(table);
+                                        }
+                                    }
+                                    calls.incrementAndGet();
+                                }
+                                catch (Exception e) {
+                                    failures.add(number + ": " + e);
+                                }
+                            }
+                        }
+                        finally {
+                            client.close();
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(1_000);
+
+                Replica first = replicas.get(0);
+                HttpResponse<String> start = post(first, ":startMigration", token, source.startMigrationBody(java.util.UUID.randomUUID().toString(), work.resolve("bucket")));
+                assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+                JsonNode started = awaitOperation(first, token, json.readTree(start.body()).get("name").asText());
+                assertThat(started.has("error")).as(started.toString()).isFalse();
+                String execution = started.get("response").get("name").asText();
+                IMetaStoreClient setup = client(replicas, 1);
+                setup.createDatabase(HmsObjects.database("during"));
+                setup.close();
+                writing.set(true);
+                assertThat(runner(postgres, replicas)).isEqualTo(first);
+
+                // The runner SIGKILLed mid-backfill.
+                JsonNode backfill = awaitRunnerStage(first, token, execution, "BACKFILL");
+                processes.get(first).killJvm(Duration.ofSeconds(30));
+                long killedAt = System.nanoTime();
+                long copied = backfill.path("backfill").path("rowsCopied").asLong();
+                assertThat(copied).as("rows copied when the runner was killed, of " + backfill.path("backfill").path("rowsTotal")).isPositive()
+                        .isLessThan(backfill.path("backfill").path("rowsTotal").asLong());
+                Replica second = awaitRunnerOtherThan(postgres, replicas, first, deadAfter.plusSeconds(30));
+                System.out.printf("Runner %s SIGKILLed during the backfill (%s rows copied); %s took the migration over %s ms later%n", first.name(), copied, second.name(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+
+                // The replica that took it over SIGKILLed while streaming.
+                awaitRunnerStage(second, token, execution, "STREAMING");
+                Thread.sleep(2_000);
+                processes.get(second).killJvm(Duration.ofSeconds(30));
+                killedAt = System.nanoTime();
+                Replica third = awaitRunnerOtherThan(postgres, replicas, second, deadAfter.plusSeconds(30));
+                assertThat(third).isNotEqualTo(first);
+                System.out.printf("Runner %s SIGKILLed while streaming; %s took the migration over %s ms later%n", second.name(), third.name(),
+                        TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
+                awaitRunnerStage(third, token, execution, "STREAMING");
+                Thread.sleep(2_000);
+
+                HttpResponse<String> complete = post(third, ":completeMigration", token, "{}");
+                assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
+                JsonNode completed = awaitOperation(third, token, json.readTree(complete.body()).get("name").asText());
+                assertThat(completed.has("error")).as(completed.toString()).isFalse();
+                assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+                Thread.sleep(2_000);
+                running.set(false);
+                for (Future<?> writer : writers) {
+                    writer.get(2, TimeUnit.MINUTES);
+                }
+                assertThat(failures).as("failed client calls").isEmpty();
+                assertThat(acknowledged).hasSizeGreaterThan(50);
+                HttpResponse<String> listed = get(third, "/v1/" + SERVICE + "/replicas", token);
+                for (JsonNode replica : json.readTree(listed.body()).get("replicas")) {
+                    if (replica.get("state").asText().equals("SERVING")) {
+                        assertThat(replica.path("backend").asText()).as(replica.toString()).isEqualTo("OWN");
+                    }
+                }
+
+                // Every acknowledged table is in the own database, and the generated partitions are all there.
+                IMetaStoreClient reader = client(List.of(third), 0);
+                assertThat(reader.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
+                reader.close();
+                try (java.sql.Connection own = postgres.connect("ferry"); java.sql.Statement statement = own.createStatement();
+                        java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM \"PARTITIONS\"")) {
+                    rows.next();
+                    try (java.sql.Connection sourceConnection = source.server().connect(SourceMetastore.DATABASE); java.sql.Statement sourceStatement = sourceConnection.createStatement();
+                            java.sql.ResultSet sourceRows = sourceStatement.executeQuery("SELECT count(*) FROM PARTITIONS")) {
+                        sourceRows.next();
+                        assertThat(rows.getLong(1)).as("partitions in the own database against the source").isEqualTo(sourceRows.getLong(1));
+                    }
+                }
+                System.out.printf("Two runners killed: %s client calls, %s tables written, 0 failed%n", calls.get(), acknowledged.size());
+            }
+            finally {
+                running.set(false);
+                clients.shutdownNow();
+                for (FerryProcess process : processes.values()) {
+                    if (process.handle().isAlive()) {
+                        process.terminate(Duration.ofMinutes(1));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The runner SIGKILLed in the cutover, before its switch record: the replica that takes over finds the cutover
+     * interrupted, ends its operation ABORTED, resumes replication, and a completeMigration sent to it then stops,
+     * as this test has it, after its switch record, where it is SIGKILLed too: the last replica takes over and
+     * finishes that cutover. Eight clients with all three URIs write throughout: no failed call, no acknowledged
+     * write lost, every replica left serving the own database.
+     */
+    @Test
+    void aRunnerKilledInTheCutoverBeforeAndAfterItsSwitchRecordIsTakenOver()
+            throws Exception
+    {
+        Duration deadAfter = Duration.ofSeconds(3);
+        try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
+                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30)) {
+            String url = postgres.createDatabase("ferry");
+            byte[] key = new byte[32];
+            new SecureRandom().nextBytes(key);
+            List<Replica> replicas = new ArrayList<>();
+            for (int i = 0; i < 3; i++) {
+                replicas.add(replica("c" + i, url, Base64.getEncoder().encodeToString(key), deadAfter, Duration.ofSeconds(60)));
+            }
+            Map<Replica, FerryProcess> processes = new HashMap<>();
+            ExecutorService clients = Executors.newFixedThreadPool(8);
+            AtomicBoolean running = new AtomicBoolean(true);
+            try {
+                for (Replica replica : replicas) {
+                    // The first stops in its cutover before the switch record, the others after it (crash-test setting).
+                    String step = replica == replicas.get(0) ? "BEFORE_SWITCH_RECORD" : "AFTER_SWITCH_RECORD";
+                    processes.put(replica, FerryProcess.start(replica.directory(), Map.of("FERRY_JAVA_OPTS", "-D%s=%s".formatted(dev.ferry.server.FerryServer.CUTOVER_PAUSE_PROPERTY, step)),
+                            "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
+                }
+                for (Replica replica : replicas) {
+                    processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
+                }
+                String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
+
+                AtomicBoolean writing = new AtomicBoolean();
+                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
+                java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+                List<Future<?>> writers = new ArrayList<>();
+                for (int c = 0; c < 8; c++) {
+                    int number = c;
+                    writers.add(clients.submit(() -> {
+                        IMetaStoreClient client = client(replicas, number % 3);
+                        try {
+                            for (int n = 0; running.get(); ) {
+                                try {
+                                    if (!writing.get()) {
+                                        client.getAllDatabases();
+                                        Thread.sleep(5);
+                                    }
+                                    else {
+                                        String table = "t_%s_%s".formatted(number, n++);
+                                        try {
+                                            client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
+                                            acknowledged.add(table);
+                                        }
+                                        catch (AlreadyExistsException e) {
+                                            existedOnRetry.add(table);
+                                        }
+                                    }
+                                    calls.incrementAndGet();
+                                }
+                                catch (Exception e) {
+                                    failures.add(number + ": " + e);
+                                }
+                            }
+                        }
+                        finally {
+                            client.close();
+                        }
+                        return null;
+                    }));
+                }
+                Thread.sleep(1_000);
+
+                Replica first = replicas.get(0);
+                HttpResponse<String> start = post(first, ":startMigration", token, source.startMigrationBody(java.util.UUID.randomUUID().toString(), work.resolve("bucket")));
+                assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+                JsonNode started = awaitOperation(first, token, json.readTree(start.body()).get("name").asText());
+                assertThat(started.has("error")).as(started.toString()).isFalse();
+                String execution = started.get("response").get("name").asText();
+                IMetaStoreClient setup = client(replicas, 1);
+                setup.createDatabase(HmsObjects.database("during"));
+                setup.close();
+                writing.set(true);
+                awaitRunnerStage(first, token, execution, "STREAMING");
+                Thread.sleep(2_000);
+
+                // Killed before the switch record: the operation ends ABORTED, the migration streams on, on another replica.
+                HttpResponse<String> complete = post(first, ":completeMigration", token, "{}");
+                assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
+                String interrupted = json.readTree(complete.body()).get("name").asText();
+                awaitOutput(processes.get(first), "Cutover paused at BEFORE_SWITCH_RECORD", Duration.ofMinutes(3));
+                processes.get(first).killJvm(Duration.ofSeconds(30));
+                Replica second = awaitRunnerOtherThan(postgres, replicas, first, deadAfter.plusSeconds(30));
+                JsonNode aborted = awaitOperation(second, token, interrupted);
+                assertThat(aborted.path("error").path("code").asInt()).as("ABORTED: " + aborted).isEqualTo(10);
+                assertThat(aborted.path("error").path("message").asText()).contains("cutover interrupted before the switch");
+                awaitRunnerStage(second, token, execution, "STREAMING");
+                assertThat(backendsOfLive(second, token)).as("the replicas left serve from the source").containsOnly("SOURCE");
+                Thread.sleep(2_000);
+
+                // Killed after the switch record: the last replica finishes the cutover the killed one recorded.
+                HttpResponse<String> again = post(second, ":completeMigration", token, "{}");
+                assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+                String recorded = json.readTree(again.body()).get("name").asText();
+                awaitOutput(processes.get(second), "Cutover paused at AFTER_SWITCH_RECORD", Duration.ofMinutes(3));
+                processes.get(second).killJvm(Duration.ofSeconds(30));
+                Replica third = awaitRunnerOtherThan(postgres, replicas, second, deadAfter.plusSeconds(30));
+                JsonNode completed = awaitOperation(third, token, recorded);
+                assertThat(completed.has("error")).as(completed.toString()).isFalse();
+                assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+                Thread.sleep(2_000);
+                running.set(false);
+                for (Future<?> writer : writers) {
+                    writer.get(2, TimeUnit.MINUTES);
+                }
+                assertThat(failures).as("failed client calls").isEmpty();
+                assertThat(acknowledged).hasSizeGreaterThan(50);
+                assertThat(backendsOfLive(third, token)).as("the replica left serves the own database").containsOnly("OWN");
+                IMetaStoreClient reader = client(List.of(third), 0);
+                assertThat(reader.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
+                reader.createDatabase(HmsObjects.database("after_the_migration"));
+                reader.close();
+                assertThat(source.hasDatabase("after_the_migration")).isFalse();
+                System.out.printf("Runners killed before (%s) and after (%s) the switch record: %s client calls, %s tables written, 0 failed%n", first.name(),
+                        second.name(), calls.get(), acknowledged.size());
+            }
+            finally {
+                running.set(false);
+                clients.shutdownNow();
+                for (FerryProcess process : processes.values()) {
+                    if (process.handle().isAlive()) {
+                        process.terminate(Duration.ofMinutes(1));
+                    }
+                }
+            }
+        }
+    }
+
+    private static void awaitOutput(FerryProcess process, String line, Duration timeout)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!process.stdout().contains(line)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no \"%s\" in %s of output".formatted(line, timeout));
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The backends the SERVING replicas list. */
+    private static List<String> backendsOfLive(Replica on, String token)
+            throws Exception
+    {
+        List<String> backends = new ArrayList<>();
+        for (JsonNode listed : replicas(on, token)) {
+            if (listed.get("state").asText().equals("SERVING")) {
+                backends.add(listed.path("backend").asText());
+            }
+        }
+        return backends;
+    }
+
+    /** The replica the control store names as the migration's runner (by its data directory). */
+    private static Replica runner(EmbeddedPostgresServer postgres, List<Replica> replicas)
+            throws Exception
+    {
+        try (java.sql.Connection connection = postgres.connect("ferry"); java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet rows = statement.executeQuery("SELECT runner FROM ferry_control.service WHERE id = 1")) {
+            rows.next();
+            String runner = rows.getString(1);
+            for (Replica replica : replicas) {
+                if (runner.endsWith(replica.directory().resolve("data").toString())) {
+                    return replica;
+                }
+            }
+            throw new AssertionError("no replica runs " + runner);
+        }
+    }
+
+    private static Replica awaitRunnerOtherThan(EmbeddedPostgresServer postgres, List<Replica> replicas, Replica old, Duration timeout)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            Replica runner = runner(postgres, replicas);
+            if (!runner.equals(old)) {
+                return runner;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError("no replica took the migration over from %s within %s".formatted(old.name(), timeout));
+    }
+
+    /**
+     * Waits until replica {@code on} runs the execution's replication itself (its {@code replication} block is its
+     * own, not one another replica published: no {@code progressAgeMillis}) in {@code stage}; returns that block.
+     */
+    private static JsonNode awaitRunnerStage(Replica on, String token, String execution, String stage)
+            throws Exception
+    {
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(4);
+        JsonNode replication = null;
+        while (System.nanoTime() < deadline) {
+            replication = json.readTree(get(on, "/v1/" + execution, token).body()).path("replication");
+            if (replication.path("stage").asText().equals(stage) && !replication.has("progressAgeMillis")) {
+                return replication;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("migration execution %s not in %s on %s in 4 minutes: %s".formatted(execution, stage, on.name(), replication));
     }
 
     /** The backend every replica lists, once all three are SERVING and list the same one. */

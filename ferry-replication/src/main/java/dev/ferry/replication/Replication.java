@@ -273,6 +273,10 @@ public final class Replication
             BinlogEnd start = created.prepare();
             checkPositionKind(detected, start);
             staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes());
+            WriteFence fence = config.fence();
+            staging.guard(fence::heldLocally, () -> new ReplicationException(ReplicationException.Reason.FENCED,
+                    "the replication lease of this replica is past its expiry by its own clock (was it paused?): it stops writing the staging log, "
+                            + "which another replica may write now"));
             capture = new Capture(config.migration(), config.source(), detected, mapping, staging);
             capture.start(start);
             transition(Stage.CONNECTING, Stage.BACKFILL);

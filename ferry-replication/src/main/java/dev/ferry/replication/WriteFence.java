@@ -6,6 +6,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
 
 import static java.util.Objects.requireNonNull;
 
@@ -46,6 +47,54 @@ public interface WriteFence
     default Optional<Query> query()
     {
         return Optional.empty();
+    }
+
+    /**
+     * Whether this process may still take the fence to hold, by its own clock, without asking the database: checked
+     * before the writes the fence's query cannot cover (appends to the staging log, which is files). A replica that
+     * was paused past its lease finds it false at once when it resumes, before its first transaction fails.
+     */
+    default boolean heldLocally()
+    {
+        return true;
+    }
+
+    /**
+     * This fence, held locally only while {@code held} says so as well.
+     *
+     * @param held this process's own view of its lease (held, and not past its expiry by the local clock)
+     */
+    default WriteFence whileHeldLocally(BooleanSupplier held)
+    {
+        requireNonNull(held, "held is null");
+        WriteFence fence = this;
+        return new WriteFence()
+        {
+            @Override
+            public void check(Connection ownConnection)
+                    throws SQLException
+            {
+                fence.check(ownConnection);
+            }
+
+            @Override
+            public Optional<Query> query()
+            {
+                return fence.query();
+            }
+
+            @Override
+            public boolean heldLocally()
+            {
+                return held.getAsBoolean() && fence.heldLocally();
+            }
+
+            @Override
+            public String toString()
+            {
+                return fence + ", held locally while the lease is";
+            }
+        };
     }
 
     /** A fence that holds while {@code query} returns a row in the caller's transaction. */

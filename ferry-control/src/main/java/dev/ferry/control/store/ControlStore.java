@@ -246,6 +246,26 @@ public final class ControlStore
         }
     }
 
+    /**
+     * Makes the replica of data directory {@code to} the runner in place of {@code from}, if {@code from} is still the
+     * runner (another replica may have taken over first).
+     */
+    public static boolean takeOverRunner(Connection connection, String from, String to)
+            throws SQLException
+    {
+        try (PreparedStatement update = connection.prepareStatement("UPDATE ferry_control.service SET runner = ? WHERE id = 1 AND runner = ?")) {
+            update.setString(1, to);
+            update.setString(2, from);
+            return update.executeUpdate() == 1;
+        }
+    }
+
+    /** The replication lease of the replicas of this control store, as replica {@code holderId} takes it. */
+    public CoordinatorLease lease(String holderId, Duration ttl)
+    {
+        return new CoordinatorLease(jdbcUrl, user, password, holderId, ttl);
+    }
+
     public static void setRunner(Connection connection, String dataDirectory)
             throws SQLException
     {

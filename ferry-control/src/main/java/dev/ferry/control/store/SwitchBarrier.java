@@ -88,6 +88,16 @@ public final class SwitchBarrier
             insert.setString(4, execution.orElse(null));
             insert.executeUpdate();
         }
+        // A switch to this generation announced before and aborted (a cutover retried) left the confirmations of its
+        // replicas, which released their writes since: they must confirm this barrier anew. Without this, the retry
+        // committed on a replica's stale held_generation while that replica wrote to the old backend (found by
+        // ReplicasIT: a cutover killed after its hold, then retried on another replica).
+        for (String column : List.of("ready_generation", "held_generation")) {
+            try (PreparedStatement reset = connection.prepareStatement("UPDATE ferry_control.replica SET %1$s = 0 WHERE %1$s >= ?".formatted(column))) {
+                reset.setLong(1, generation);
+                reset.executeUpdate();
+            }
+        }
         notify(connection, generation);
         return new Barrier(generation, leader, backend, execution, State.PREPARE, false, "");
     }

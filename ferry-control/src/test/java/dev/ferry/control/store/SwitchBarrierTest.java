@@ -123,6 +123,42 @@ class SwitchBarrierTest
     }
 
     @Test
+    void aRetriedSwitchNeedsEveryReplicaToConfirmItAnewNotTheAbortedOnesConfirmations()
+    {
+        ControlStore store = newStore("barrier_retry");
+        ReplicaStore replicas = new ReplicaStore(store);
+        replicas.register(replica("aaaaaaaaaaaa"));
+        replicas.register(replica("bbbbbbbbbbbb"));
+        long before = store.service().generation();
+        long generation = store.inTransaction(connection -> SwitchBarrier.announce(connection, "aaaaaaaaaaaa", ServiceRecord.Backend.SOURCE, Optional.of("execution-1"))).generation();
+        assertThat(yes(store, connection -> SwitchBarrier.hold(connection, generation, Duration.ofSeconds(30)))).isTrue();
+        store.inTransaction(connection -> {
+            SwitchBarrier.confirm(connection, "bbbbbbbbbbbb", generation, false);
+            SwitchBarrier.confirm(connection, "bbbbbbbbbbbb", generation, true);
+            return null;
+        });
+        // The first attempt aborts (its leader died after the hold); b releases its writes.
+        assertThat(yes(store, connection -> SwitchBarrier.abort(connection, generation, "the leader died"))).isTrue();
+
+        // The retry announces the same generation: b's confirmations of the aborted attempt do not count for it.
+        long retried = store.inTransaction(connection -> SwitchBarrier.announce(connection, "aaaaaaaaaaaa", ServiceRecord.Backend.SOURCE, Optional.of("execution-1"))).generation();
+        assertThat(retried).isEqualTo(generation);
+        assertThat(replicas(store, connection -> SwitchBarrier.notReady(connection, retried, "aaaaaaaaaaaa", DEAD_AFTER)))
+                .extracting(ReplicaRecord::id).containsExactly("bbbbbbbbbbbb");
+        assertThat(yes(store, connection -> SwitchBarrier.hold(connection, retried, Duration.ofSeconds(30)))).isTrue();
+        assertThatThrownBy(() -> record(store, retried, "aaaaaaaaaaaa"))
+                .isInstanceOf(SwitchBarrier.NotHeld.class)
+                .hasMessageContaining("replica bbbbbbbbbbbb");
+        assertThat(store.service().generation()).isEqualTo(before);
+
+        store.inTransaction(connection -> {
+            SwitchBarrier.confirm(connection, "bbbbbbbbbbbb", retried, true);
+            return null;
+        });
+        assertThat(record(store, retried, "aaaaaaaaaaaa")).isEqualTo(retried);
+    }
+
+    @Test
     void aHoldPastItsDeadlineIsAbortedByAnyReplicaAndThenCannotCommit()
             throws Exception
     {

@@ -22,6 +22,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
@@ -73,6 +75,11 @@ public final class StagingLog
     private volatile StagingPosition end;
     private volatile Optional<Removed> removed = Optional.empty();
     private final Object removal = new Object();
+
+    /** Guarded by this. */
+    private BooleanSupplier writable = () -> true;
+    /** Guarded by this. */
+    private Supplier<RuntimeException> refusal = () -> new IllegalStateException("the staging log is not writable");
 
     private StagingLog(Path directory, long segmentBytes)
     {
@@ -258,9 +265,23 @@ public final class StagingLog
         return end;
     }
 
+    /**
+     * Makes every later {@link #append} first ask {@code writable}, and throw what {@code refusal} gives when it says
+     * no: a replica whose replication lease may have passed to another replica (issue 16) must not write a log that
+     * the other one now writes.
+     */
+    public synchronized void guard(BooleanSupplier writable, Supplier<RuntimeException> refusal)
+    {
+        this.writable = requireNonNull(writable, "writable is null");
+        this.refusal = requireNonNull(refusal, "refusal is null");
+    }
+
     /** Writes the transactions, in order, and returns once they are on disk. */
     public synchronized StagingPosition append(List<SourceTransaction> transactions)
     {
+        if (!writable.getAsBoolean()) {
+            throw refusal.get();
+        }
         try {
             for (SourceTransaction transaction : transactions) {
                 byte[] payload = FrameCodec.encode(transaction);
