@@ -224,7 +224,11 @@ public final class ControlPlane
     public void attach(Router router)
     {
         this.router = requireNonNull(router, "router is null");
-        String runner = store.inTransaction(ControlStore::runner);
+        // Under the service row's lock, as a takeover: see takeOverIfRunnerDead.
+        String runner = store.inTransaction(connection -> {
+            ControlStore.lockService(connection);
+            return ControlStore.runner(connection);
+        });
         if (!runner.isEmpty() && !runner.equals(settings.replicaHome())) {
             // Two replicas must never run the same migration (replication into one own database twice).
             if (store.liveExecution().isPresent() || !store.unfinishedOperations().isEmpty()) {
@@ -279,6 +283,24 @@ public final class ControlPlane
     }
 
     /**
+     * On a replica that does not run the migration: has its follower start an engine on the own database once the
+     * runner publishes that replication streams (or the cutover began), and keep it while the service serves from the
+     * source; the runner has a standby engine of its own (ReplicationSupervisor).
+     */
+    private void tendOwnEngineAhead()
+    {
+        String runner = duties.inTransaction(ControlStore::runner);
+        ServiceRecord service = duties.inTransaction(ControlStore::service);
+        Optional<MigrationExecution> live = service.backend() == ServiceRecord.Backend.SOURCE && !runner.equals(settings.replicaHome())
+                ? store.liveExecution().filter(execution -> execution.id().equals(service.backendExecution().orElse(""))) : Optional.empty();
+        boolean wanted = live.isPresent() && (live.get().state() == ExecutionState.RUNNING || live.get().state() == ExecutionState.AWAITING_USER_ACTION)
+                && (live.get().phase() == Phase.CUTOVER || publishedReplication(live.get().id())
+                        .filter(published -> published.age().compareTo(PUBLISHED_PROGRESS_FRESH) < 0)
+                        .map(published -> published.view().path("stage").asText().equals("STREAMING")).orElse(false));
+        follower.ownEngineAhead(wanted, live.isPresent());
+    }
+
+    /**
      * On a replica that does not run the migration: when the runner is not live (unseen for
      * {@code replicas.dead-after}) while a migration or an operation is under way, this replica takes the work over
      * (one replica wins: the runner is changed only where it is still the dead one), if it reaches the migration's
@@ -311,7 +333,13 @@ public final class ControlPlane
                 return;
             }
         }
-        boolean taken = duties.inTransaction(connection -> ControlStore.takeOverRunner(connection, runner, settings.replicaHome()));
+        // Under the service row's lock, which a starting replica's attach takes too: a runner restarted meanwhile is
+        // either seen live here (it registered before its attach), or finds this replica named the runner.
+        boolean taken = duties.inTransaction(connection -> {
+            ControlStore.lockService(connection);
+            boolean stillDead = ReplicaStore.live(connection, settings.replicaDeadAfter()).stream().noneMatch(replica -> replica.dataDirectory().equals(runner));
+            return stillDead && ControlStore.takeOverRunner(connection, runner, settings.replicaHome());
+        });
         if (!taken) {
             return;
         }
@@ -329,6 +357,7 @@ public final class ControlPlane
     {
         try {
             takeOverIfRunnerDead();
+            tendOwnEngineAhead();
             Optional<String> replicating = replications.replicating();
             if (replicating.isPresent()) {
                 String id = replicating.get();

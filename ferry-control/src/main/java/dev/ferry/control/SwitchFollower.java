@@ -9,6 +9,8 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BiFunction;
 import java.util.function.Supplier;
 
+import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.Phase;
 import dev.ferry.control.model.ServiceRecord;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlSession;
@@ -56,7 +58,14 @@ final class SwitchFollower
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private volatile boolean closed;
 
+    /** Whether an engine on the own database should be started ahead of the cutover; whether one may be kept. */
+    private volatile boolean warmWanted;
+    private volatile boolean warmKept;
+    private final AtomicBoolean warmScheduled = new AtomicBoolean();
+
     // The worker thread's own.
+    /** An engine on the own database started while the migration streams, for the cutover's switch to take. */
+    private Engine warm;
     private Engine prepared;
     private long preparedGeneration;
     private long heldGeneration;
@@ -79,6 +88,63 @@ final class SwitchFollower
         if (!closed && scheduled.compareAndSet(false, true)) {
             worker.execute(this::act);
         }
+    }
+
+    /**
+     * Every second, from the control plane, on a replica that does not run the migration: whether the migration
+     * streams (or is in its cutover) from the source this replica serves, so that an engine on the own database
+     * should be started now, off the cutover's path (it is taken through its write paths on a scratch schema, seconds
+     * of CPU that made the cutover's prepare, and so client calls, wait with several replicas); and whether one
+     * started may be kept (the service still serves from a migration's source).
+     */
+    void ownEngineAhead(boolean wanted, boolean kept)
+    {
+        warmWanted = wanted;
+        warmKept = kept;
+        if (!closed && warmScheduled.compareAndSet(false, true)) {
+            worker.execute(this::tendWarm);
+        }
+    }
+
+    private void tendWarm()
+    {
+        warmScheduled.set(false);
+        if (closed) {
+            return;
+        }
+        try {
+            if (warm != null && !warmKept) {
+                log.info("Replica {}: closing the engine on the own database it started ahead of the cutover (no migration streams from the source now)", self);
+                warm.close();
+                warm = null;
+            }
+            else if (warm == null && warmWanted && prepared == null) {
+                long started = System.nanoTime();
+                warm = engines.apply(ServiceRecord.Backend.OWN, Optional.empty());
+                log.info("Replica {}: engine {} on the own database started ahead of the cutover in {} ms", self, warm.name(), (System.nanoTime() - started) / 1_000_000);
+            }
+        }
+        catch (RuntimeException e) {
+            log.warn("Replica {}: could not start an engine on the own database ahead of the cutover ({}); the cutover starts one", self, Text.escaped(String.valueOf(e.getMessage())));
+        }
+    }
+
+    /** The engine started ahead of the cutover, for a switch to the own database; empty for others. */
+    private Optional<Engine> takeWarm(ServiceRecord.Backend backend)
+    {
+        if (backend != ServiceRecord.Backend.OWN || warm == null) {
+            return Optional.empty();
+        }
+        Engine taken = warm;
+        warm = null;
+        return Optional.of(taken);
+    }
+
+    /** Whether the live migration is in its cutover (a switch to the own database is then the cutover's). */
+    private boolean cutoverUnderWay()
+    {
+        return session.inTransaction(connection -> ControlStore.liveExecution(connection)
+                .map(execution -> execution.state() == ExecutionState.RUNNING && execution.phase() == Phase.CUTOVER).orElse(false));
     }
 
     private void act()
@@ -150,7 +216,13 @@ final class SwitchFollower
         log.info("Replica {}: switch to generation {} ({}) announced by replica {}; starting an engine on it", self, barrier.generation(), target, barrier.leader());
         long started = System.nanoTime();
         try {
-            prepared = engines.apply(barrier.backend(), barrier.backendExecution());
+            Optional<Engine> ahead = takeWarm(barrier.backend());
+            if (ahead.isPresent() && !cutoverUnderWay()) {
+                // A cancel's switch: the own database is a fresh metastore again, maybe of another schema version.
+                ahead.get().close();
+                ahead = Optional.empty();
+            }
+            prepared = ahead.isPresent() ? ahead.get() : engines.apply(barrier.backend(), barrier.backendExecution());
         }
         catch (RuntimeException e) {
             failedGeneration = barrier.generation();
@@ -198,6 +270,8 @@ final class SwitchFollower
         }
         else {
             discardPrepared();
+            // Not the engine started ahead of a cutover: this switch may have been a cancel's.
+            takeWarm(ServiceRecord.Backend.OWN).ifPresent(Engine::close);
             log.info("Replica {}: the service serves from {} since generation {}; starting an engine on it", self, target, service.generation());
             engine = engines.apply(service.backend(), service.backendExecution());
         }
@@ -247,6 +321,10 @@ final class SwitchFollower
         }
         if (worker.isTerminated()) {
             discardPrepared();
+            if (warm != null) {
+                warm.close();
+                warm = null;
+            }
             session.close();
         }
     }

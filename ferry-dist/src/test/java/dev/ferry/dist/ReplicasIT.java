@@ -50,6 +50,7 @@ class ReplicasIT
 {
     private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
     private static final Duration DEAD_AFTER = Duration.ofSeconds(3);
+    /** Partitions generated in the source of the takeover during the backfill: 1,050,000 rows, a backfill of seconds. */
     private static final int GENERATED_PARTITIONS = 150_000;
     private static final ObjectMapper json = new ObjectMapper();
     private static final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
@@ -372,7 +373,6 @@ class ReplicasIT
     void aKilledRunnersWorkIsTakenOverDuringTheBackfillAndWhileStreaming()
             throws Exception
     {
-        Duration deadAfter = Duration.ofSeconds(3);
         try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
                 SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30)) {
             // A backfill of some seconds: 150,000 generated partitions (1,050,000 rows) beside what HMS made.
@@ -380,144 +380,50 @@ class ReplicasIT
                 dev.ferry.testkit.GeneratedMetastore.fill(connection, GENERATED_PARTITIONS);
                 dev.ferry.testkit.GeneratedMetastore.raiseIdGenerators(connection, GENERATED_PARTITIONS);
             }
-            String url = postgres.createDatabase("ferry");
-            byte[] key = new byte[32];
-            new SecureRandom().nextBytes(key);
-            List<Replica> replicas = new ArrayList<>();
-            for (int i = 0; i < 3; i++) {
-                replicas.add(replica("k" + i, url, Base64.getEncoder().encodeToString(key), deadAfter, Duration.ofSeconds(60)));
-            }
-            Map<Replica, FerryProcess> processes = new HashMap<>();
-            ExecutorService clients = Executors.newFixedThreadPool(8);
-            AtomicBoolean running = new AtomicBoolean(true);
-            try {
-                for (Replica replica : replicas) {
-                    processes.put(replica, FerryProcess.start(replica.directory(), "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
-                }
-                for (Replica replica : replicas) {
-                    processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
-                }
-                String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
-
-                AtomicBoolean writing = new AtomicBoolean();
-                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
-                java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
-                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-                List<Future<?>> writers = new ArrayList<>();
-                for (int c = 0; c < 8; c++) {
-                    int number = c;
-                    writers.add(clients.submit(() -> {
-                        IMetaStoreClient client = client(replicas, number % 3);
-                        try {
-                            for (int n = 0; running.get(); ) {
-                                try {
-                                    if (!writing.get()) {
-                                        client.getAllDatabases();
-                                        Thread.sleep(5);
-                                    }
-                                    else {
-                                        String table = "t_%s_%s".formatted(number, n++);
-                                        try {
-                                            client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
-                                            acknowledged.add(table);
-                                        }
-                                        catch (AlreadyExistsException e) {
-                                            existedOnRetry.add(table);
-                                        }
-                                    }
-                                    calls.incrementAndGet();
-                                }
-                                catch (Exception e) {
-                                    failures.add(number + ": " + e);
-                                }
-                            }
-                        }
-                        finally {
-                            client.close();
-                        }
-                        return null;
-                    }));
-                }
-                Thread.sleep(1_000);
-
-                Replica first = replicas.get(0);
-                HttpResponse<String> start = post(first, ":startMigration", token, source.startMigrationBody(java.util.UUID.randomUUID().toString(), work.resolve("bucket")));
-                assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
-                JsonNode started = awaitOperation(first, token, json.readTree(start.body()).get("name").asText());
-                assertThat(started.has("error")).as(started.toString()).isFalse();
-                String execution = started.get("response").get("name").asText();
-                IMetaStoreClient setup = client(replicas, 1);
-                setup.createDatabase(HmsObjects.database("during"));
-                setup.close();
-                writing.set(true);
-                assertThat(runner(postgres, replicas)).isEqualTo(first);
+            try (Cluster cluster = Cluster.start(work, postgres, "k", replica -> Map.of()); Writers writers = Writers.start(cluster.replicas())) {
+                Replica first = cluster.replicas().get(0);
+                String execution = startMigration(cluster, first, source, writers);
 
                 // The runner SIGKILLed mid-backfill.
-                JsonNode backfill = awaitRunnerStage(first, token, execution, "BACKFILL");
-                processes.get(first).killJvm(Duration.ofSeconds(30));
+                JsonNode backfill = awaitRunnerStage(first, cluster.token(), execution, "BACKFILL");
+                cluster.kill(first);
                 long killedAt = System.nanoTime();
                 long copied = backfill.path("backfill").path("rowsCopied").asLong();
                 assertThat(copied).as("rows copied when the runner was killed, of " + backfill.path("backfill").path("rowsTotal")).isPositive()
                         .isLessThan(backfill.path("backfill").path("rowsTotal").asLong());
-                Replica second = awaitRunnerOtherThan(postgres, replicas, first, deadAfter.plusSeconds(30));
+                Replica second = cluster.awaitRunnerOtherThan(first);
                 System.out.printf("Runner %s SIGKILLed during the backfill (%s rows copied); %s took the migration over %s ms later%n", first.name(), copied, second.name(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
 
                 // The replica that took it over SIGKILLed while streaming.
-                awaitRunnerStage(second, token, execution, "STREAMING");
+                awaitRunnerStage(second, cluster.token(), execution, "STREAMING");
                 Thread.sleep(2_000);
-                processes.get(second).killJvm(Duration.ofSeconds(30));
+                cluster.kill(second);
                 killedAt = System.nanoTime();
-                Replica third = awaitRunnerOtherThan(postgres, replicas, second, deadAfter.plusSeconds(30));
+                Replica third = cluster.awaitRunnerOtherThan(second);
                 assertThat(third).isNotEqualTo(first);
                 System.out.printf("Runner %s SIGKILLed while streaming; %s took the migration over %s ms later%n", second.name(), third.name(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
-                awaitRunnerStage(third, token, execution, "STREAMING");
+                awaitRunnerStage(third, cluster.token(), execution, "STREAMING");
                 Thread.sleep(2_000);
 
-                HttpResponse<String> complete = post(third, ":completeMigration", token, "{}");
+                HttpResponse<String> complete = post(third, ":completeMigration", cluster.token(), "{}");
                 assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
-                JsonNode completed = awaitOperation(third, token, json.readTree(complete.body()).get("name").asText());
+                JsonNode completed = awaitOperation(third, cluster.token(), json.readTree(complete.body()).get("name").asText());
                 assertThat(completed.has("error")).as(completed.toString()).isFalse();
                 assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
-                Thread.sleep(2_000);
-                running.set(false);
-                for (Future<?> writer : writers) {
-                    writer.get(2, TimeUnit.MINUTES);
-                }
-                assertThat(failures).as("failed client calls").isEmpty();
-                assertThat(acknowledged).hasSizeGreaterThan(50);
-                HttpResponse<String> listed = get(third, "/v1/" + SERVICE + "/replicas", token);
-                for (JsonNode replica : json.readTree(listed.body()).get("replicas")) {
-                    if (replica.get("state").asText().equals("SERVING")) {
-                        assertThat(replica.path("backend").asText()).as(replica.toString()).isEqualTo("OWN");
-                    }
-                }
-
-                // Every acknowledged table is in the own database, and the generated partitions are all there.
-                IMetaStoreClient reader = client(List.of(third), 0);
-                assertThat(reader.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
-                reader.close();
+                writers.assertNothingFailedOrLost(third, source);
+                assertThat(backendsOfLive(third, cluster.token())).as("the replica left serves the own database").containsOnly("OWN");
                 try (java.sql.Connection own = postgres.connect("ferry"); java.sql.Statement statement = own.createStatement();
-                        java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM \"PARTITIONS\"")) {
+                        java.sql.ResultSet rows = statement.executeQuery("SELECT count(*) FROM \"PARTITIONS\"");
+                        java.sql.Connection sourceConnection = source.server().connect(SourceMetastore.DATABASE);
+                        java.sql.Statement sourceStatement = sourceConnection.createStatement();
+                        java.sql.ResultSet sourceRows = sourceStatement.executeQuery("SELECT count(*) FROM PARTITIONS")) {
                     rows.next();
-                    try (java.sql.Connection sourceConnection = source.server().connect(SourceMetastore.DATABASE); java.sql.Statement sourceStatement = sourceConnection.createStatement();
-                            java.sql.ResultSet sourceRows = sourceStatement.executeQuery("SELECT count(*) FROM PARTITIONS")) {
-                        sourceRows.next();
-                        assertThat(rows.getLong(1)).as("partitions in the own database against the source").isEqualTo(sourceRows.getLong(1));
-                    }
+                    sourceRows.next();
+                    assertThat(rows.getLong(1)).as("partitions in the own database against the source").isEqualTo(sourceRows.getLong(1));
                 }
-                System.out.printf("Two runners killed: %s client calls, %s tables written, 0 failed%n", calls.get(), acknowledged.size());
-            }
-            finally {
-                running.set(false);
-                clients.shutdownNow();
-                for (FerryProcess process : processes.values()) {
-                    if (process.handle().isAlive()) {
-                        process.terminate(Duration.ofMinutes(1));
-                    }
-                }
+                System.out.printf("Two runners killed: %s%n", writers.summary());
             }
         }
     }
@@ -533,147 +439,259 @@ class ReplicasIT
     void aRunnerKilledInTheCutoverBeforeAndAfterItsSwitchRecordIsTakenOver()
             throws Exception
     {
-        Duration deadAfter = Duration.ofSeconds(3);
         try (EmbeddedPostgresServer postgres = EmbeddedPostgresServer.start();
-                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30)) {
+                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30);
+                // The first stops in its cutover before the switch record, the others after it (crash-test setting).
+                Cluster cluster = Cluster.start(work, postgres, "c", replica -> Map.of("FERRY_JAVA_OPTS", "-D%s=%s".formatted(dev.ferry.server.FerryServer.CUTOVER_PAUSE_PROPERTY,
+                        replica.name().equals("c0") ? "BEFORE_SWITCH_RECORD" : "AFTER_SWITCH_RECORD")));
+                Writers writers = Writers.start(cluster.replicas())) {
+            Replica first = cluster.replicas().get(0);
+            String execution = startMigration(cluster, first, source, writers);
+            awaitRunnerStage(first, cluster.token(), execution, "STREAMING");
+            Thread.sleep(2_000);
+
+            // Killed before the switch record: the operation ends ABORTED, the migration streams on, on another replica.
+            HttpResponse<String> complete = post(first, ":completeMigration", cluster.token(), "{}");
+            assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
+            String interrupted = json.readTree(complete.body()).get("name").asText();
+            cluster.awaitOutput(first, "Cutover paused at BEFORE_SWITCH_RECORD");
+            cluster.kill(first);
+            Replica second = cluster.awaitRunnerOtherThan(first);
+            JsonNode aborted = awaitOperation(second, cluster.token(), interrupted);
+            assertThat(aborted.path("error").path("code").asInt()).as("ABORTED: " + aborted).isEqualTo(10);
+            assertThat(aborted.path("error").path("message").asText()).contains("cutover interrupted before the switch");
+            awaitRunnerStage(second, cluster.token(), execution, "STREAMING");
+            assertThat(backendsOfLive(second, cluster.token())).as("the replicas left serve from the source").containsOnly("SOURCE");
+            Thread.sleep(2_000);
+
+            // Killed after the switch record: the last replica finishes the cutover the killed one recorded.
+            HttpResponse<String> again = post(second, ":completeMigration", cluster.token(), "{}");
+            assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
+            String recorded = json.readTree(again.body()).get("name").asText();
+            cluster.awaitOutput(second, "Cutover paused at AFTER_SWITCH_RECORD");
+            cluster.kill(second);
+            Replica third = cluster.awaitRunnerOtherThan(second);
+            JsonNode completed = awaitOperation(third, cluster.token(), recorded);
+            assertThat(completed.has("error")).as(completed.toString()).isFalse();
+            assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+            writers.assertNothingFailedOrLost(third, source);
+            assertThat(backendsOfLive(third, cluster.token())).as("the replica left serves the own database").containsOnly("OWN");
+            System.out.printf("Runners killed before (%s) and after (%s) the switch record: %s%n", first.name(), second.name(), writers.summary());
+        }
+    }
+
+    /** startMigration sent to {@code runner}; once the front serves from the source, the writers' database is made and they write. */
+    private static String startMigration(Cluster cluster, Replica runner, SourceMetastore source, Writers writers)
+            throws Exception
+    {
+        HttpResponse<String> start = post(runner, ":startMigration", cluster.token(), source.startMigrationBody(java.util.UUID.randomUUID().toString(), cluster.bucket()));
+        assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
+        JsonNode started = awaitOperation(runner, cluster.token(), json.readTree(start.body()).get("name").asText());
+        assertThat(started.has("error")).as(started.toString()).isFalse();
+        IMetaStoreClient setup = client(cluster.replicas(), 1);
+        setup.createDatabase(HmsObjects.database("during"));
+        setup.close();
+        writers.write();
+        assertThat(cluster.runner()).isEqualTo(runner);
+        return started.get("response").get("name").asText();
+    }
+
+    /**
+     * Three {@code bin/ferry serve} processes over one PostgreSQL, dead-after 3 s, a staging location they share; each
+     * started with the environment {@code environment} gives it.
+     */
+    private record Cluster(List<Replica> replicas, Map<Replica, FerryProcess> processes, EmbeddedPostgresServer postgres, String token, Path bucket)
+            implements AutoCloseable
+    {
+        private static final Duration DEAD_AFTER = Duration.ofSeconds(3);
+
+        static Cluster start(Path work, EmbeddedPostgresServer postgres, String prefix, java.util.function.Function<Replica, Map<String, String>> environment)
+                throws Exception
+        {
             String url = postgres.createDatabase("ferry");
             byte[] key = new byte[32];
             new SecureRandom().nextBytes(key);
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                replicas.add(replica("c" + i, url, Base64.getEncoder().encodeToString(key), deadAfter, Duration.ofSeconds(60)));
+                replicas.add(replica(work, prefix + i, url, Base64.getEncoder().encodeToString(key), DEAD_AFTER, Duration.ofSeconds(60)));
             }
             Map<Replica, FerryProcess> processes = new HashMap<>();
-            ExecutorService clients = Executors.newFixedThreadPool(8);
-            AtomicBoolean running = new AtomicBoolean(true);
             try {
                 for (Replica replica : replicas) {
-                    // The first stops in its cutover before the switch record, the others after it (crash-test setting).
-                    String step = replica == replicas.get(0) ? "BEFORE_SWITCH_RECORD" : "AFTER_SWITCH_RECORD";
-                    processes.put(replica, FerryProcess.start(replica.directory(), Map.of("FERRY_JAVA_OPTS", "-D%s=%s".formatted(dev.ferry.server.FerryServer.CUTOVER_PAUSE_PROPERTY, step)),
-                            "serve", "--config", replica.directory().resolve("ferry.yaml").toString()));
+                    processes.put(replica, FerryProcess.start(replica.directory(), environment.apply(replica), "serve", "--config",
+                            replica.directory().resolve("ferry.yaml").toString()));
                 }
                 for (Replica replica : replicas) {
                     processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
                 }
                 String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
-
-                AtomicBoolean writing = new AtomicBoolean();
-                Set<String> acknowledged = ConcurrentHashMap.newKeySet();
-                Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
-                java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
-                List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
-                List<Future<?>> writers = new ArrayList<>();
-                for (int c = 0; c < 8; c++) {
-                    int number = c;
-                    writers.add(clients.submit(() -> {
-                        IMetaStoreClient client = client(replicas, number % 3);
-                        try {
-                            for (int n = 0; running.get(); ) {
-                                try {
-                                    if (!writing.get()) {
-                                        client.getAllDatabases();
-                                        Thread.sleep(5);
-                                    }
-                                    else {
-                                        String table = "t_%s_%s".formatted(number, n++);
-                                        try {
-                                            client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
-                                            acknowledged.add(table);
-                                        }
-                                        catch (AlreadyExistsException e) {
-                                            existedOnRetry.add(table);
-                                        }
-                                    }
-                                    calls.incrementAndGet();
-                                }
-                                catch (Exception e) {
-                                    failures.add(number + ": " + e);
-                                }
-                            }
-                        }
-                        finally {
-                            client.close();
-                        }
-                        return null;
-                    }));
-                }
-                Thread.sleep(1_000);
-
-                Replica first = replicas.get(0);
-                HttpResponse<String> start = post(first, ":startMigration", token, source.startMigrationBody(java.util.UUID.randomUUID().toString(), work.resolve("bucket")));
-                assertThat(start.statusCode()).as(start.body()).isEqualTo(200);
-                JsonNode started = awaitOperation(first, token, json.readTree(start.body()).get("name").asText());
-                assertThat(started.has("error")).as(started.toString()).isFalse();
-                String execution = started.get("response").get("name").asText();
-                IMetaStoreClient setup = client(replicas, 1);
-                setup.createDatabase(HmsObjects.database("during"));
-                setup.close();
-                writing.set(true);
-                awaitRunnerStage(first, token, execution, "STREAMING");
-                Thread.sleep(2_000);
-
-                // Killed before the switch record: the operation ends ABORTED, the migration streams on, on another replica.
-                HttpResponse<String> complete = post(first, ":completeMigration", token, "{}");
-                assertThat(complete.statusCode()).as(complete.body()).isEqualTo(200);
-                String interrupted = json.readTree(complete.body()).get("name").asText();
-                awaitOutput(processes.get(first), "Cutover paused at BEFORE_SWITCH_RECORD", Duration.ofMinutes(3));
-                processes.get(first).killJvm(Duration.ofSeconds(30));
-                Replica second = awaitRunnerOtherThan(postgres, replicas, first, deadAfter.plusSeconds(30));
-                JsonNode aborted = awaitOperation(second, token, interrupted);
-                assertThat(aborted.path("error").path("code").asInt()).as("ABORTED: " + aborted).isEqualTo(10);
-                assertThat(aborted.path("error").path("message").asText()).contains("cutover interrupted before the switch");
-                awaitRunnerStage(second, token, execution, "STREAMING");
-                assertThat(backendsOfLive(second, token)).as("the replicas left serve from the source").containsOnly("SOURCE");
-                Thread.sleep(2_000);
-
-                // Killed after the switch record: the last replica finishes the cutover the killed one recorded.
-                HttpResponse<String> again = post(second, ":completeMigration", token, "{}");
-                assertThat(again.statusCode()).as(again.body()).isEqualTo(200);
-                String recorded = json.readTree(again.body()).get("name").asText();
-                awaitOutput(processes.get(second), "Cutover paused at AFTER_SWITCH_RECORD", Duration.ofMinutes(3));
-                processes.get(second).killJvm(Duration.ofSeconds(30));
-                Replica third = awaitRunnerOtherThan(postgres, replicas, second, deadAfter.plusSeconds(30));
-                JsonNode completed = awaitOperation(third, token, recorded);
-                assertThat(completed.has("error")).as(completed.toString()).isFalse();
-                assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
-                Thread.sleep(2_000);
-                running.set(false);
-                for (Future<?> writer : writers) {
-                    writer.get(2, TimeUnit.MINUTES);
-                }
-                assertThat(failures).as("failed client calls").isEmpty();
-                assertThat(acknowledged).hasSizeGreaterThan(50);
-                assertThat(backendsOfLive(third, token)).as("the replica left serves the own database").containsOnly("OWN");
-                IMetaStoreClient reader = client(List.of(third), 0);
-                assertThat(reader.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
-                reader.createDatabase(HmsObjects.database("after_the_migration"));
-                reader.close();
-                assertThat(source.hasDatabase("after_the_migration")).isFalse();
-                System.out.printf("Runners killed before (%s) and after (%s) the switch record: %s client calls, %s tables written, 0 failed%n", first.name(),
-                        second.name(), calls.get(), acknowledged.size());
+                return new Cluster(replicas, processes, postgres, token, work.resolve("bucket"));
             }
-            finally {
-                running.set(false);
-                clients.shutdownNow();
-                for (FerryProcess process : processes.values()) {
-                    if (process.handle().isAlive()) {
-                        process.terminate(Duration.ofMinutes(1));
-                    }
+            catch (Exception | Error e) {
+                new Cluster(replicas, processes, postgres, "", work.resolve("bucket")).close();
+                throw e;
+            }
+        }
+
+        void kill(Replica replica)
+                throws InterruptedException
+        {
+            processes.get(replica).killJvm(Duration.ofSeconds(30));
+        }
+
+        void awaitOutput(Replica replica, String line)
+                throws InterruptedException
+        {
+            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+            while (!processes.get(replica).stdout().contains(line)) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("no \"%s\" in the output of %s in 3 minutes".formatted(line, replica.name()));
+                }
+                Thread.sleep(100);
+            }
+        }
+
+        /** The replica the control store names as the migration's runner (by its data directory). */
+        Replica runner()
+                throws Exception
+        {
+            try (java.sql.Connection connection = postgres.connect("ferry"); java.sql.Statement statement = connection.createStatement();
+                    java.sql.ResultSet rows = statement.executeQuery("SELECT runner FROM ferry_control.service WHERE id = 1")) {
+                rows.next();
+                String runner = rows.getString(1);
+                return replicas.stream().filter(replica -> runner.endsWith(replica.directory().resolve("data").toString())).findFirst()
+                        .orElseThrow(() -> new AssertionError("no replica runs " + runner));
+            }
+        }
+
+        /** Waits for another replica than {@code old} to take the migration over: dead-after, a second, and some slack. */
+        Replica awaitRunnerOtherThan(Replica old)
+                throws Exception
+        {
+            long deadline = System.nanoTime() + DEAD_AFTER.plusSeconds(30).toNanos();
+            while (System.nanoTime() < deadline) {
+                Replica runner = runner();
+                if (!runner.equals(old)) {
+                    return runner;
+                }
+                Thread.sleep(200);
+            }
+            throw new AssertionError("no replica took the migration over from %s".formatted(old.name()));
+        }
+
+        @Override
+        public void close()
+                throws InterruptedException
+        {
+            for (FerryProcess process : processes.values()) {
+                if (process.handle().isAlive()) {
+                    process.terminate(Duration.ofMinutes(1));
                 }
             }
         }
     }
 
-    private static void awaitOutput(FerryProcess process, String line, Duration timeout)
-            throws Exception
+    /**
+     * Eight HMS clients that know all three URIs, each preferring one: they read until {@link #write}, then create
+     * tables, counting what was acknowledged, what a retry on another URI found made already, and what failed.
+     */
+    private static final class Writers
+            implements AutoCloseable
     {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!process.stdout().contains(line)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("no \"%s\" in %s of output".formatted(line, timeout));
+        private final ExecutorService clients = Executors.newFixedThreadPool(8);
+        private final AtomicBoolean running = new AtomicBoolean(true);
+        private final AtomicBoolean writing = new AtomicBoolean();
+        private final Set<String> acknowledged = ConcurrentHashMap.newKeySet();
+        private final Set<String> existedOnRetry = ConcurrentHashMap.newKeySet();
+        private final java.util.concurrent.atomic.AtomicLong calls = new java.util.concurrent.atomic.AtomicLong();
+        private final List<String> failures = java.util.Collections.synchronizedList(new ArrayList<>());
+        private final List<Future<?>> running8 = new ArrayList<>();
+        private final List<Replica> replicas;
+
+        private Writers(List<Replica> replicas)
+        {
+            this.replicas = replicas;
+        }
+
+        static Writers start(List<Replica> replicas)
+                throws InterruptedException
+        {
+            Writers writers = new Writers(replicas);
+            for (int c = 0; c < 8; c++) {
+                int number = c;
+                writers.running8.add(writers.clients.submit(() -> writers.run(number)));
             }
-            Thread.sleep(100);
+            Thread.sleep(1_000);
+            return writers;
+        }
+
+        private Void run(int number)
+                throws Exception
+        {
+            IMetaStoreClient client = client(replicas, number % 3);
+            try {
+                for (int n = 0; running.get(); ) {
+                    try {
+                        if (!writing.get()) {
+                            client.getAllDatabases();
+                            Thread.sleep(5);
+                        }
+                        else {
+                            String table = "t_%s_%s".formatted(number, n++);
+                            try {
+                                client.createTable(HmsObjects.partitionedTable("during", table, List.of("day")));
+                                acknowledged.add(table);
+                            }
+                            catch (AlreadyExistsException e) {
+                                existedOnRetry.add(table);
+                            }
+                        }
+                        calls.incrementAndGet();
+                    }
+                    catch (Exception e) {
+                        failures.add(number + ": " + e);
+                    }
+                }
+            }
+            finally {
+                client.close();
+            }
+            return null;
+        }
+
+        void write()
+        {
+            writing.set(true);
+        }
+
+        /** Stops the clients two seconds from now; no call failed, every table acknowledged is there, none reached the source after. */
+        void assertNothingFailedOrLost(Replica reader, SourceMetastore source)
+                throws Exception
+        {
+            Thread.sleep(2_000);
+            running.set(false);
+            for (Future<?> writer : running8) {
+                writer.get(2, TimeUnit.MINUTES);
+            }
+            assertThat(failures).as("failed client calls").isEmpty();
+            assertThat(acknowledged).hasSizeGreaterThan(50);
+            IMetaStoreClient client = client(List.of(reader), 0);
+            assertThat(client.getAllTables("during")).containsAll(acknowledged).containsAll(existedOnRetry);
+            client.createDatabase(HmsObjects.database("after_the_migration"));
+            client.close();
+            assertThat(source.hasDatabase("after_the_migration")).isFalse();
+        }
+
+        String summary()
+        {
+            return "%s client calls, %s tables written, %s failed".formatted(calls.get(), acknowledged.size(), failures.size());
+        }
+
+        @Override
+        public void close()
+        {
+            running.set(false);
+            clients.shutdownNow();
         }
     }
 
@@ -688,37 +706,6 @@ class ReplicasIT
             }
         }
         return backends;
-    }
-
-    /** The replica the control store names as the migration's runner (by its data directory). */
-    private static Replica runner(EmbeddedPostgresServer postgres, List<Replica> replicas)
-            throws Exception
-    {
-        try (java.sql.Connection connection = postgres.connect("ferry"); java.sql.Statement statement = connection.createStatement();
-                java.sql.ResultSet rows = statement.executeQuery("SELECT runner FROM ferry_control.service WHERE id = 1")) {
-            rows.next();
-            String runner = rows.getString(1);
-            for (Replica replica : replicas) {
-                if (runner.endsWith(replica.directory().resolve("data").toString())) {
-                    return replica;
-                }
-            }
-            throw new AssertionError("no replica runs " + runner);
-        }
-    }
-
-    private static Replica awaitRunnerOtherThan(EmbeddedPostgresServer postgres, List<Replica> replicas, Replica old, Duration timeout)
-            throws Exception
-    {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (System.nanoTime() < deadline) {
-            Replica runner = runner(postgres, replicas);
-            if (!runner.equals(old)) {
-                return runner;
-            }
-            Thread.sleep(200);
-        }
-        throw new AssertionError("no replica took the migration over from %s within %s".formatted(old.name(), timeout));
     }
 
     /**
@@ -795,6 +782,13 @@ class ReplicasIT
     }
 
     private Replica replica(String name, String url, String key, Duration deadAfter, Duration prepareTimeout)
+            throws IOException
+    {
+        return replica(work, name, url, key, deadAfter, prepareTimeout);
+    }
+
+    /** A replica's directory under {@code work} with its ferry.yaml: staging roots are {@code work}, shared by all. */
+    private static Replica replica(Path work, String name, String url, String key, Duration deadAfter, Duration prepareTimeout)
             throws IOException
     {
         Replica replica = new Replica(name, Files.createDirectories(work.resolve(name)), FreePorts.next(), FreePorts.next());

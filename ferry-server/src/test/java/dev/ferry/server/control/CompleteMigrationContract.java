@@ -61,6 +61,16 @@ abstract class CompleteMigrationContract
     /** The source server this run migrates from. */
     abstract SourceServers.Kind kind();
 
+    /**
+     * Whether this run tests the source's fence (and the fallback to watching when the grants forbid it). True but for
+     * MySQL 8.0 without GTIDs: the fence (LOCK TABLES from the reader's session) and the watch do not depend on the
+     * GTID mode, and {@link CompleteMigrationMySql80GtidTest} runs both on the same server version.
+     */
+    boolean testsTheFence()
+    {
+        return true;
+    }
+
     @BeforeAll
     void startSource()
             throws Exception
@@ -233,6 +243,7 @@ abstract class CompleteMigrationContract
     void withoutLockTablesTheCutoverWatchesForAnotherMetastoreAbortsNamingTheTablesThenSucceedsAndSaysSo()
             throws Exception
     {
+        org.junit.jupiter.api.Assumptions.assumeTrue(testsTheFence(), "the fence and the watch do not depend on the GTID mode: run from MySQL 8.0 with GTIDs");
         RestClient rest = ferry.rest();
         String token = ferry.adminToken();
         LogCapture log = LogCapture.install();
@@ -324,6 +335,7 @@ abstract class CompleteMigrationContract
     void anotherMetastoreWritingTheSourceIsFencedOutAndCompleteSucceeds()
             throws Exception
     {
+        org.junit.jupiter.api.Assumptions.assumeTrue(testsTheFence(), "the fence and the watch do not depend on the GTID mode: run from MySQL 8.0 with GTIDs");
         RestClient rest = ferry.rest();
         String token = ferry.adminToken();
         RestClient.Response start = rest.post("/v1/" + SERVICE + ":startMigration", token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));

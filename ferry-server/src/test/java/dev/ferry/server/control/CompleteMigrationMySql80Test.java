@@ -11,4 +11,10 @@ class CompleteMigrationMySql80Test
     {
         return SourceServers.Kind.MYSQL_8_0;
     }
+
+    @Override
+    boolean testsTheFence()
+    {
+        return false;
+    }
 }

@@ -34,7 +34,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A Hive 2.3 metastore (schema 2.3.0, made and filled by Hive Metastore 2.3.10 on MariaDB) migrated by a Ferry whose
+ * A Hive 2.3 metastore (schema 2.3.0, made and filled by Hive Metastore 2.3.10) migrated by a Ferry whose
  * own database starts at its configured Hive 4.0: eight HMS clients (Hive 4.0.1's API) call Ferry from before
  * startMigration to after completeMigration; the engine follows the source (Hive 2.3.10 on the source, the own
  * database re-initialised with schema 2.3.0), no call fails, completeMigration's verify at the fence finds no
@@ -42,7 +42,7 @@ import static org.awaitility.Awaitility.await;
  * Ferry serves Hive 2.3 from PostgreSQL.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class Hive23MigrationTest
+abstract class Hive23MigrationTest
 {
     private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
 
@@ -51,11 +51,13 @@ class Hive23MigrationTest
 
     private SourceMetastore source;
 
-    /** The server the Hive 2.3 source metastore runs on. */
-    SourceServers.Kind kind()
-    {
-        return SourceServers.Kind.MARIADB_10_11;
-    }
+    /**
+     * The server the Hive 2.3 source metastore runs on. Run from MySQL 8.0 with GTIDs only, not from every source: what
+     * differs between Hive versions (engines, schema scripts, the schema mapping) does not depend on the source's
+     * dialect (Hive's MySQL scripts make MariaDB's schema too), and each dialect is migrated under clients by the
+     * CompleteMigration and ReplicationIntegration classes; the cross product cost CI two minutes for no coverage.
+     */
+    abstract SourceServers.Kind kind();
 
     @BeforeAll
     void startSource()

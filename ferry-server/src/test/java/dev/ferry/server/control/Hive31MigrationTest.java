@@ -37,17 +37,17 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 /**
- * A Hive 3.1 metastore (schema 3.1.0, made and filled by Hive Metastore 3.1.3 on MariaDB) migrated by a Ferry whose
+ * A Hive 3.1 metastore (schema 3.1.0, made and filled by Hive Metastore 3.1.3) migrated by a Ferry whose
  * own database starts at its configured Hive 4.0: eight HMS clients call Ferry from before startMigration to after
  * completeMigration; the engine follows the source (Hive 3.1.3 on the source, the own database re-initialised with
  * schema 3.1.0), no call fails, every acknowledged write is in the own database, and after the switch and a restart
  * Ferry serves Hive 3.1 from PostgreSQL; upgradeHiveVersion is refused while the migration runs. From MySQL 8.0
  * ({@link #upgradesTheMigratedMetastore()}) upgradeHiveVersion then takes the migrated metastore to Hive 4.0 under
  * eight clients (no call fails) without a write to the source, and Ferry serves Hive 4.0 after another restart. A source at a schema version Ferry has no engine for is refused before the
- * front switches. The source is on MariaDB here; {@link Hive31MigrationMySql80GtidTest} runs the same from MySQL 8.0.
+ * front switches.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
-class Hive31MigrationTest
+abstract class Hive31MigrationTest
 {
     private static final String SERVICE = "projects/ferry/locations/local/services/metastore";
 
@@ -56,11 +56,13 @@ class Hive31MigrationTest
 
     private SourceMetastore source;
 
-    /** The server the Hive 3.1 source metastore runs on. */
-    SourceServers.Kind kind()
-    {
-        return SourceServers.Kind.MARIADB_10_11;
-    }
+    /**
+     * The server the Hive 3.1 source metastore runs on. Run from MySQL 8.0 with GTIDs only, not from every source: what
+     * differs between Hive versions (engines, schema scripts, the schema mapping) does not depend on the source's
+     * dialect (Hive's MySQL scripts make MariaDB's schema too), and each dialect is migrated under clients by the
+     * CompleteMigration and ReplicationIntegration classes; the cross product cost CI two minutes for no coverage.
+     */
+    abstract SourceServers.Kind kind();
 
     /**
      * Whether the migrated metastore is then upgraded to Hive 4.0. The upgrade runs on the own database alone and

@@ -211,7 +211,8 @@ class ReplicasTest
             throws Exception
     {
         String database = postgres.createDatabase("migration");
-        try (SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 1, 20);
+        try (LogCapture logs = LogCapture.install();
+                SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 1, 20);
                 FerryFixture a = replica("ma", KEY, SERVICE, database);
                 FerryFixture b = replica("mb", KEY, SERVICE, database);
                 HmsClient onB = HmsClient.connect("localhost", b.thriftPort());
@@ -236,6 +237,10 @@ class ReplicasTest
                     .until(() -> b.rest().get("/v1/" + execution, token).body().path("replication"), replication -> replication.path("stage").asText().equals("STREAMING"));
             assertThat(progressOnB.path("progressAgeMillis").asLong()).isBetween(0L, 10_000L);
             assertThat(progressOnB.path("backfill").path("rowsCopied").asLong()).isPositive();
+            // b starts its engine on the own database now, while the migration streams, not in the cutover.
+            java.util.regex.Pattern ahead = java.util.regex.Pattern.compile("Replica (\\w+): engine (\\S+) on the own database started ahead of the cutover");
+            java.util.regex.Matcher warm = await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(200))
+                    .until(() -> logs.lines().stream().map(ahead::matcher).filter(java.util.regex.Matcher::find).findFirst(), java.util.Optional::isPresent).get();
 
             // Writers on b through the cutover: their writes are held on b while a switches, then go to the own database.
             AtomicBoolean stop = new AtomicBoolean();
@@ -265,6 +270,8 @@ class ReplicasTest
             writer.get(1, TimeUnit.MINUTES);
             assertThat(completed.has("error")).as(completed.toString()).isFalse();
             assertThat(failures).as("calls on b that failed through the switch").isEmpty();
+            // The cutover's prepare on b took that engine.
+            assertThat(logs.lines()).anyMatch(line -> line.contains("Replica %s: ready for generation".formatted(warm.group(1))) && line.contains("(engine %s started in".formatted(warm.group(2))));
             assertThat(acknowledged).isNotEmpty();
 
             // Both serve from the own database now: what b writes is not in the source, and a reads it.
