@@ -287,9 +287,8 @@ public final class ControlPlane
      * runner publishes that replication streams (or the cutover began), and keep it while the service serves from the
      * source; the runner has a standby engine of its own (ReplicationSupervisor).
      */
-    private void tendOwnEngineAhead()
+    private void tendOwnEngineAhead(String runner)
     {
-        String runner = duties.inTransaction(ControlStore::runner);
         ServiceRecord service = duties.inTransaction(ControlStore::service);
         Optional<MigrationExecution> live = service.backend() == ServiceRecord.Backend.SOURCE && !runner.equals(settings.replicaHome())
                 ? store.liveExecution().filter(execution -> execution.id().equals(service.backendExecution().orElse(""))) : Optional.empty();
@@ -305,22 +304,24 @@ public final class ControlPlane
      * {@code replicas.dead-after}) while a migration or an operation is under way, this replica takes the work over
      * (one replica wins: the runner is changed only where it is still the dead one), if it reaches the migration's
      * staging log. Replication then takes the replication lease, which fences the old runner should it come back.
+     *
+     * @param runner the runner the control store names now
+     * @return the runner now: this replica's data directory after a takeover, else {@code runner}
      */
-    private void takeOverIfRunnerDead()
+    private String takeOverIfRunnerDead(String runner)
     {
-        String runner = duties.inTransaction(ControlStore::runner);
         if (runner.isEmpty() || runner.equals(settings.replicaHome()) || closed) {
-            return;
+            return runner;
         }
         Optional<MigrationExecution> live = store.liveExecution();
         List<Operation> unfinished = duties.inTransaction(ControlStore::unfinishedOperations);
         if (live.isEmpty() && unfinished.isEmpty()) {
-            return;
+            return runner;
         }
         boolean runnerLive = duties.inTransaction(connection -> ReplicaStore.live(connection, settings.replicaDeadAfter()).stream()
                 .anyMatch(replica -> replica.dataDirectory().equals(runner)));
         if (runnerLive) {
-            return;
+            return runner;
         }
         if (live.isPresent() && live.get().state() != ExecutionState.STARTING) {
             java.nio.file.Path staging = replications.stagingDirectory(live.get());
@@ -330,7 +331,7 @@ public final class ControlPlane
                             + "is not a directory here. Give replicas a shared staging location (cdcConfig.bucket on a shared file system), or start the runner again",
                             runner, settings.replicaId(), live.get().id(), staging);
                 }
-                return;
+                return runner;
             }
         }
         // Under the service row's lock, which a starting replica's attach takes too: a runner restarted meanwhile is
@@ -341,11 +342,13 @@ public final class ControlPlane
             return stillDead && ControlStore.takeOverRunner(connection, runner, settings.replicaHome());
         });
         if (!taken) {
-            return;
+            // Another replica took it over first: read on the next tick.
+            return runner;
         }
         log.warn("The migration's runner (data directory {}) has not been seen for {} s: this replica ({}, data directory {}) takes the migration's work over",
                 runner, settings.replicaDeadAfter().toSeconds(), settings.replicaId(), settings.replicaHome());
         resumeAsRunner("abandoned: the replica that led it (data directory %s) is not live; replica %s took the migration over".formatted(runner, settings.replicaId()));
+        return settings.replicaHome();
     }
 
     /**
@@ -356,8 +359,8 @@ public final class ControlPlane
     private void runnerDuties()
     {
         try {
-            takeOverIfRunnerDead();
-            tendOwnEngineAhead();
+            String runner = takeOverIfRunnerDead(duties.inTransaction(ControlStore::runner));
+            tendOwnEngineAhead(runner);
             Optional<String> replicating = replications.replicating();
             if (replicating.isPresent()) {
                 String id = replicating.get();
