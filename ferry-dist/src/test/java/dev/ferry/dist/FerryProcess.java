@@ -77,7 +77,7 @@ final class FerryProcess
      * starting Hive engines (class loading, first calls), where C2 compilations and G1's concurrent threads took CPU
      * from the work on CI's 2 cores. Neither changes what Ferry does, only how fast the JVM gets there.
      */
-    static final String TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC";
+    static final String TEST_JVM_OPTIONS = "-XX:TieredStopAtLevel=1 -XX:ReservedCodeCacheSize=240m -XX:+UseSerialGC";
 
     /** Like {@link #start(Path, String...)}, with more environment variables (such as FERRY_JAVA_OPTS). */
     static FerryProcess start(Path workDirectory, java.util.Map<String, String> environment, String... arguments)

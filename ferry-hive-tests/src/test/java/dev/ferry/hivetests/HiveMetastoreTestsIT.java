@@ -148,7 +148,7 @@ class HiveMetastoreTestsIT
         // directories (seen in CI as TestTablesCreateDropAlterTruncate#tablesInOtherCatalogs finding a table's directory gone).
         Path temporary = Files.createDirectories(directory.resolve("tmp"));
         // Assertions on, as Maven's test runners (and so Hive's own builds) run tests.
-        List<String> command = new ArrayList<>(List.of(ServerProcess.java(), ServerProcess.CLIENT_COMPILER, "-Xmx512m", "-ea", "-Djava.io.tmpdir=" + temporary,
+        List<String> command = new ArrayList<>(ServerProcess.javaCommand("-Xmx512m", "-ea", "-Djava.io.tmpdir=" + temporary,
                 "-cp", Targets.plainMetastoreClasspath(),
                 HiveTestsMain.class.getName(),
                 target.name(), target.kind().name(), target.database().name(), Integer.toString(target.port()), target.warehouse().toString(),

@@ -154,7 +154,7 @@ public final class Targets
                 """.formatted(warehouse));
         String classpath = property("ferry.test-launcher.classes") + File.pathSeparator + readString(Path.of(property("ferry.test-launcher.classpath")));
         ServerProcess front = ServerProcess.start("Ferry front over an engine on MariaDB", ServerProcess.Stop.END_OF_INPUT,
-                List.of(ServerProcess.java(), ServerProcess.CLIENT_COMPILER, "--add-opens=java.base/java.lang=ALL-UNNAMED", "-Dferry.engine.home=" + property("ferry.engine.home"),
+                ServerProcess.javaCommand("--add-opens=java.base/java.lang=ALL-UNNAMED", "-Dferry.engine.home=" + property("ferry.engine.home"),
                         "-cp", classpath, "dev.ferry.dist.FrontOnMariaDbMain", config.toString()), Map.of(), work);
         resources.add(front);
         int port = await(() -> Integer.parseInt(front.awaitLine(LAUNCHER_READY)));
@@ -194,7 +194,7 @@ public final class Targets
         Path conf = work.resolve("conf");
         writeSiteFile(conf.resolve("metastore-site.xml"), site);
         ServerProcess hms = ServerProcess.start("plain Hive Metastore 4.0.1 on " + database, ServerProcess.Stop.TERMINATE,
-                List.of(ServerProcess.java(), ServerProcess.CLIENT_COMPILER, "-Xmx1g", "-cp", plainMetastoreClasspath(), PlainMetastoreMain.class.getName(), property("ferry.engine.home"),
+                ServerProcess.javaCommand("-Xmx1g", "-cp", plainMetastoreClasspath(), PlainMetastoreMain.class.getName(), property("ferry.engine.home"),
                         Integer.toString(port)),
                 Map.of("METASTORE_CONF_DIR", conf.toString()), work);
         resources.add(hms);

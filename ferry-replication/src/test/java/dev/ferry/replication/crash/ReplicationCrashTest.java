@@ -78,7 +78,7 @@ class ReplicationCrashTest
             // A run lives seconds and is killed: the client compiler alone and the serial collector spend less of the
             // two cores on starting it (MariaDB's case took 89 and 91 s with them, 102 and 109 s without, runs back to back).
             List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                    "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), ReplicationProcessMain.class.getName()));
+                    "-XX:TieredStopAtLevel=1", "-XX:ReservedCodeCacheSize=240m", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"), ReplicationProcessMain.class.getName()));
             command.addAll(arguments);
             process = new ProcessBuilder(command).start();
             read(process.getInputStream(), true);
