@@ -7,6 +7,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -15,12 +18,18 @@ import java.util.stream.Stream;
  * {@code SET search_path = public, pg_catalog;} left out of the PostgreSQL schema scripts. Hive's PostgreSQL
  * schema scripts begin with it, so the tool would create the metastore in schema {@code public} whatever schema the
  * URL's {@code currentSchema} names; on this copy the tables go where the URL says. Everything else is Hive's
- * scripts as shipped. Deleted on {@link #close()}.
+ * scripts as shipped. Deleted on {@link #close()}, or when the JVM exits first: a process stopped while the schema
+ * tool runs (SIGTERM to {@code ferry serve} or {@code ferry demo}) ends with its shutdown hooks, and the thread that
+ * runs the tool never reaches {@code close()} (a stopped demo left one in CI's {@code java.io.tmpdir}).
  */
 final class SchemaScriptsHome
         implements AutoCloseable
 {
     private static final Pattern PUBLIC_SEARCH_PATH = Pattern.compile("(?im)^\\s*SET\\s+search_path\\s*=\\s*public\\s*,\\s*pg_catalog\\s*;\\s*$");
+
+    /** The copies not yet closed, deleted by one shutdown hook if the JVM exits first. */
+    private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
+    private static final AtomicBoolean EXIT_HOOK = new AtomicBoolean();
 
     private final Path path;
 
@@ -37,8 +46,16 @@ final class SchemaScriptsHome
 
     static SchemaScriptsHome of(EngineHome home)
     {
+        Path path;
         try {
-            Path path = Files.createTempDirectory("ferry-schema-scripts-");
+            path = Files.createTempDirectory("ferry-schema-scripts-");
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot create a directory for Hive's schema scripts", e);
+        }
+        SchemaScriptsHome scripts = new SchemaScriptsHome(path);
+        deleteAtExit(path);
+        try {
             Path source = home.upgradeScripts();
             Path target = path.resolve("scripts/metastore/upgrade");
             try (Stream<Path> files = Files.walk(source)) {
@@ -55,10 +72,19 @@ final class SchemaScriptsHome
                     }
                 }
             }
-            return new SchemaScriptsHome(path);
+            return scripts;
         }
-        catch (IOException e) {
-            throw new UncheckedIOException("cannot copy Hive's schema scripts of " + home.path(), e);
+        catch (IOException | RuntimeException e) {
+            try {
+                scripts.close();
+            }
+            catch (RuntimeException closing) {
+                e.addSuppressed(closing);
+            }
+            if (e instanceof IOException io) {
+                throw new UncheckedIOException("cannot copy Hive's schema scripts of " + home.path(), io);
+            }
+            throw (RuntimeException) e;
         }
     }
 
@@ -70,6 +96,32 @@ final class SchemaScriptsHome
     @Override
     public void close()
     {
+        delete(path);
+        OPEN.remove(path);
+    }
+
+    private static void deleteAtExit(Path path)
+    {
+        OPEN.add(path);
+        if (EXIT_HOOK.compareAndSet(false, true)) {
+            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+                for (Path open : OPEN) {
+                    try {
+                        delete(open);
+                    }
+                    catch (UncheckedIOException e) {
+                        // The JVM is exiting: what cannot be deleted now stays, as it would without the hook.
+                    }
+                }
+            }, "ferry-schema-scripts-cleanup"));
+        }
+    }
+
+    private static void delete(Path path)
+    {
+        if (!Files.exists(path)) {
+            return;
+        }
         try (Stream<Path> files = Files.walk(path)) {
             List<Path> all = files.sorted(Comparator.reverseOrder()).toList();
             for (Path file : all) {
