@@ -7,9 +7,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
+import java.util.HashSet;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
@@ -27,9 +26,16 @@ final class SchemaScriptsHome
 {
     private static final Pattern PUBLIC_SEARCH_PATH = Pattern.compile("(?im)^\\s*SET\\s+search_path\\s*=\\s*public\\s*,\\s*pg_catalog\\s*;\\s*$");
 
+    /**
+     * Copies are made, closed and deleted at exit under this lock: the exit hook runs beside the process's other
+     * shutdown work (a demo stopping Ferry takes seconds), during which another thread (a standby engine's rehearsal)
+     * could otherwise make a copy after the hook, or write into one the hook is deleting.
+     */
+    private static final Object LOCK = new Object();
     /** The copies not yet closed, deleted by one shutdown hook if the JVM exits first. */
-    private static final Set<Path> OPEN = ConcurrentHashMap.newKeySet();
-    private static final AtomicBoolean EXIT_HOOK = new AtomicBoolean();
+    private static final Set<Path> OPEN = new HashSet<>();
+    private static boolean exitHook;
+    private static boolean exiting;
 
     private final Path path;
 
@@ -46,45 +52,58 @@ final class SchemaScriptsHome
 
     static SchemaScriptsHome of(EngineHome home)
     {
-        Path path;
-        try {
-            path = Files.createTempDirectory("ferry-schema-scripts-");
+        synchronized (LOCK) {
+            if (exiting) {
+                throw new IllegalStateException("the JVM is exiting: Hive's schema scripts of " + home.path() + " are not copied");
+            }
+            if (!exitHook) {
+                Runtime.getRuntime().addShutdownHook(new Thread(SchemaScriptsHome::deleteOpenCopies, "ferry-schema-scripts-cleanup"));
+                exitHook = true;
+            }
+            Path path;
+            try {
+                path = Files.createTempDirectory("ferry-schema-scripts-");
+            }
+            catch (IOException e) {
+                throw new UncheckedIOException("cannot create a directory for Hive's schema scripts", e);
+            }
+            OPEN.add(path);
+            SchemaScriptsHome scripts = new SchemaScriptsHome(path);
+            try {
+                copy(home.upgradeScripts(), path.resolve("scripts/metastore/upgrade"));
+                return scripts;
+            }
+            catch (IOException | RuntimeException e) {
+                try {
+                    scripts.close();
+                }
+                catch (RuntimeException closing) {
+                    e.addSuppressed(closing);
+                }
+                if (e instanceof IOException io) {
+                    throw new UncheckedIOException("cannot copy Hive's schema scripts of " + home.path(), io);
+                }
+                throw (RuntimeException) e;
+            }
         }
-        catch (IOException e) {
-            throw new UncheckedIOException("cannot create a directory for Hive's schema scripts", e);
-        }
-        SchemaScriptsHome scripts = new SchemaScriptsHome(path);
-        deleteAtExit(path);
-        try {
-            Path source = home.upgradeScripts();
-            Path target = path.resolve("scripts/metastore/upgrade");
-            try (Stream<Path> files = Files.walk(source)) {
-                for (Path file : files.toList()) {
-                    Path copy = target.resolve(source.relativize(file).toString());
-                    if (Files.isDirectory(file)) {
-                        Files.createDirectories(copy);
-                    }
-                    else if (file.getFileName().toString().matches("hive-schema-.*\\.postgres\\.sql")) {
-                        Files.writeString(copy, PUBLIC_SEARCH_PATH.matcher(Files.readString(file, StandardCharsets.UTF_8)).replaceAll(""), StandardCharsets.UTF_8);
-                    }
-                    else {
-                        Files.copy(file, copy);
-                    }
+    }
+
+    private static void copy(Path source, Path target)
+            throws IOException
+    {
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path file : files.toList()) {
+                Path copy = target.resolve(source.relativize(file).toString());
+                if (Files.isDirectory(file)) {
+                    Files.createDirectories(copy);
+                }
+                else if (file.getFileName().toString().matches("hive-schema-.*\\.postgres\\.sql")) {
+                    Files.writeString(copy, PUBLIC_SEARCH_PATH.matcher(Files.readString(file, StandardCharsets.UTF_8)).replaceAll(""), StandardCharsets.UTF_8);
+                }
+                else {
+                    Files.copy(file, copy);
                 }
             }
-            return scripts;
-        }
-        catch (IOException | RuntimeException e) {
-            try {
-                scripts.close();
-            }
-            catch (RuntimeException closing) {
-                e.addSuppressed(closing);
-            }
-            if (e instanceof IOException io) {
-                throw new UncheckedIOException("cannot copy Hive's schema scripts of " + home.path(), io);
-            }
-            throw (RuntimeException) e;
         }
     }
 
@@ -96,24 +115,24 @@ final class SchemaScriptsHome
     @Override
     public void close()
     {
-        delete(path);
-        OPEN.remove(path);
+        synchronized (LOCK) {
+            delete(path);
+            OPEN.remove(path);
+        }
     }
 
-    private static void deleteAtExit(Path path)
+    private static void deleteOpenCopies()
     {
-        OPEN.add(path);
-        if (EXIT_HOOK.compareAndSet(false, true)) {
-            Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-                for (Path open : OPEN) {
-                    try {
-                        delete(open);
-                    }
-                    catch (UncheckedIOException e) {
-                        // The JVM is exiting: what cannot be deleted now stays, as it would without the hook.
-                    }
+        synchronized (LOCK) {
+            exiting = true;
+            for (Path open : OPEN) {
+                try {
+                    delete(open);
                 }
-            }, "ferry-schema-scripts-cleanup"));
+                catch (UncheckedIOException e) {
+                    // The JVM is exiting: what cannot be deleted now stays, as it would without the hook.
+                }
+            }
         }
     }
 

@@ -57,4 +57,47 @@ class StandardStreamsTest
         assertThat(first.toString(StandardCharsets.UTF_8)).isEqualTo("first tool" + System.lineSeparator());
         assertThat(second.toString(StandardCharsets.UTF_8)).isEqualTo("second tool" + System.lineSeparator());
     }
+
+    /**
+     * What other threads print while a tool's output is captured reaches the JVM's standard output: a benchmark's
+     * result line, printed while a standby engine's schema tool ran, went into that tool's capture and was lost.
+     */
+    @Test
+    void onlyTheToolsThreadIsCaptured()
+            throws Exception
+    {
+        PrintStream before = System.out;
+        ByteArrayOutputStream standard = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(standard, true, StandardCharsets.UTF_8));
+        try {
+            ByteArrayOutputStream tool = new ByteArrayOutputStream();
+            CountDownLatch toolInside = new CountDownLatch(1);
+            CountDownLatch otherPrinted = new CountDownLatch(1);
+            CompletableFuture<Integer> run = CompletableFuture.supplyAsync(() -> StandardStreams.capturedInto(tool, () -> {
+                System.out.println("tool before");
+                toolInside.countDown();
+                try {
+                    assertThat(otherPrinted.await(10, TimeUnit.SECONDS)).isTrue();
+                }
+                catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+                System.out.println("tool after");
+                return 0;
+            }));
+            assertThat(toolInside.await(10, TimeUnit.SECONDS)).isTrue();
+            PrintStream duringTheTool = System.out;
+            System.out.println("another thread");
+            otherPrinted.countDown();
+            assertThat(run.get(10, TimeUnit.SECONDS)).isZero();
+            // A stream kept from the tool's time writes to the JVM's own afterwards, from any thread.
+            duringTheTool.println("kept stream");
+
+            assertThat(tool.toString(StandardCharsets.UTF_8)).isEqualTo("tool before" + System.lineSeparator() + "tool after" + System.lineSeparator());
+            assertThat(standard.toString(StandardCharsets.UTF_8)).isEqualTo("another thread" + System.lineSeparator() + "kept stream" + System.lineSeparator());
+        }
+        finally {
+            System.setOut(before);
+        }
+    }
 }
