@@ -32,6 +32,7 @@ import dev.ferry.replication.source.SourceDialect;
 import dev.ferry.replication.source.SourceDialect.BinlogEnd;
 import dev.ferry.replication.source.SourcePosition;
 import dev.ferry.replication.staging.StagingLog;
+import dev.ferry.replication.staging.StagingMirror;
 import dev.ferry.replication.staging.StagingPosition;
 import dev.ferry.replication.verify.ChangedRows;
 import dev.ferry.replication.verify.Difference;
@@ -74,6 +75,8 @@ public final class Replication
      *     apply batches, the foreign keys, finalize, the deletion of a cancel); {@link WriteFence#NONE} for one process
      * @param applicationName what replication's own-database connections call themselves in
      *     {@code pg_stat_activity}; when given, {@code own} carries it
+     * @param stagingMirror where the staging log is kept when it lives in an object store; {@code stagingDirectory}
+     *     is then its cache on this replica
      */
     public record Config(
             String migration,
@@ -87,7 +90,8 @@ public final class Replication
             Apply.Options apply,
             Maintenance maintenance,
             WriteFence fence,
-            Optional<String> applicationName)
+            Optional<String> applicationName,
+            Optional<StagingMirror> stagingMirror)
     {
         /** A replication with the default {@link Maintenance}. */
         public Config(String migration, SourceDatabase source, OwnDatabaseTarget own, Path upgradeScripts, String schemaVersion, Path stagingDirectory, long segmentBytes,
@@ -103,6 +107,13 @@ public final class Replication
             this(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, WriteFence.NONE, Optional.empty());
         }
 
+        /** A replication whose staging log is in a directory only. */
+        public Config(String migration, SourceDatabase source, OwnDatabaseTarget own, Path upgradeScripts, String schemaVersion, Path stagingDirectory, long segmentBytes,
+                Backfill.Options backfill, Apply.Options apply, Maintenance maintenance, WriteFence fence, Optional<String> applicationName)
+        {
+            this(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, fence, applicationName, Optional.empty());
+        }
+
         public Config
         {
             requireNonNull(migration, "migration is null");
@@ -116,6 +127,7 @@ public final class Replication
             requireNonNull(maintenance, "maintenance is null");
             requireNonNull(fence, "fence is null");
             requireNonNull(applicationName, "applicationName is null");
+            requireNonNull(stagingMirror, "stagingMirror is null");
             // Every own-database connection of replication is opened from own: given the name there, none is missed.
             if (applicationName.isPresent()) {
                 own = own.withApplicationName(applicationName.get());
@@ -124,13 +136,25 @@ public final class Replication
 
         public Config withFence(WriteFence newFence)
         {
-            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, newFence, applicationName);
+            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, newFence, applicationName, stagingMirror);
         }
 
         /** With own-database connections named {@code name} (for a replica: {@code ferry/<replica id>/replication}). */
         public Config withApplicationName(String name)
         {
-            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, fence, Optional.of(name));
+            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, fence, Optional.of(name), stagingMirror);
+        }
+
+        /** With the staging log kept in an object store, {@code stagingDirectory} its cache here. */
+        public Config withStagingMirror(Optional<StagingMirror> mirror)
+        {
+            return new Config(migration, source, own, upgradeScripts, schemaVersion, stagingDirectory, segmentBytes, backfill, apply, maintenance, fence, applicationName, mirror);
+        }
+
+        /** Where the staging log is, for messages: its object-store place, or its directory. */
+        public String stagingLocation()
+        {
+            return stagingMirror.map(StagingMirror::uri).orElse(stagingDirectory.toString());
         }
     }
 
@@ -272,7 +296,7 @@ public final class Replication
             }
             BinlogEnd start = created.prepare();
             checkPositionKind(detected, start);
-            staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes());
+            staging = StagingLog.open(config.stagingDirectory(), config.segmentBytes(), config.stagingMirror());
             WriteFence fence = config.fence();
             staging.guard(fence::heldLocally, () -> new ReplicationException(ReplicationException.Reason.FENCED,
                     "the replication lease of this replica is past its expiry by its own clock (was it paused?): it stops writing the staging log, "
@@ -1091,6 +1115,7 @@ public final class Replication
     {
         DeletionReport report = TransferredDataDeletion.of(config.upgradeScripts(), config.schemaVersion(), config.own(), Duration.ofSeconds(30), config.fence())
                 .deleteAll(config.stagingDirectory());
+        config.stagingMirror().ifPresent(mirror -> log.info("Migration {}: {} objects of the staging log deleted from {}", config.migration(), mirror.deleteAll(), mirror.uri()));
         ReplicationStore store = new ReplicationStore(config.own(), config.fence());
         try (Connection connection = store.connect()) {
             store.ensureSchema();
@@ -1102,7 +1127,7 @@ public final class Replication
             throw new ReplicationException(ReplicationException.Reason.OWN_DATABASE_UNAVAILABLE,
                     "cannot restore the own database's foreign keys after deleting migration %s: %s".formatted(config.migration(), e.getMessage()), e);
         }
-        log.info("Migration {}: transferred data deleted, staging log {} removed", config.migration(), config.stagingDirectory());
+        log.info("Migration {}: transferred data deleted, staging log {} removed", config.migration(), config.stagingLocation());
         return report;
     }
 

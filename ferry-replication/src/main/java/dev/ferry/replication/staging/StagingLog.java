@@ -1,5 +1,6 @@
 package dev.ferry.replication.staging;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.Reader;
 import java.io.Writer;
@@ -18,12 +19,17 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import java.util.zip.CRC32;
 
@@ -45,6 +51,13 @@ import static java.util.Objects.requireNonNull;
  * everything it ever captured. What the removed segments held that a restart needs (how many transactions, the last
  * one, the source position they cover) is kept beside the log in {@value #REMOVED_FILE}, so that a restart reads
  * only the segments left, whatever the log's length.
+ *
+ * <p>With a {@link StagingMirror} (a staging log in an object store, issue 16) the object store holds the log and
+ * the directory is a cache of it on the replica that runs replication: {@link #append} returns only once the bytes
+ * it wrote to each segment are an object of the store ({@value #CHUNK_PATTERN_TEXT}, one object per segment an
+ * append touched), {@link #removeBefore} records what it removed there too and deletes the segments' objects, and
+ * {@link #open} rebuilds the directory from the store, so that a replica which takes replication over reads what the
+ * previous one staged.
  */
 public final class StagingLog
         implements AutoCloseable
@@ -54,6 +67,8 @@ public final class StagingLog
     private static final int HEADER_BYTES = 8;
     private static final int MAX_FRAME_BYTES = 512 * 1024 * 1024;
     static final String REMOVED_FILE = "removed.properties";
+    private static final String CHUNK_PATTERN_TEXT = "segment-NNNNNNNNNNNN.log/OOOOOOOOOOOOOOOO, O the offset of its first byte in the segment";
+    private static final Pattern CHUNK = Pattern.compile("segment-(\\d{12})\\.log/(\\d{16})");
 
     /**
      * What the segments before {@code beforeSegment} held, which were removed once applied: how many transactions,
@@ -70,6 +85,9 @@ public final class StagingLog
 
     private final Path directory;
     private final long segmentBytes;
+    private final Optional<StagingMirror> mirror;
+    /** Guarded by this: an append the object store did not confirm; the log must be opened again (from the store). */
+    private boolean unconfirmed;
     private FileChannel current;
     private long currentSegment;
     private volatile StagingPosition end;
@@ -81,21 +99,34 @@ public final class StagingLog
     /** Guarded by this. */
     private Supplier<RuntimeException> refusal = () -> new IllegalStateException("the staging log is not writable");
 
-    private StagingLog(Path directory, long segmentBytes)
+    private StagingLog(Path directory, long segmentBytes, Optional<StagingMirror> mirror)
     {
         this.directory = requireNonNull(directory, "directory is null");
         this.segmentBytes = segmentBytes;
+        this.mirror = requireNonNull(mirror, "mirror is null");
     }
 
     /** Opens (creating it if needed) the log in a directory, recovering its end after a crash. */
     public static StagingLog open(Path directory, long segmentBytes)
     {
+        return open(directory, segmentBytes, Optional.empty());
+    }
+
+    /**
+     * Opens the log; with a mirror, the log is the one in the object store, and {@code directory} (emptied first) its
+     * cache here.
+     */
+    public static StagingLog open(Path directory, long segmentBytes, Optional<StagingMirror> mirror)
+    {
         if (segmentBytes < 1024) {
             throw new IllegalArgumentException("segmentBytes must be at least 1024: " + segmentBytes);
         }
-        StagingLog staging = new StagingLog(directory, segmentBytes);
+        StagingLog staging = new StagingLog(directory, segmentBytes, mirror);
         try {
             createOwnerOnlyDirectories(directory);
+            if (mirror.isPresent()) {
+                restore(directory, mirror.get());
+            }
             staging.removed = readRemoved(directory);
             long first = staging.removed.map(Removed::beforeSegment).orElse(1L);
             // A removal that a crash interrupted after it recorded what it removed: finish it.
@@ -131,6 +162,88 @@ public final class StagingLog
     public Path directory()
     {
         return directory;
+    }
+
+    /** Where the log is: its directory, or its place in the object store. */
+    public String describe()
+    {
+        return mirror.map(StagingMirror::uri).orElse(directory.toString());
+    }
+
+    private static String chunkKey(StagingMirror mirror, StagingPosition start)
+    {
+        return mirror.prefix() + "segment-%012d.log/%016d".formatted(start.segment(), start.offset());
+    }
+
+    private static Optional<StagingPosition> chunkPosition(StagingMirror mirror, String key)
+    {
+        Matcher matcher = CHUNK.matcher(key.substring(Math.min(key.length(), mirror.prefix().length())));
+        return key.startsWith(mirror.prefix()) && matcher.matches()
+                ? Optional.of(new StagingPosition(Long.parseLong(matcher.group(1)), Long.parseLong(matcher.group(2))))
+                : Optional.empty();
+    }
+
+    /**
+     * Makes {@code directory} a copy of the log in the object store: what it recorded as removed, and each segment
+     * as the concatenation of its objects in offset order, up to the first gap (an append that failed part-way
+     * leaves none, since it returned no position; a later one starts where the durable end was).
+     */
+    private static void restore(Path directory, StagingMirror mirror)
+            throws IOException
+    {
+        for (long segment : segments(directory)) {
+            Files.deleteIfExists(segmentFile(directory, segment));
+        }
+        Files.deleteIfExists(directory.resolve(REMOVED_FILE));
+        Files.deleteIfExists(directory.resolve(REMOVED_FILE + ".new"));
+        Optional<byte[]> removedBytes = mirror.store().get(mirror.prefix() + REMOVED_FILE);
+        if (removedBytes.isPresent()) {
+            try (FileChannel channel = openOwnerOnly(directory.resolve(REMOVED_FILE))) {
+                writeFully(channel, ByteBuffer.wrap(removedBytes.get()));
+                channel.force(true);
+            }
+        }
+        long first = readRemoved(directory).map(Removed::beforeSegment).orElse(1L);
+        TreeMap<Long, TreeMap<Long, String>> chunks = new TreeMap<>();
+        for (ObjectStore.StoredObject object : mirror.store().list(mirror.prefix() + "segment-")) {
+            chunkPosition(mirror, object.key()).filter(position -> position.segment() >= first)
+                    .ifPresent(position -> chunks.computeIfAbsent(position.segment(), ignored -> new TreeMap<>()).put(position.offset(), object.key()));
+        }
+        long chunksRead = 0;
+        long bytesRead = 0;
+        for (var segment : chunks.entrySet()) {
+            try (FileChannel channel = openOwnerOnly(segmentFile(directory, segment.getKey()))) {
+                for (var chunk : segment.getValue().entrySet()) {
+                    if (chunk.getKey() != channel.size()) {
+                        if (chunk.getKey() > channel.size()) {
+                            log.warn("Staging log {}: segment {} has a gap at byte {} in the object store; the objects after it are not read", mirror.uri(), segment.getKey(),
+                                    channel.size());
+                            break;
+                        }
+                        // An append the store confirmed but whose caller did not see it: the next one wrote the same
+                        // place again. Start from it.
+                        channel.truncate(chunk.getKey());
+                    }
+                    byte[] bytes = mirror.store().get(chunk.getValue())
+                            .orElseThrow(() -> new IOException("object %s/%s was removed while the staging log was read".formatted(mirror.store().uri(), chunk.getValue())));
+                    writeFully(channel, ByteBuffer.wrap(bytes));
+                    chunksRead++;
+                    bytesRead += bytes.length;
+                }
+                channel.force(true);
+            }
+        }
+        forceDirectory(directory);
+        log.info("Staging log {}: {} objects ({} bytes) of {} segments copied to {}", mirror.uri(), chunksRead, bytesRead, chunks.size(), directory);
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer buffer)
+            throws IOException
+    {
+        channel.position(channel.size());
+        while (buffer.hasRemaining()) {
+            channel.write(buffer);
+        }
     }
 
     /** Where the first frame still on disk starts: segments before it were removed once applied. */
@@ -185,11 +298,21 @@ public final class StagingLog
             }
             Removed next = new Removed(before, transactions, lastTransaction, appliedPosition);
             writeRemoved(directory, next);
+            if (mirror.isPresent()) {
+                mirror.get().store().put(mirror.get().prefix() + REMOVED_FILE, Files.readAllBytes(directory.resolve(REMOVED_FILE)));
+            }
             removed = Optional.of(next);
             for (long removing = first; removing < before; removing++) {
                 Files.deleteIfExists(segmentFile(directory, removing));
             }
             forceDirectory(directory);
+            if (mirror.isPresent()) {
+                for (ObjectStore.StoredObject object : mirror.get().store().list(mirror.get().prefix() + "segment-")) {
+                    if (chunkPosition(mirror.get(), object.key()).map(position -> position.segment() < before).orElse(false)) {
+                        mirror.get().store().delete(object.key());
+                    }
+                }
+            }
             log.debug("Staging log {}: removed applied segments {} to {} ({} transactions removed in all)", directory, first, before - 1, transactions);
             return (int) (before - first);
         }
@@ -282,6 +405,13 @@ public final class StagingLog
         if (!writable.getAsBoolean()) {
             throw refusal.get();
         }
+        if (unconfirmed) {
+            throw new IllegalStateException("staging log %s: an earlier append was not confirmed by the object store; open the log again".formatted(describe()));
+        }
+        // With a mirror: what this append wrote to each segment, from where, to be written to the store whole.
+        Map<StagingPosition, ByteArrayOutputStream> chunks = new LinkedHashMap<>();
+        ByteArrayOutputStream chunk = null;
+        long chunkSegment = 0;
         try {
             for (SourceTransaction transaction : transactions) {
                 byte[] payload = FrameCodec.encode(transaction);
@@ -291,12 +421,34 @@ public final class StagingLog
                 CRC32 crc = new CRC32();
                 crc.update(payload);
                 ByteBuffer header = FrameCodec.header(payload.length, (int) crc.getValue());
+                if (mirror.isPresent()) {
+                    if (chunk == null || chunkSegment != currentSegment) {
+                        chunk = new ByteArrayOutputStream();
+                        chunkSegment = currentSegment;
+                        chunks.put(new StagingPosition(currentSegment, current.position()), chunk);
+                    }
+                    chunk.write(header.array(), 0, HEADER_BYTES);
+                    chunk.write(payload, 0, payload.length);
+                }
                 ByteBuffer body = ByteBuffer.wrap(payload);
                 while (header.hasRemaining() || body.hasRemaining()) {
                     current.write(new ByteBuffer[] {header, body});
                 }
             }
             current.force(false);
+            if (mirror.isPresent()) {
+                try {
+                    for (Map.Entry<StagingPosition, ByteArrayOutputStream> written : chunks.entrySet()) {
+                        mirror.get().store().put(chunkKey(mirror.get(), written.getKey()), written.getValue().toByteArray());
+                    }
+                }
+                catch (RuntimeException e) {
+                    // The cache now holds frames the store may not: nothing more is appended until the log is opened
+                    // again, which rebuilds the cache from the store.
+                    unconfirmed = true;
+                    throw e;
+                }
+            }
             end = new StagingPosition(currentSegment, current.position());
             notifyAll();
             return end;
@@ -528,6 +680,7 @@ public final class StagingLog
     public void delete()
     {
         closeQuietly();
+        mirror.ifPresent(StagingMirror::deleteAll);
         try (Stream<Path> files = Files.walk(directory)) {
             for (Path file : files.sorted(Comparator.reverseOrder()).toList()) {
                 Files.deleteIfExists(file);
