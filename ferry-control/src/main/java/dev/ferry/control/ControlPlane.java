@@ -17,6 +17,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 import java.util.function.Supplier;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -48,6 +49,7 @@ import dev.ferry.replication.cleanup.TransferredDataDeletion;
 import dev.ferry.replication.preconditions.Preconditions;
 import dev.ferry.replication.preconditions.SourceFacts;
 import dev.ferry.replication.source.SourceProxy;
+import dev.ferry.replication.staging.ObjectStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -78,6 +80,8 @@ public final class ControlPlane
      * @param sourceProxy the SOCKS5 proxy every connection to a migration's source goes through, if any
      * @param pauseAt for crash tests only: a cutover stops at this step and waits, so that the test can kill the
      * process exactly there
+     * @param objectStore the buckets of the object store ({@code migration.object-store}) an {@code s3://} staging
+     * bucket names, if one is configured
      */
     public record Settings(
             ServiceName name,
@@ -93,10 +97,12 @@ public final class ControlPlane
             String replicaId,
             String replicaHome,
             Duration replicaDeadAfter,
-            Duration switchPrepareTimeout)
+            Duration switchPrepareTimeout,
+            Optional<Function<String, ObjectStore>> objectStore)
     {
         public Settings
         {
+            requireNonNull(objectStore, "objectStore is null");
             requireNonNull(replicaId, "replicaId is null");
             requireNonNull(replicaHome, "replicaHome is null");
             requireNonNull(switchPrepareTimeout, "switchPrepareTimeout is null");
@@ -115,7 +121,7 @@ public final class ControlPlane
         /** Where a migration's staging log may go. */
         public StagingLocations staging()
         {
-            return new StagingLocations(stagingRoot, stagingRoots);
+            return new StagingLocations(stagingRoot, stagingRoots, objectStore.isPresent());
         }
     }
 
@@ -325,7 +331,8 @@ public final class ControlPlane
         }
         if (live.isPresent() && live.get().state() != ExecutionState.STARTING) {
             java.nio.file.Path staging = replications.stagingDirectory(live.get());
-            if (!java.nio.file.Files.isDirectory(staging)) {
+            // A staging log in an object store is every replica's; one in a directory, only where that directory is.
+            if (replications.stagingMirror(live.get()).isEmpty() && !java.nio.file.Files.isDirectory(staging)) {
                 if (unreachableStagingLogged.add(live.get().id())) {
                     log.warn("The migration's runner (data directory {}) is not live, but this replica ({}) cannot take migration execution {} over: its staging log {} "
                             + "is not a directory here. Give replicas a shared staging location (cdcConfig.bucket on a shared file system), or start the runner again",
@@ -839,6 +846,7 @@ public final class ControlPlane
         }
         else {
             TransferredDataDeletion.deleteStagingDirectory(config.stagingDirectory());
+            config.stagingMirror().ifPresent(mirror -> log.info("Migration execution {}: {} objects of the staging log deleted from {}", execution.id(), mirror.deleteAll(), mirror.uri()));
         }
     }
 

@@ -12,6 +12,8 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
 
 import dev.ferry.control.model.ExecutionState;
 import dev.ferry.control.model.MigrationConfig;
@@ -27,6 +29,8 @@ import dev.ferry.replication.SourceDatabase;
 import dev.ferry.replication.apply.Apply;
 import dev.ferry.replication.backfill.Backfill;
 import dev.ferry.replication.preconditions.Preconditions;
+import dev.ferry.replication.staging.ObjectStore;
+import dev.ferry.replication.staging.StagingMirror;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -378,7 +382,7 @@ final class ReplicationSupervisor
         // deletes what its own version holds.
         String schemaVersion = ownSchemaVersion(execution);
         return new Replication.Config(execution.id(), source(execution), engines.ownDatabase(), engines.upgradeScripts(schemaVersion), schemaVersion,
-                stagingDirectory(execution), settings.segmentBytes(), Backfill.Options.defaults(), Apply.Options.defaults());
+                stagingDirectory(execution), settings.segmentBytes(), Backfill.Options.defaults(), Apply.Options.defaults()).withStagingMirror(stagingMirror(execution));
     }
 
     /**
@@ -396,13 +400,38 @@ final class ReplicationSupervisor
         }
     }
 
-    /** {@code {bucket}/{rootPath}/{execution id}}; without a bucket, under the data directory's staging root. */
+    /**
+     * {@code {bucket}/{rootPath}/{execution id}}; without a bucket, under the data directory's staging root. For a
+     * bucket in the object store, the log's cache on this replica: {@code {staging root}/object-store-cache/{execution id}}.
+     */
     Path stagingDirectory(MigrationExecution execution)
     {
         StagingLocations staging = settings.staging();
+        if (objectLocation(execution).isPresent()) {
+            return staging.defaultRoot().resolve("object-store-cache").resolve(execution.id()).toAbsolutePath().normalize();
+        }
         Path bucket = execution.config().cdc().bucket().map(staging::resolve).orElse(staging.defaultRoot());
         String root = execution.config().cdc().rootPath().replaceAll("^/+", "");
         return (root.isEmpty() ? bucket : bucket.resolve(root)).resolve(execution.id()).toAbsolutePath().normalize();
+    }
+
+    /** For an {@code s3://} bucket: the objects {@code {bucket path}/{rootPath}/{execution id}/} of the object store. */
+    Optional<StagingMirror> stagingMirror(MigrationExecution execution)
+    {
+        return objectLocation(execution).map(location -> {
+            ObjectStore bucket = settings.objectStore()
+                    .orElseThrow(() -> new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s stages to %s, but no object store is configured (migration.object-store in ferry.yaml)"
+                            .formatted(execution.id(), execution.config().cdc().bucket().orElseThrow())))
+                    .apply(location.bucket());
+            String root = execution.config().cdc().rootPath().replaceAll("^/+|/+$", "");
+            String prefix = Stream.of(location.path(), root, execution.id()).filter(part -> !part.isEmpty()).collect(Collectors.joining("/"));
+            return new StagingMirror(bucket, prefix + "/");
+        });
+    }
+
+    private Optional<StagingLocations.ObjectLocation> objectLocation(MigrationExecution execution)
+    {
+        return execution.config().cdc().bucket().flatMap(bucket -> settings.staging().objectLocation(bucket));
     }
 
     SourceDatabase source(MigrationExecution execution)

@@ -15,16 +15,21 @@ import static java.util.Objects.requireNonNull;
 /**
  * Where a migration's staging log may go: a {@code cdcConfig.bucket} is a local directory (absolute, or relative to
  * the default root) or a {@code file:///} URI, at most {@value #MAX_LENGTH} characters, without a {@code ..}
- * segment, inside one of the configured roots ({@code migration.staging-roots}). Any other scheme is refused: Ferry
- * writes its staging log with java.nio on a local file system only.
+ * segment, inside one of the configured roots ({@code migration.staging-roots}); or, when an object store is
+ * configured ({@code migration.object-store}), {@code s3://bucket} with an optional path. Any other scheme is refused.
  */
 public final class StagingLocations
 {
     public static final int MAX_LENGTH = 1024;
     private static final Pattern SCHEME = Pattern.compile("([A-Za-z][A-Za-z0-9+.-]*):.*", Pattern.DOTALL);
+    private static final Pattern S3 = Pattern.compile("s3://([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(/[A-Za-z0-9._/=-]*)?");
+
+    /** A bucket of the object store and a path in it (without leading or trailing {@code /}, maybe empty). */
+    public record ObjectLocation(String bucket, String path) {}
 
     private final Path defaultRoot;
     private final List<Path> roots;
+    private final boolean objectStore;
 
     /**
      * @param defaultRoot where a staging log goes when a migration names no bucket, and what a relative bucket is
@@ -33,6 +38,13 @@ public final class StagingLocations
      */
     public StagingLocations(Path defaultRoot, List<Path> roots)
     {
+        this(defaultRoot, roots, false);
+    }
+
+    /** @param objectStore whether an object store is configured, for {@code s3://} buckets */
+    public StagingLocations(Path defaultRoot, List<Path> roots, boolean objectStore)
+    {
+        this.objectStore = objectStore;
         this.defaultRoot = requireNonNull(defaultRoot, "defaultRoot is null").toAbsolutePath().normalize();
         this.roots = requireNonNull(roots, "roots is null").stream().map(root -> root.toAbsolutePath().normalize()).toList();
         if (this.roots.isEmpty()) {
@@ -50,7 +62,18 @@ public final class StagingLocations
         return roots;
     }
 
-    /** The directory {@code bucket} names, absolute and normalised; {@code bucket} must be one {@link #problem} accepts. */
+    /** The object-store bucket and path an {@code s3://} bucket names; empty for a local one. */
+    public Optional<ObjectLocation> objectLocation(String bucket)
+    {
+        Matcher matcher = S3.matcher(bucket);
+        if (!matcher.matches()) {
+            return Optional.empty();
+        }
+        String path = matcher.group(2) == null ? "" : matcher.group(2).replaceAll("^/+|/+$", "");
+        return Optional.of(new ObjectLocation(matcher.group(1), path));
+    }
+
+    /** The directory {@code bucket} names, absolute and normalised; {@code bucket} must be a local one {@link #problem} accepts. */
     public Path resolve(String bucket)
     {
         Path path = bucket.startsWith("file:") ? Path.of(URI.create(bucket)) : defaultRoot.resolve(bucket);
@@ -69,8 +92,21 @@ public final class StagingLocations
         Matcher scheme = SCHEME.matcher(bucket);
         Path path;
         if (scheme.matches() && scheme.group(1).length() > 1) {
+            if (scheme.group(1).equals("s3")) {
+                if (!objectStore) {
+                    return Optional.of("an s3:// bucket needs an object store in ferry.yaml (migration.object-store); without one Ferry stages to a local directory or a file:// URI");
+                }
+                if (!S3.matcher(bucket).matches()) {
+                    return Optional.of("must be s3://bucket or s3://bucket/path, the bucket's name 3 to 63 lower-case letters, digits, dots and hyphens, the path letters, digits and ._/=-");
+                }
+                if (Pattern.compile("(^|/)\\.\\.?(/|$)").matcher(objectLocation(bucket).orElseThrow().path()).find()) {
+                    return Optional.of("must not contain a \".\" or \"..\" segment");
+                }
+                return Optional.empty();
+            }
             if (!scheme.group(1).equalsIgnoreCase("file")) {
-                return Optional.of("Ferry stages to a local directory or a file:// URI; %s: is not supported".formatted(scheme.group(1).toLowerCase(Locale.ROOT)));
+                String supported = objectStore ? "a local directory, a file:// URI or an s3:// bucket" : "a local directory or a file:// URI";
+                return Optional.of("Ferry stages to %s; %s: is not supported".formatted(supported, scheme.group(1).toLowerCase(Locale.ROOT)));
             }
             try {
                 URI uri = new URI(bucket);

@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
@@ -26,6 +27,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.ferry.server.control.SourceMetastore;
 import dev.ferry.testkit.EmbeddedPostgresServer;
+import dev.ferry.testkit.EmbeddedS3;
 import dev.ferry.testkit.FreePorts;
 import dev.ferry.testkit.HmsObjects;
 import dev.ferry.testkit.SourceServers;
@@ -367,7 +369,9 @@ class ReplicasIT
      * The replica that runs the migration SIGKILLed during the backfill, then the one that took it over SIGKILLed while
      * it streams: each time a live replica takes the work over (within dead-after and its own second) and replication
      * resumes from the checkpoints; completeMigration, sent to the last replica, succeeds; the eight clients, which know
-     * all three URIs, fail over and lose nothing; every replica left serves the own database.
+     * all three URIs, fail over and lose nothing; every replica left serves the own database. The staging log is in an
+     * S3-compatible object store (S3Mock), not on a file system the replicas share: the last runner reads what the
+     * killed one staged from there.
      */
     @Test
     void aKilledRunnersWorkIsTakenOverDuringTheBackfillAndWhileStreaming()
@@ -380,7 +384,10 @@ class ReplicasIT
                 dev.ferry.testkit.GeneratedMetastore.fill(connection, GENERATED_PARTITIONS);
                 dev.ferry.testkit.GeneratedMetastore.raiseIdGenerators(connection, GENERATED_PARTITIONS);
             }
-            try (Cluster cluster = Cluster.start(work, postgres, "k", replica -> Map.of()); Writers writers = Writers.start(cluster.replicas())) {
+            // The staging log in an S3-compatible object store, which each replica reaches: no shared file system.
+            try (EmbeddedS3 s3 = EmbeddedS3.start(Path.of("target", "s3mock", "s3mock.jar"), "staging");
+                    Cluster cluster = Cluster.start(work, postgres, "k", replica -> Map.of(), Optional.of(s3));
+                    Writers writers = Writers.start(cluster.replicas())) {
                 Replica first = cluster.replicas().get(0);
                 String execution = startMigration(cluster, first, source, writers);
 
@@ -405,6 +412,10 @@ class ReplicasIT
                 System.out.printf("Runner %s SIGKILLed while streaming; %s took the migration over %s ms later%n", second.name(), third.name(),
                         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - killedAt));
                 awaitRunnerStage(third, cluster.token(), execution, "STREAMING");
+                java.util.regex.Matcher restored = java.util.regex.Pattern.compile("Staging log s3://staging/ferry/migration/%s/: (\\d+) objects".formatted(execution.substring(execution.lastIndexOf('/') + 1)))
+                        .matcher(cluster.processes().get(third).stdout());
+                assertThat(restored.find()).as("the runner that took over read the staging log from the object store").isTrue();
+                assertThat(Long.parseLong(restored.group(1))).as("objects the killed runners staged").isPositive();
                 Thread.sleep(2_000);
 
                 HttpResponse<String> complete = post(third, ":completeMigration", cluster.token(), "{}");
@@ -443,7 +454,7 @@ class ReplicasIT
                 SourceMetastore source = SourceMetastore.start(SourceServers.Kind.MARIADB_10_11, 2, 30);
                 // The first stops in its cutover before the switch record, the others after it (crash-test setting).
                 Cluster cluster = Cluster.start(work, postgres, "c", replica -> Map.of("FERRY_JAVA_OPTS", "-D%s=%s".formatted(dev.ferry.server.FerryServer.CUTOVER_PAUSE_PROPERTY,
-                        replica.name().equals("c0") ? "BEFORE_SWITCH_RECORD" : "AFTER_SWITCH_RECORD")));
+                        replica.name().equals("c0") ? "BEFORE_SWITCH_RECORD" : "AFTER_SWITCH_RECORD")), Optional.empty());
                 Writers writers = Writers.start(cluster.replicas())) {
             Replica first = cluster.replicas().get(0);
             String execution = startMigration(cluster, first, source, writers);
@@ -497,23 +508,26 @@ class ReplicasIT
     }
 
     /**
-     * Three {@code bin/ferry serve} processes over one PostgreSQL, dead-after 3 s, a staging location they share; each
-     * started with the environment {@code environment} gives it.
+     * Three {@code bin/ferry serve} processes over one PostgreSQL, dead-after 3 s, a staging location they share (a
+     * directory under {@code work}, or a bucket of the object store {@code s3}); each started with the environment
+     * {@code environment} gives it.
      */
-    private record Cluster(List<Replica> replicas, Map<Replica, FerryProcess> processes, EmbeddedPostgresServer postgres, String token, Path bucket)
+    private record Cluster(List<Replica> replicas, Map<Replica, FerryProcess> processes, EmbeddedPostgresServer postgres, String token, String bucket)
             implements AutoCloseable
     {
         private static final Duration DEAD_AFTER = Duration.ofSeconds(3);
 
-        static Cluster start(Path work, EmbeddedPostgresServer postgres, String prefix, java.util.function.Function<Replica, Map<String, String>> environment)
+        static Cluster start(Path work, EmbeddedPostgresServer postgres, String prefix, java.util.function.Function<Replica, Map<String, String>> environment,
+                Optional<EmbeddedS3> s3)
                 throws Exception
         {
+            String bucket = s3.map(store -> "s3://%s/ferry".formatted(store.bucket())).orElse("file://" + work.resolve("bucket").toAbsolutePath());
             String url = postgres.createDatabase("ferry");
             byte[] key = new byte[32];
             new SecureRandom().nextBytes(key);
             List<Replica> replicas = new ArrayList<>();
             for (int i = 0; i < 3; i++) {
-                replicas.add(replica(work, prefix + i, url, Base64.getEncoder().encodeToString(key), DEAD_AFTER, Duration.ofSeconds(60)));
+                replicas.add(replica(work, prefix + i, url, Base64.getEncoder().encodeToString(key), DEAD_AFTER, Duration.ofSeconds(60), s3));
             }
             Map<Replica, FerryProcess> processes = new HashMap<>();
             try {
@@ -525,10 +539,10 @@ class ReplicasIT
                     processes.get(replica).awaitReady(replica.httpPort(), Duration.ofMinutes(4));
                 }
                 String token = Files.readString(replicas.stream().map(replica -> replica.directory().resolve("data/admin-token")).filter(Files::exists).findFirst().orElseThrow()).trim();
-                return new Cluster(replicas, processes, postgres, token, work.resolve("bucket"));
+                return new Cluster(replicas, processes, postgres, token, bucket);
             }
             catch (Exception | Error e) {
-                new Cluster(replicas, processes, postgres, "", work.resolve("bucket")).close();
+                new Cluster(replicas, processes, postgres, "", bucket).close();
                 throw e;
             }
         }
@@ -784,11 +798,14 @@ class ReplicasIT
     private Replica replica(String name, String url, String key, Duration deadAfter, Duration prepareTimeout)
             throws IOException
     {
-        return replica(work, name, url, key, deadAfter, prepareTimeout);
+        return replica(work, name, url, key, deadAfter, prepareTimeout, Optional.empty());
     }
 
-    /** A replica's directory under {@code work} with its ferry.yaml: staging roots are {@code work}, shared by all. */
-    private static Replica replica(Path work, String name, String url, String key, Duration deadAfter, Duration prepareTimeout)
+    /**
+     * A replica's directory under {@code work} with its ferry.yaml: staging roots are {@code work}, shared by all, and
+     * with {@code s3} the object store.
+     */
+    private static Replica replica(Path work, String name, String url, String key, Duration deadAfter, Duration prepareTimeout, Optional<EmbeddedS3> s3)
             throws IOException
     {
         Replica replica = new Replica(name, Files.createDirectories(work.resolve(name)), FreePorts.next(), FreePorts.next());
@@ -814,7 +831,14 @@ class ReplicasIT
                   retry-interval: 2s
                   staging-roots: ["%s"]
                 """.formatted(replica.directory().resolve("data"), replica.thriftPort(), replica.httpPort(), url, EmbeddedPostgresServer.USER,
-                EmbeddedPostgresServer.PASSWORD, key, deadAfter.toSeconds(), prepareTimeout.toSeconds(), work.toAbsolutePath()));
+                EmbeddedPostgresServer.PASSWORD, key, deadAfter.toSeconds(), prepareTimeout.toSeconds(), work.toAbsolutePath())
+                + s3.map(store -> """
+                          object-store:
+                            endpoint: %s
+                            path-style-access: true
+                            access-key-id: ferry
+                            secret-access-key: ferry-secret
+                        """.formatted(store.endpoint())).orElse(""));
         return replica;
     }
 

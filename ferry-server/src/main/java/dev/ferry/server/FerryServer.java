@@ -35,6 +35,7 @@ import dev.ferry.engine.spi.EngineException;
 import dev.ferry.front.Router;
 import dev.ferry.front.ThriftFront;
 import dev.ferry.front.WriteGate;
+import dev.ferry.replication.staging.S3ObjectStores;
 import dev.ferry.server.config.ServerConfig;
 import dev.ferry.server.config.ServerConfig.ControlConfig;
 import dev.ferry.server.owndb.EmbeddedOwnDatabase;
@@ -127,9 +128,12 @@ public final class FerryServer
                 tokens.bootstrapAdmin(control.adminTokenFile());
             }
 
+            Optional<S3ObjectStores> objectStores = control.objectStore().map(S3ObjectStores::new);
+            objectStores.ifPresent(stores -> started.push(step("object store client", stores::close)));
             controlPlane = new ControlPlane(store, secrets, engines, new ControlPlane.Settings(name, this::serviceFacts, control.stagingDirectory().toAbsolutePath(),
                     control.stagingRoots(), Duration.ofMinutes(60), control.startTimeout(),
-                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, replicaHome(), control.deadAfter(), control.prepareTimeout()));
+                    control.retryInterval(), 64L << 20, cutoverPauseForCrashTests(), control.sourceProxy(), replicaId, replicaHome(), control.deadAfter(), control.prepareTimeout(),
+                    objectStores.map(stores -> stores::bucket)));
             Engine initial = controlPlane.recover();
             long generation = controlPlane.service().generation();
             Metrics metrics = Metrics.of(controlPlane);

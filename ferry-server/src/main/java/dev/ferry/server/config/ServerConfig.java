@@ -2,6 +2,8 @@ package dev.ferry.server.config;
 
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
+import java.net.URISyntaxException;
 import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -24,6 +26,7 @@ import dev.ferry.front.kerberos.KerberosLogin;
 import dev.ferry.front.kerberos.KerberosService;
 import dev.ferry.front.tls.TlsMaterial;
 import dev.ferry.replication.source.SourceProxy;
+import dev.ferry.replication.staging.S3ObjectStores;
 
 import static java.util.Objects.requireNonNull;
 
@@ -70,6 +73,7 @@ public record ServerConfig(
      * @param heartbeatInterval how often this replica heartbeats in the control store
      * @param deadAfter how long a replica may go unseen before it no longer counts as live
      * @param prepareTimeout how long a switch waits for the other replicas to start an engine on the new backend
+     * @param objectStore the S3-compatible object store a migration's {@code s3://} bucket is in, if configured
      */
     public record ControlConfig(
             String serviceName,
@@ -84,10 +88,12 @@ public record ServerConfig(
             Optional<SourceProxy> sourceProxy,
             Duration heartbeatInterval,
             Duration deadAfter,
-            Duration prepareTimeout)
+            Duration prepareTimeout,
+            Optional<S3ObjectStores.Settings> objectStore)
     {
         public ControlConfig
         {
+            requireNonNull(objectStore, "objectStore is null");
             requireNonNull(prepareTimeout, "prepareTimeout is null");
             requireNonNull(heartbeatInterval, "heartbeatInterval is null");
             requireNonNull(deadAfter, "deadAfter is null");
@@ -424,6 +430,7 @@ public record ServerConfig(
         if (deadAfter.compareTo(heartbeatInterval.multipliedBy(4)) < 0) {
             reader.problem("replicas.dead-after", "must be at least 4 heartbeats (replicas.heartbeat-interval %s ms), got %s ms".formatted(heartbeatInterval.toMillis(), deadAfter.toMillis()));
         }
+        Optional<S3ObjectStores.Settings> objectStore = objectStore(reader);
         Optional<SourceProxy> sourceProxy = Optional.empty();
         String proxyHost = reader.string("migration.source-proxy.host", "").trim();
         int proxyPort = reader.integer("migration.source-proxy.port", 1080, 1, 65535);
@@ -447,6 +454,47 @@ public record ServerConfig(
                 new OwnDatabaseConfig(embedded ? Optional.empty() : Optional.of(url), user, password, embeddedPort),
                 thrift, http, holdBound,
                 new ControlConfig(serviceName, advertisedHost, encryptionKey.isEmpty() ? Optional.empty() : Optional.of(encryptionKey), keyFile, adminTokenFile, staging, stagingRoots,
-                        startTimeout, retryInterval, sourceProxy, heartbeatInterval, deadAfter, prepareTimeout));
+                        startTimeout, retryInterval, sourceProxy, heartbeatInterval, deadAfter, prepareTimeout, objectStore));
+    }
+
+    /**
+     * {@code migration.object-store}: where a migration's {@code s3://} staging bucket is. Set when any of its keys is;
+     * without an endpoint, Amazon S3 in the region; without a key, the AWS SDK's default credentials.
+     */
+    private static Optional<S3ObjectStores.Settings> objectStore(ConfigReader reader)
+    {
+        String endpoint = reader.string("migration.object-store.endpoint", "").trim();
+        String region = reader.string("migration.object-store.region", "").trim();
+        boolean pathStyle = reader.bool("migration.object-store.path-style-access", false);
+        String accessKey = reader.string("migration.object-store.access-key-id", "").trim();
+        String secretKey = reader.string("migration.object-store.secret-access-key", "");
+        boolean configured = !endpoint.isEmpty() || !region.isEmpty() || !accessKey.isEmpty() || !secretKey.isEmpty() || reader.isSet("migration.object-store.path-style-access");
+        if (!configured) {
+            return Optional.empty();
+        }
+        Optional<URI> endpointUri = Optional.empty();
+        if (!endpoint.isEmpty()) {
+            try {
+                URI uri = new URI(endpoint);
+                if (uri.getScheme() == null || !uri.getScheme().matches("https?") || uri.getHost() == null) {
+                    throw new URISyntaxException(endpoint, "not an http or https URL with a host");
+                }
+                endpointUri = Optional.of(uri);
+            }
+            catch (URISyntaxException e) {
+                reader.problem("migration.object-store.endpoint", "must be an http:// or https:// URL with a host, such as https://s3.eu-west-1.amazonaws.com, got " + endpoint);
+            }
+        }
+        if (accessKey.isEmpty() != secretKey.isEmpty()) {
+            reader.problem(accessKey.isEmpty() ? "migration.object-store.access-key-id" : "migration.object-store.secret-access-key",
+                    "is required with migration.object-store.%s (or leave both out for the AWS SDK's default credentials)".formatted(accessKey.isEmpty() ? "secret-access-key" : "access-key-id"));
+            return Optional.empty();
+        }
+        if (!region.isEmpty() && !region.matches("[a-z0-9-]{1,64}")) {
+            reader.problem("migration.object-store.region", "must be a region name such as us-east-1, got " + region);
+            return Optional.empty();
+        }
+        return Optional.of(new S3ObjectStores.Settings(endpointUri, region.isEmpty() ? "us-east-1" : region, pathStyle,
+                accessKey.isEmpty() ? Optional.empty() : Optional.of(accessKey), secretKey.isEmpty() ? Optional.empty() : Optional.of(secretKey)));
     }
 }

@@ -12,6 +12,7 @@ import java.util.Optional;
 import java.util.Set;
 
 import dev.ferry.front.ThriftFrontConfig;
+import dev.ferry.replication.staging.S3ObjectStores;
 import dev.ferry.testkit.TestCertificates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -279,6 +280,37 @@ class ServerConfigTest
         assertThatThrownBy(() -> ServerConfig.parse("f", "thrift:\n  tls:\n    keystore: %s\n    reload-interval: 0s\n".formatted(keystore)))
                 .isInstanceOf(ConfigException.class)
                 .satisfies(e -> assertThat(((ConfigException) e).problems()).anySatisfy(problem -> assertThat(problem).startsWith("thrift.tls.reload-interval: ")));
+    }
+
+    @Test
+    void objectStoreIsReadWhenAnyOfItsKeysIsSetAndItsProblemsNameTheirKeys()
+    {
+        assertThat(ServerConfig.defaults().control().objectStore()).isEmpty();
+        ServerConfig config = ServerConfig.parse("f", """
+                migration:
+                  object-store:
+                    endpoint: http://127.0.0.1:9000
+                    path-style-access: true
+                    access-key-id: ferry
+                    secret-access-key: s3cret
+                """);
+        S3ObjectStores.Settings store = config.control().objectStore().orElseThrow();
+        assertThat(store.endpoint()).contains(java.net.URI.create("http://127.0.0.1:9000"));
+        assertThat(store.region()).isEqualTo("us-east-1");
+        assertThat(store.pathStyle()).isTrue();
+        assertThat(store.accessKeyId()).contains("ferry");
+        assertThat(store.toString()).doesNotContain("s3cret");
+        assertThat(ServerConfig.parse("f", "migration:\n  object-store:\n    region: eu-west-1\n").control().objectStore().orElseThrow())
+                .satisfies(amazon -> {
+                    assertThat(amazon.endpoint()).isEmpty();
+                    assertThat(amazon.region()).isEqualTo("eu-west-1");
+                    assertThat(amazon.accessKeyId()).isEmpty();
+                });
+        assertThatThrownBy(() -> ServerConfig.parse("f", "migration:\n  object-store:\n    endpoint: minio:9000\n    access-key-id: ferry\n"))
+                .isInstanceOf(ConfigException.class)
+                .satisfies(e -> assertThat(((ConfigException) e).problems()).containsExactlyInAnyOrder(
+                        "migration.object-store.endpoint: must be an http:// or https:// URL with a host, such as https://s3.eu-west-1.amazonaws.com, got minio:9000",
+                        "migration.object-store.secret-access-key: is required with migration.object-store.access-key-id (or leave both out for the AWS SDK's default credentials)"));
     }
 
     @Test

@@ -229,6 +229,12 @@ public final class SourceMetastore
      */
     public String startMigrationBody(String requestId, Path bucket)
     {
+        return startMigrationBody(requestId, "file://" + bucket.toAbsolutePath());
+    }
+
+    /** {@link #startMigrationBody(String, Path)} with any bucket: a {@code file://} URI, a directory, an {@code s3://} bucket. */
+    public String startMigrationBody(String requestId, String bucket)
+    {
         return """
                 {
                   "request_id": "%s",
@@ -250,13 +256,13 @@ public final class SourceMetastore
                         "username": "%s",
                         "password": "%s",
                         "reverse_proxy_subnet": "reverse-proxy-subnet",
-                        "bucket": "file://%s",
+                        "bucket": "%s",
                         "root_path": "/migration"
                       }
                     }
                   }
                 }
-                """.formatted(requestId, DATABASE, port(), USER, PASSWORD, CDC_USER, CDC_PASSWORD, bucket.toAbsolutePath());
+                """.formatted(requestId, DATABASE, port(), USER, PASSWORD, CDC_USER, CDC_PASSWORD, bucket);
     }
 
     /** {@link #startMigrationBody} with {@link #NO_LOCK_USER} as the reader. */
