@@ -416,6 +416,11 @@ class ReplicasIT
                         .matcher(cluster.processes().get(third).stdout());
                 assertThat(restored.find()).as("the runner that took over read the staging log from the object store").isTrue();
                 assertThat(Long.parseLong(restored.group(1))).as("objects the killed runners staged").isPositive();
+                try (dev.ferry.replication.staging.S3ObjectStores stores = new dev.ferry.replication.staging.S3ObjectStores(new dev.ferry.replication.staging.S3ObjectStores.Settings(
+                        Optional.of(URI.create(s3.endpoint())), "us-east-1", true, Optional.of("ferry"), Optional.of("ferry-secret")))) {
+                    assertThat(stores.bucket("staging").list("ferry/migration/%s/capture.offsets".formatted(execution.substring(execution.lastIndexOf('/') + 1))))
+                            .as("capture's offsets, kept in the store").hasSize(1);
+                }
                 Thread.sleep(2_000);
 
                 HttpResponse<String> complete = post(third, ":completeMigration", cluster.token(), "{}");

@@ -109,6 +109,17 @@ public final class Capture
             DurableOffsetStore.seed(offsets, engineName, TOPIC_PREFIX, dialect.seedOffset(start));
         }
         staged.set(recoverStagedPosition(start));
+        // With the staging log in an object store, the offsets go there too: a replica that takes capture over
+        // resumes where they say rather than at the migration's start (which the binlogs may no longer hold).
+        DurableOffsetStore.afterWrite(offsets, () -> {
+            try {
+                staging.keepFile(OFFSETS_FILE);
+            }
+            catch (RuntimeException e) {
+                log.warn("Capture of migration {}: could not keep its offsets in {} (a replica that takes capture over re-reads more of the binlog): {}", migration,
+                        staging.describe(), e.getMessage());
+            }
+        });
         Properties properties = new Properties();
         properties.setProperty("name", engineName);
         properties.setProperty("connector.class", dialect.connectorClass());
@@ -387,6 +398,7 @@ public final class Capture
         if (engine != null) {
             closeEngine();
         }
+        DurableOffsetStore.forget(staging.directory().resolve(OFFSETS_FILE));
         executor.shutdown();
         synchronized (this) {
             if (binlogSession != null) {

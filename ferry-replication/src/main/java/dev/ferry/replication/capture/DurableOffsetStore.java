@@ -14,6 +14,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 import org.apache.kafka.connect.runtime.WorkerConfig;
 import org.apache.kafka.connect.storage.MemoryOffsetBackingStore;
@@ -27,6 +28,8 @@ public final class DurableOffsetStore
         extends MemoryOffsetBackingStore
 {
     static final String FILE_PROPERTY = "offset.storage.file.filename";
+    /** What runs after the offsets of a file were written (capture keeps them in the object store too): by file. */
+    private static final Map<Path, Runnable> AFTER_WRITE = new ConcurrentHashMap<>();
 
     private Path file;
 
@@ -99,6 +102,21 @@ public final class DurableOffsetStore
         catch (IOException e) {
             throw new UncheckedIOException("cannot write capture offsets to " + file, e);
         }
+        Runnable after = AFTER_WRITE.get(file.toAbsolutePath().normalize());
+        if (after != null) {
+            after.run();
+        }
+    }
+
+    /** Runs {@code after} each time the offsets in {@code file} were written, until {@link #forget}. */
+    static void afterWrite(Path file, Runnable after)
+    {
+        AFTER_WRITE.put(file.toAbsolutePath().normalize(), after);
+    }
+
+    static void forget(Path file)
+    {
+        AFTER_WRITE.remove(file.toAbsolutePath().normalize());
     }
 
     /**

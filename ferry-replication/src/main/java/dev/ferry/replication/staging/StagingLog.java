@@ -68,6 +68,7 @@ public final class StagingLog
     private static final int MAX_FRAME_BYTES = 512 * 1024 * 1024;
     static final String REMOVED_FILE = "removed.properties";
     private static final String CHUNK_PATTERN_TEXT = "segment-NNNNNNNNNNNN.log/OOOOOOOOOOOOOOOO, O the offset of its first byte in the segment";
+    private static final Pattern SIDE_FILE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,99}");
     private static final Pattern CHUNK = Pattern.compile("segment-(\\d{12})\\.log/(\\d{16})");
 
     /**
@@ -164,6 +165,27 @@ public final class StagingLog
         return directory;
     }
 
+    /**
+     * Copies a file kept beside the log in its directory ({@code name}, such as capture's offsets) to the object store,
+     * when the log lives there, so that the replica that opens the log next finds it; nothing otherwise. A later copy
+     * replaces the earlier one.
+     */
+    public void keepFile(String name)
+    {
+        if (mirror.isEmpty()) {
+            return;
+        }
+        if (!SIDE_FILE.matcher(name).matches() || name.equals(REMOVED_FILE)) {
+            throw new IllegalArgumentException("not a name for a file beside the staging log: " + name);
+        }
+        try {
+            mirror.get().store().put(mirror.get().prefix() + name, Files.readAllBytes(directory.resolve(name)));
+        }
+        catch (IOException e) {
+            throw new UncheckedIOException("cannot read %s beside the staging log".formatted(directory.resolve(name)), e);
+        }
+    }
+
     /** Where the log is: its directory, or its place in the object store. */
     public String describe()
     {
@@ -201,6 +223,22 @@ public final class StagingLog
             try (FileChannel channel = openOwnerOnly(directory.resolve(REMOVED_FILE))) {
                 writeFully(channel, ByteBuffer.wrap(removedBytes.get()));
                 channel.force(true);
+            }
+        }
+        // Files kept beside the log (capture's offsets): the store's copy, where it has one, replaces this one.
+        for (ObjectStore.StoredObject object : mirror.store().list(mirror.prefix())) {
+            String name = object.key().substring(mirror.prefix().length());
+            if (!name.contains("/") && !name.equals(REMOVED_FILE) && SIDE_FILE.matcher(name).matches()) {
+                byte[] bytes = mirror.store().get(object.key()).orElse(null);
+                if (bytes != null) {
+                    Path temporary = directory.resolve(name + ".restored");
+                    Files.deleteIfExists(temporary);
+                    try (FileChannel channel = openOwnerOnly(temporary)) {
+                        writeFully(channel, ByteBuffer.wrap(bytes));
+                        channel.force(true);
+                    }
+                    Files.move(temporary, directory.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+                }
             }
         }
         long first = readRemoved(directory).map(Removed::beforeSegment).orElse(1L);

@@ -101,9 +101,28 @@ class ObjectStoreStagingLogTest
             assertThat(readAll(takenOver, StagingPosition.START)).isEqualTo(written);
             takenOver.append(List.of(transaction(100)));
         }
+        assertThat(second.resolve("capture.offsets")).doesNotExist();
         // The first replica's stale cache is replaced by the store's log, with what the other one appended.
         try (StagingLog back = StagingLog.open(first, 2048, Optional.of(mirror))) {
             assertThat(readAll(back, StagingPosition.START)).hasSize(written.size() + 1).endsWith("0-1-100");
+        }
+    }
+
+    @Test
+    void aFileKeptBesideTheLogComesBackWithIt()
+            throws Exception
+    {
+        try (StagingLog staging = StagingLog.open(first, 2048, Optional.of(mirror))) {
+            staging.append(List.of(transaction(1)));
+            java.nio.file.Files.writeString(first.resolve("capture.offsets"), "offsets 1\n");
+            staging.keepFile("capture.offsets");
+            java.nio.file.Files.writeString(first.resolve("capture.offsets"), "offsets 2\n");
+            staging.keepFile("capture.offsets");
+        }
+        try (StagingLog takenOver = StagingLog.open(second, 2048, Optional.of(mirror))) {
+            assertThat(second.resolve("capture.offsets")).hasContent("offsets 2");
+            assertThat(readAll(takenOver, StagingPosition.START)).containsExactly("0-1-1");
+            assertThatThrownBy(() -> takenOver.keepFile("../elsewhere")).isInstanceOf(IllegalArgumentException.class);
         }
     }
 
