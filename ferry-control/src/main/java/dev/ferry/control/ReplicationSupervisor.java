@@ -224,6 +224,10 @@ final class ReplicationSupervisor
         }
     }
 
+    /** The monitor thread's: renewals that failed in a row, and when the last warning about them was logged. */
+    private int renewFailures;
+    private long lastRenewWarning;
+
     /** Whether this process holds the lease by its own clock: it renewed it less than the lease's ttl ago. */
     private boolean holdsLease()
     {
@@ -248,14 +252,25 @@ final class ReplicationSupervisor
         try {
             if (lease.renew(epoch)) {
                 leaseValidUntil = before + settings.replicaDeadAfter().toNanos();
+                if (renewFailures > 0) {
+                    log.info("Renewed the replication lease (epoch {}) again, after {} failed renewals", epoch, renewFailures);
+                    renewFailures = 0;
+                }
                 return;
             }
         }
         catch (RuntimeException e) {
-            log.warn("Could not renew the replication lease (epoch {}): {}; it holds for {} ms more by this replica's clock", epoch, Text.escaped(String.valueOf(e.getMessage())),
-                    Math.max(0, TimeUnit.NANOSECONDS.toMillis(leaseValidUntil - System.nanoTime())));
+            // Once a second while the control store is unreachable: the first failure, then one line every 10 s.
+            renewFailures++;
+            if (renewFailures == 1 || before - lastRenewWarning >= TimeUnit.SECONDS.toNanos(10)) {
+                lastRenewWarning = before;
+                log.warn("Could not renew the replication lease (epoch {}{}): {}; it holds for {} ms more by this replica's clock", epoch,
+                        renewFailures == 1 ? "" : ", %s failed renewals in a row".formatted(renewFailures), Text.escaped(String.valueOf(e.getMessage())),
+                        Math.max(0, TimeUnit.NANOSECONDS.toMillis(leaseValidUntil - System.nanoTime())));
+            }
             return;
         }
+        renewFailures = 0;
         log.warn("The replication lease (epoch {}) was taken by another replica: replication stops in this process", epoch);
         leaseEpoch = 0;
         worker.accept(this::stopReplication);
