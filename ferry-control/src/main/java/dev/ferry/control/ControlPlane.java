@@ -579,6 +579,7 @@ public final class ControlPlane
                 SourceFacts facts = preconditions.check(source, engines.ownDatabase());
                 warnings = facts.warnings();
                 operations.progress(operationId, "source " + facts.dialect().describe() + " ready");
+                replications.checkStaging(execution);
                 operations.progress(operationId, "starting an engine on the source database");
                 // The other replicas start theirs meanwhile.
                 try (ReplicaSwitch barrier = ReplicaSwitch.announce(store, settings.replicaId(), settings.replicaDeadAfter(), ServiceRecord.Backend.SOURCE, Optional.of(id))) {
@@ -846,7 +847,16 @@ public final class ControlPlane
         }
         else {
             TransferredDataDeletion.deleteStagingDirectory(config.stagingDirectory());
-            config.stagingMirror().ifPresent(mirror -> log.info("Migration execution {}: {} objects of the staging log deleted from {}", execution.id(), mirror.deleteAll(), mirror.uri()));
+            // Nothing was staged before the front switched (at most a probe): an object store that cannot be reached
+            // now (the reason the start failed, perhaps) must not keep the execution from ending.
+            config.stagingMirror().ifPresent(mirror -> {
+                try {
+                    log.info("Migration execution {}: {} objects of the staging log deleted from {}", execution.id(), mirror.deleteAll(), mirror.uri());
+                }
+                catch (RuntimeException e) {
+                    log.warn("Migration execution {}: could not delete what may be left under {} (nothing was staged): {}", execution.id(), mirror.uri(), Text.escaped(e.getMessage()));
+                }
+            });
         }
     }
 

@@ -1,8 +1,12 @@
 package dev.ferry.control;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -442,6 +446,43 @@ final class ReplicationSupervisor
             String prefix = Stream.of(location.path(), root, execution.id()).filter(part -> !part.isEmpty()).collect(Collectors.joining("/"));
             return new StagingMirror(bucket, prefix + "/");
         });
+    }
+
+    /**
+     * Checks, before anything switches, that this replica can write the migration's staging log where it goes: in the
+     * object store, a probe object written, read back and deleted; in a directory, the directory created and a probe
+     * file written and deleted. Throws FAILED_PRECONDITION naming the place and the store's or file system's answer.
+     */
+    void checkStaging(MigrationExecution execution)
+    {
+        Optional<StagingMirror> mirror = stagingMirror(execution);
+        String probeName = ".ferry-probe-" + settings.replicaId().replaceAll("[^A-Za-z0-9._-]", "_");
+        byte[] probe = ("written by Ferry replica %s to check it can stage here; deleted at once%n".formatted(settings.replicaId())).getBytes(StandardCharsets.UTF_8);
+        if (mirror.isPresent()) {
+            String key = mirror.get().prefix() + probeName;
+            try {
+                mirror.get().store().put(key, probe);
+                if (!mirror.get().store().get(key).map(read -> Arrays.equals(read, probe)).orElse(false)) {
+                    throw new IllegalStateException("the object written could not be read back");
+                }
+                mirror.get().store().delete(key);
+            }
+            catch (RuntimeException e) {
+                throw new ControlException(ErrorCode.FAILED_PRECONDITION, "cannot stage to %s (cdcConfig.bucket): %s; nothing was started"
+                        .formatted(mirror.get().uri(), e.getMessage()), e);
+            }
+            return;
+        }
+        Path directory = stagingDirectory(execution);
+        try {
+            Files.createDirectories(directory);
+            Path file = directory.resolve(probeName);
+            Files.write(file, probe);
+            Files.delete(file);
+        }
+        catch (IOException | RuntimeException e) {
+            throw new ControlException(ErrorCode.FAILED_PRECONDITION, "cannot stage to %s (cdcConfig.bucket): %s; nothing was started".formatted(directory, e), e);
+        }
     }
 
     private Optional<StagingLocations.ObjectLocation> objectLocation(MigrationExecution execution)
