@@ -13,6 +13,7 @@ import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
+import dev.ferry.testkit.EmbeddedS3;
 import dev.ferry.testkit.FreePorts;
 import dev.ferry.testkit.TempDirectories;
 import org.apache.hadoop.conf.Configuration;
@@ -42,9 +43,8 @@ class S3WarehouseIT
     private static final String MISSPELT_KEY = "metastore.limit.partiton.request";
 
     private static Path work;
-    private static ServerProcess s3;
+    private static EmbeddedS3 s3;
     private static ServerProcess ferry;
-    private static int s3Port;
     private static int thriftPort;
 
     @BeforeAll
@@ -52,14 +52,7 @@ class S3WarehouseIT
             throws Exception
     {
         work = Files.createTempDirectory("ferry-s3-");
-        s3Port = FreePorts.next();
-        s3 = ServerProcess.start("S3Mock", ServerProcess.Stop.TERMINATE, List.of(ServerProcess.java(), "-Xmx512m", "-jar", Targets.property("s3mock.jar"),
-                "--com.adobe.testing.s3mock.httpPort=" + s3Port,
-                "--server.port=" + FreePorts.next(),
-                "--com.adobe.testing.s3mock.domain.initialBuckets=" + BUCKET,
-                "--com.adobe.testing.s3mock.domain.root=" + work.resolve("s3"),
-                "--spring.main.banner-mode=off"), Map.of(), work.resolve("s3mock"));
-        s3.awaitPort(s3Port);
+        s3 = EmbeddedS3.start(Path.of(Targets.property("s3mock.jar")), BUCKET);
         thriftPort = FreePorts.next();
         Path config = Files.writeString(work.resolve("ferry.yaml"), """
                 data-directory: %s
@@ -73,7 +66,7 @@ class S3WarehouseIT
                   properties:
                     metastore.warehouse.dir: s3a://%s/warehouse/managed
                     metastore.warehouse.external.dir: s3a://%s/warehouse/external
-                    fs.s3a.endpoint: http://127.0.0.1:%s
+                    fs.s3a.endpoint: %s
                     fs.s3a.endpoint.region: us-east-1
                     fs.s3a.path.style.access: true
                     fs.s3a.connection.ssl.enabled: false
@@ -81,7 +74,7 @@ class S3WarehouseIT
                     fs.s3a.secret.key: ferry-secret
                     fs.s3a.aws.credentials.provider: org.apache.hadoop.fs.s3a.SimpleAWSCredentialsProvider
                     %s: 100
-                """.formatted(work.resolve("data"), thriftPort, FreePorts.next(), BUCKET, BUCKET, s3Port, MISSPELT_KEY));
+                """.formatted(work.resolve("data"), thriftPort, FreePorts.next(), BUCKET, BUCKET, s3.endpoint(), MISSPELT_KEY));
         ferry = ServerProcess.start("ferry serve", ServerProcess.Stop.TERMINATE,
                 List.of(Path.of(Targets.property("ferry.distribution")).resolve("bin/ferry").toString(), "serve", "--config", config.toString()), Map.of(),
                 work.resolve("ferry"));
@@ -163,7 +156,7 @@ class S3WarehouseIT
             throws IOException, InterruptedException
     {
         HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                URI.create("http://127.0.0.1:%s/%s?list-type=2&max-keys=1000&prefix=%s".formatted(s3Port, BUCKET, prefix))).build(), HttpResponse.BodyHandlers.ofString());
+                URI.create("%s/%s?list-type=2&max-keys=1000&prefix=%s".formatted(s3.endpoint(), BUCKET, prefix))).build(), HttpResponse.BodyHandlers.ofString());
         assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
         List<String> keys = new ArrayList<>();
         Matcher key = Pattern.compile("<Key>([^<]*)</Key>").matcher(response.body());

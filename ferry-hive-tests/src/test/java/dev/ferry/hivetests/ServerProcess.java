@@ -18,7 +18,7 @@ import static java.util.Objects.requireNonNull;
 
 /**
  * A server run as a separate process with its output in files: Ferry, Ferry's MariaDB test launcher, a plain Hive
- * Metastore, an S3-compatible server. Stops it, and every process it started, on close.
+ * Metastore. Stops it, and every process it started, on close.
  */
 public final class ServerProcess
         implements AutoCloseable

@@ -83,11 +83,6 @@ public final class S3ObjectStores
         this.client = builder.build();
     }
 
-    public Settings settings()
-    {
-        return settings;
-    }
-
     /** One bucket of the store. */
     public ObjectStore bucket(String name)
     {
