@@ -332,11 +332,21 @@ public final class ControlPlane
         if (live.isPresent() && live.get().state() != ExecutionState.STARTING) {
             java.nio.file.Path staging = replications.stagingDirectory(live.get());
             // A staging log in an object store is every replica's; one in a directory, only where that directory is.
-            if (replications.stagingMirror(live.get()).isEmpty() && !java.nio.file.Files.isDirectory(staging)) {
+            Optional<String> unreachable;
+            try {
+                unreachable = replications.stagingMirror(live.get()).isPresent() || java.nio.file.Files.isDirectory(staging)
+                        ? Optional.empty()
+                        : Optional.of("its staging log %s is not a directory here. Give replicas a shared staging location (cdcConfig.bucket: an s3:// bucket, or a shared file system)"
+                                .formatted(staging));
+            }
+            catch (ControlException e) {
+                // The migration stages to an object store this replica has no configuration for.
+                unreachable = Optional.of(e.getMessage());
+            }
+            if (unreachable.isPresent()) {
                 if (unreachableStagingLogged.add(live.get().id())) {
-                    log.warn("The migration's runner (data directory {}) is not live, but this replica ({}) cannot take migration execution {} over: its staging log {} "
-                            + "is not a directory here. Give replicas a shared staging location (cdcConfig.bucket on a shared file system), or start the runner again",
-                            runner, settings.replicaId(), live.get().id(), staging);
+                    log.warn("The migration's runner (data directory {}) is not live, but this replica ({}) cannot take migration execution {} over: {}, or start the runner again",
+                            runner, settings.replicaId(), live.get().id(), unreachable.get());
                 }
                 return runner;
             }
