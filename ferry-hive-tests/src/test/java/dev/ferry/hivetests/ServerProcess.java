@@ -66,9 +66,9 @@ public final class ServerProcess
     }
 
     /**
-     * The client compiler only, for every JVM of this suite (the four metastores and the four runs of Hive's tests, the
-     * plain ones as Ferry's): eight JVMs at once on CI's 2 cores, whose C2 compilations otherwise compete with the
-     * work. It changes how fast the JVMs get there, not what they do. With it the JVM reserves 48 MB for compiled code
+     * The client compiler only, for every JVM of this suite (the metastores and the runs of Hive's tests, the plain
+     * ones as Ferry's): four JVMs at once on CI's 2 cores (eight with the live baseline), whose C2 compilations
+     * otherwise compete with the work. It changes how fast the JVMs get there, not what they do. With it the JVM reserves 48 MB for compiled code
      * instead of 240 MB, too little for a JVM that loads Hive engines (a test JVM ran out: "Out of space in CodeCache"),
      * so the 240 MB are asked for.
      */

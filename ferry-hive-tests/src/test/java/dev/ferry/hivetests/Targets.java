@@ -23,10 +23,11 @@ import org.apache.hadoop.hive.metastore.events.EventCleanerTask;
 import static java.util.Objects.requireNonNull;
 
 /**
- * The four metastores Hive's tests run against, started at once and stopped together: {@code ferry serve} of the
- * built distribution on its own embedded PostgreSQL; Ferry's front over a source-side engine on an embedded MariaDB
- * (ferry-dist's test launcher, what clients see during a migration); and a plain Hive Metastore 4.0.1 on each kind
- * of database, the baselines.
+ * The metastores Hive's tests run against, started at once and stopped together: {@code ferry serve} of the built
+ * distribution on its own embedded PostgreSQL; Ferry's front over a source-side engine on an embedded MariaDB
+ * (ferry-dist's test launcher, what clients see during a migration); and, for a live baseline, a plain Hive Metastore
+ * 4.0.1 on each kind of database, with the embedded PostgreSQL and MariaDB they serve from. Without them, Ferry is
+ * judged against the recorded baseline ({@link Baseline}).
  */
 public final class Targets
         implements AutoCloseable
@@ -81,15 +82,21 @@ public final class Targets
         return settings;
     }
 
-    static Targets start(Path work)
+    /**
+     * Starts the two Ferry targets and, with {@code plainBaselines}, the two plain metastores (and their databases),
+     * all at once.
+     */
+    static Targets start(Path work, boolean plainBaselines)
     {
         List<AutoCloseable> resources = new CopyOnWriteArrayList<>();
         try {
-            List<CompletableFuture<Target>> starting = List.of(
+            List<CompletableFuture<Target>> starting = new ArrayList<>(List.of(
                     CompletableFuture.supplyAsync(() -> ferryServe(work.resolve(FERRY_POSTGRES), resources)),
-                    CompletableFuture.supplyAsync(() -> ferryOnMariaDb(work.resolve(FERRY_MARIADB), resources)),
-                    CompletableFuture.supplyAsync(() -> plainOnPostgres(work.resolve(HMS_POSTGRES), resources)),
-                    CompletableFuture.supplyAsync(() -> plainOnMariaDb(work.resolve(HMS_MARIADB), resources)));
+                    CompletableFuture.supplyAsync(() -> ferryOnMariaDb(work.resolve(FERRY_MARIADB), resources))));
+            if (plainBaselines) {
+                starting.add(CompletableFuture.supplyAsync(() -> plainOnPostgres(work.resolve(HMS_POSTGRES), resources)));
+                starting.add(CompletableFuture.supplyAsync(() -> plainOnMariaDb(work.resolve(HMS_MARIADB), resources)));
+            }
             List<Target> targets = new ArrayList<>();
             for (CompletableFuture<Target> target : starting) {
                 targets.add(target.join());
@@ -108,16 +115,10 @@ public final class Targets
         return targets;
     }
 
-    Target named(String name)
+    /** The Ferry targets, in the order they started. */
+    List<Target> ferries()
     {
-        return targets.stream().filter(target -> target.name().equals(name)).findFirst()
-                .orElseThrow(() -> new IllegalArgumentException("no target " + name));
-    }
-
-    /** The plain metastore on the same kind of database as a Ferry target. */
-    Target baselineOf(Target ferry)
-    {
-        return named(ferry.database() == Target.Database.POSTGRES ? HMS_POSTGRES : HMS_MARIADB);
+        return targets.stream().filter(target -> target.kind() == Target.Kind.FERRY).toList();
     }
 
     private static Target ferryServe(Path work, List<AutoCloseable> resources)

@@ -11,8 +11,8 @@ import org.apache.hadoop.hive.metastore.minihms.ClusterMetaStoreForTests;
  * Ferry's factory for Hive's client API tests, in place of Hive's own (this class comes before Hive's tests jar on the
  * test classpath). Hive's factory starts an embedded and a remote metastore on Derby; this one hands the tests the
  * metastores HiveMetastoreTestsIT started, each as a "cluster" metastore service, the kind Hive's factory offers for
- * a metastore running elsewhere (its {@code test.hms.client.configs}): Ferry on PostgreSQL and on MariaDB, and a
- * plain Hive Metastore 4.0.1 on each.
+ * a metastore running elsewhere (its {@code test.hms.client.configs}): Ferry on PostgreSQL and on MariaDB, and, for
+ * a live baseline, a plain Hive Metastore 4.0.1 on each (one of them in each JVM that runs the tests).
  */
 public final class MetaStoreFactoryForTests
 {
