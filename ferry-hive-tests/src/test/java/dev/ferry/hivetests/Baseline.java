@@ -37,6 +37,8 @@ final class Baseline
     static final String RESOURCE = "hms-4.0.1-baseline.tsv";
     static final String REGENERATE = "mvn -B -pl ferry-hive-tests verify -Dhive-tests.baseline=live -Dit.test=HiveMetastoreTestsIT";
     static final String SOURCE = "ferry-hive-tests/src/test/resources/" + RESOURCE;
+    /** How to make the file anew, for the messages that ask for it. */
+    static final String HOW_TO_REGENERATE = "%s, then copy target/hive-tests/%s to %s".formatted(REGENERATE, RESOURCE, SOURCE);
     private static final String HEADER = """
             # The outcome of each of Apache Hive's metastore tests that HiveMetastoreTestsIT runs (HIVE_TEST_CLASSES, every
             # class, in that order) on a plain Apache Hive Metastore 4.0.1, per kind of database, as the live baselines

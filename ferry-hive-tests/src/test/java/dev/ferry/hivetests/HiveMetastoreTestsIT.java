@@ -145,8 +145,8 @@ class HiveMetastoreTestsIT
             unreadable = e.getMessage();
         }
         if (!live && recorded.isEmpty()) {
-            throw new IllegalStateException("no %s in the test resources to judge Ferry against; record it: %s, then copy target/hive-tests/%s to %s"
-                    .formatted(Baseline.RESOURCE, Baseline.REGENERATE, Baseline.RESOURCE, Baseline.SOURCE));
+            throw new IllegalStateException("no %s in the test resources to judge Ferry against; record it: %s"
+                    .formatted(Baseline.RESOURCE, Baseline.HOW_TO_REGENERATE));
         }
         work = Files.createTempDirectory("ferry-hive-tests-");
         targets = Targets.start(work, live);
@@ -429,8 +429,8 @@ class HiveMetastoreTestsIT
         if (baselineResult.isEmpty()) {
             fail(live
                     ? "no result on %s for %s#%s, which ran through Ferry (%s)".formatted(plainName, testClass, method, ferry.name())
-                    : "no outcome of %s#%s on %s in the recorded baseline (%s), and it ran through Ferry (%s): a test added since the file was recorded? Regenerate it: %s, then copy target/hive-tests/%s to %s"
-                    .formatted(testClass, method, plainName, Baseline.SOURCE, ferry.name(), Baseline.REGENERATE, Baseline.RESOURCE, Baseline.SOURCE));
+                    : "no outcome of %s#%s on %s in the recorded baseline (%s), and it ran through Ferry (%s): a test added since the file was recorded? Regenerate it: %s"
+                    .formatted(testClass, method, plainName, Baseline.SOURCE, ferry.name(), Baseline.HOW_TO_REGENERATE));
         }
         Result onPlain = baselineResult.get();
         Optional<KnownFailures.KnownFailure> known = KnownFailures.of(testClass, method, ferry.database());
