@@ -52,10 +52,7 @@ public final class SocksProxy
             Files.writeString(hostsFile, "127.0.0.1 localhost\n" + hosts.entrySet().stream()
                     .map(entry -> entry.getValue() + " " + entry.getKey())
                     .collect(Collectors.joining("\n", "", "\n")));
-            int port;
-            try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-                port = probe.getLocalPort();
-            }
+            int port = FreePorts.next();
             Process process = new ProcessBuilder(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                     "-Djdk.net.hosts.file=" + hostsFile, "-cp", System.getProperty("java.class.path"), SocksProxy.class.getName(),
                     Integer.toString(port), user, password))

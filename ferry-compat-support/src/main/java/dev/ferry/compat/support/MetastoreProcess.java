@@ -13,8 +13,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 
 import static java.util.Objects.requireNonNull;
@@ -28,6 +30,7 @@ public final class MetastoreProcess
         implements AutoCloseable
 {
     private static final Duration START_TIMEOUT = Duration.ofMinutes(3);
+    private static final Set<Integer> handedOutPorts = new HashSet<>();
     private static final String LAUNCHER_READY = "ferry-test-front serving on thrift port ";
 
     /** How the process is asked to stop cleanly. */
@@ -250,11 +253,16 @@ public final class MetastoreProcess
         }
     }
 
-    private static int freePort()
+    /** A free loopback port, never the same twice in this JVM (the kernel may hand a just-released port out again). */
+    private static synchronized int freePort()
             throws IOException
     {
-        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
-            return socket.getLocalPort();
+        while (true) {
+            try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+                if (handedOutPorts.add(socket.getLocalPort())) {
+                    return socket.getLocalPort();
+                }
+            }
         }
     }
 }
