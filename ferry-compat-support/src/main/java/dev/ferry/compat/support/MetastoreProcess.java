@@ -253,16 +253,20 @@ public final class MetastoreProcess
         }
     }
 
-    /** A free loopback port, never the same twice in this JVM (the kernel may hand a just-released port out again). */
+    /**
+     * A free loopback port, never the same twice in this JVM (the kernel may hand a just-released port out again): the
+     * rule of the test kit's {@code FreePorts}, which this JDK-only module cannot use.
+     */
     private static synchronized int freePort()
             throws IOException
     {
-        while (true) {
+        for (int attempt = 0; attempt < 100; attempt++) {
             try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
                 if (handedOutPorts.add(socket.getLocalPort())) {
                     return socket.getLocalPort();
                 }
             }
         }
+        throw new IllegalStateException("no loopback port that was not handed out before, in 100 tries");
     }
 }
