@@ -33,6 +33,8 @@ import static java.util.Objects.requireNonNull;
  * {@code replicas.dead-after}, so it ends before the other replicas stop counting this one as live), and no
  * heartbeat has read a generation of the service's backend record newer than the one this process switched to
  * (another replica switched while this one was cut off). A switch this process records itself is known at once.
+ * A write that finds the view ended waits for the next heartbeat up to the last quarter of {@code replicas.dead-after}
+ * ({@link #patience()}): a heartbeat late by a few seconds costs latency, not a failed call.
  */
 public final class Membership
         implements WriteAuthority, AutoCloseable
@@ -40,6 +42,8 @@ public final class Membership
     private static final Logger log = LoggerFactory.getLogger(Membership.class);
     private static final Duration FORGET_AFTER = Duration.ofDays(1);
     private static final long FORGET_EVERY_NANOS = Duration.ofHours(1).toNanos();
+    // A heartbeat, or the heartbeat thread's wake-up, this much later than due is logged: it brings the write view's end nearer.
+    private static final long SLOW_NANOS = Duration.ofSeconds(2).toNanos();
 
     /** What the replica reports of itself at each heartbeat. */
     public record Local(String backend, String gate, String detail)
@@ -209,12 +213,20 @@ public final class Membership
         // start() has just registered the replica: the first heartbeat is one interval later, or as soon as a switch
         // barrier changes (its notification wakes the wait).
         while (!closed) {
+            long waited = System.nanoTime();
             try {
                 awaitNotification(interval);
             }
             catch (InterruptedException e) {
                 // close(): stop.
                 continue;
+            }
+            long late = System.nanoTime() - waited - interval.toNanos();
+            if (late > SLOW_NANOS) {
+                // The wait is bounded by the interval: waking this late means this thread did not run (a long
+                // garbage collection, or a machine short of CPU), which the heartbeat's silence is then due to.
+                log.warn("Replica {}: the heartbeat thread woke {} ms late (the process or the machine stalled); {} ms since the last heartbeat reached the control store",
+                        self.id(), late / 1_000_000, (System.nanoTime() - lastBeatNanos) / 1_000_000);
             }
             synchronized (rowLock) {
                 beat();
@@ -241,6 +253,11 @@ public final class Membership
                 log.warn("Replica {} had no row in the control store any more (deleted as unseen for {}); registered again", self.id(), FORGET_AFTER);
                 replicas.register(self);
                 return;
+            }
+            long took = System.nanoTime() - sent;
+            if (took > SLOW_NANOS) {
+                log.warn("Replica {}: a heartbeat took {} ms (the control store answered slowly); writes are refused when none succeeds for {} ms",
+                        self.id(), took / 1_000_000, viewNanos / 1_000_000);
             }
             lastService = beat.get().service();
             liveReplicas = beat.get().liveReplicas();
@@ -311,8 +328,9 @@ public final class Membership
         }
         long now = System.nanoTime();
         if (now - validUntilNanos > 0) {
-            return Optional.of("this replica (%s) has not reached the control store for %s ms, so it cannot confirm which database serves writes".formatted(
-                    self.id(), (now - lastBeatNanos) / 1_000_000));
+            String failing = lastError;
+            return Optional.of("this replica (%s) has not reached the control store for %s ms%s, so it cannot confirm which database serves writes".formatted(
+                    self.id(), (now - lastBeatNanos) / 1_000_000, failing == null ? "" : " (its heartbeats fail: %s)".formatted(failing)));
         }
         return Optional.empty();
     }
@@ -341,6 +359,16 @@ public final class Membership
         finally {
             viewLock.unlock();
         }
+    }
+
+    /**
+     * The time between the view's end and the other replicas' counting this one as gone (a quarter of
+     * {@code replicas.dead-after}): a write that finds the view ended waits that long for a late heartbeat.
+     */
+    @Override
+    public Duration patience()
+    {
+        return deadAfter.minusNanos(viewNanos);
     }
 
     @Override

@@ -180,8 +180,9 @@ public final class Router
             Engine engine = served.engine();
             if (methodClass.writes()) {
                 Optional<String> refusal = authority.refusal(served.generation());
-                if (refusal.isPresent()) {
-                    throw new MetaException("Ferry refused the write %s: %s; retry, or use another metastore URI".formatted(method.getName(), refusal.get()));
+                if (refusal.isPresent() && !authority.awaitConfirmed(served.generation(), authority.patience())) {
+                    throw new MetaException("Ferry refused the write %s: %s; retry, or use another metastore URI".formatted(method.getName(),
+                            authority.refusal(served.generation()).orElse(refusal.get())));
                 }
             }
             releaseStaleThreadState(engine);

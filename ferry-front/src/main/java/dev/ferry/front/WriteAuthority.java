@@ -28,6 +28,12 @@ public interface WriteAuthority
 
         @Override
         public void switched(long generation) {}
+
+        @Override
+        public Duration patience()
+        {
+            return Duration.ZERO;
+        }
     };
 
     /** Why a write on the backend of {@code generation} may not be acknowledged now; empty if it may. */
@@ -39,4 +45,11 @@ public interface WriteAuthority
 
     /** This process itself recorded the switch to {@code generation} and now serves from it. */
     void switched(long generation);
+
+    /**
+     * How long a write refused because no recent confirmation came waits for the next one before it is refused: a
+     * confirmation late by less than this (a slow control store, a stalled process) costs the client latency, not an
+     * error. A write refused because the service switched away from its backend does not wait.
+     */
+    Duration patience();
 }

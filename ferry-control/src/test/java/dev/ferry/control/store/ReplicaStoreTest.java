@@ -224,6 +224,55 @@ class ReplicaStoreTest
     }
 
     @Test
+    void aLateHeartbeatCostsAWriteLatencyRatherThanARefusal()
+            throws Exception
+    {
+        ControlStore store = newStore("late");
+        // Dead after 4 s: the view lasts 3 s, and a write waits up to 1 s for a late heartbeat.
+        try (Membership membership = Membership.start(store, replica("dddddddddddd", State.SERVING), Duration.ofMillis(100), Duration.ofSeconds(4));
+                Connection blocker = postgres.connect("late")) {
+            membership.switched(1);
+            assertThat(membership.refusal(1)).isEmpty();
+            // A quarter of dead-after: the time between this replica's view ending and the others counting it as gone.
+            assertThat(membership.patience()).isEqualTo(Duration.ofSeconds(1));
+
+            // Heartbeats stall behind a lock on the replica table (as behind a switch's commit, or a slow disk).
+            blocker.setAutoCommit(false);
+            blocker.createStatement().execute("LOCK TABLE ferry_control.replica IN SHARE MODE");
+            for (int tries = 0; tries < 200 && membership.refusal(1).isEmpty(); tries++) {
+                Thread.sleep(50);
+            }
+            assertThat(membership.refusal(1)).hasValueSatisfying(refusal -> assertThat(refusal).contains("has not reached the control store"));
+            // Late by less than the patience: a write waits for the next heartbeat, which confirms it.
+            Thread release = new Thread(() -> {
+                try {
+                    Thread.sleep(100);
+                    blocker.commit();
+                }
+                catch (Exception e) {
+                    throw new RuntimeException(e);
+                }
+            });
+            release.start();
+            assertThat(membership.awaitConfirmed(1, membership.patience())).isTrue();
+            release.join();
+            assertThat(membership.refusal(1)).isEmpty();
+
+            // Late by more: the write is refused once the patience has passed.
+            blocker.createStatement().execute("LOCK TABLE ferry_control.replica IN SHARE MODE");
+            for (int tries = 0; tries < 200 && membership.refusal(1).isEmpty(); tries++) {
+                Thread.sleep(50);
+            }
+            assertThat(membership.refusal(1)).isPresent();
+            long waited = System.nanoTime();
+            assertThat(membership.awaitConfirmed(1, membership.patience())).isFalse();
+            assertThat(Duration.ofNanos(System.nanoTime() - waited)).isGreaterThanOrEqualTo(membership.patience());
+            blocker.commit();
+            assertThat(membership.awaitConfirmed(1, Duration.ofSeconds(5))).isTrue();
+        }
+    }
+
+    @Test
     void membershipSaysWhenTheControlStoreIsGone()
             throws Exception
     {
