@@ -93,6 +93,7 @@ public final class FerryServer
         transition(State.NEW, State.STARTING);
         long begin = System.nanoTime();
         startTime = Instant.now();
+        ExplicitGc.stopsTheProcess().ifPresent(log::warn);
         try {
             DataDirectoryLock lock = DataDirectoryLock.acquire(config.dataDirectory());
             started.push(step("data directory lock", lock::close));
