@@ -256,7 +256,7 @@ public final class Membership
             }
             long took = System.nanoTime() - sent;
             if (took > SLOW_NANOS) {
-                log.warn("Replica {}: a heartbeat took {} ms (the control store answered slowly); writes are refused when none succeeds for {} ms",
+                log.warn("Replica {}: a heartbeat took {} ms (the control store answered slowly); writes wait, then are refused, when none succeeds for {} ms",
                         self.id(), took / 1_000_000, viewNanos / 1_000_000);
             }
             lastService = beat.get().service();

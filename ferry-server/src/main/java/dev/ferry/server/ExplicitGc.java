@@ -7,10 +7,11 @@ import com.sun.management.HotSpotDiagnosticMXBean;
 
 /**
  * Whether {@code System.gc()} stops this process. DataNucleus (Hive 2.3 and 3.1's engines among others) calls it each
- * time an engine closes: after a cutover, a cancel, a rehearsal. Without {@code -XX:+ExplicitGCInvokesConcurrent}
- * (G1) or {@code -XX:+DisableExplicitGC}, each call is a full collection that stops every client call for its
- * length: 0.1-2.3 s measured in ferry-server's tests, 9.5 s on a loaded machine. {@code bin/ferry} runs Java with
- * the first.
+ * time an engine closes: after a cutover, a cancel, a rehearsal. With G1 and without
+ * {@code -XX:+ExplicitGCInvokesConcurrent}, or with the serial or parallel collector, each call is a full collection
+ * that stops every client call for its length (0.14-8.7 s measured in ferry-server's tests), unless
+ * {@code -XX:+DisableExplicitGC} ignores it. ZGC and Shenandoah collect concurrently anyway. {@code bin/ferry} runs
+ * Java with G1 and the first option.
  */
 final class ExplicitGc
 {
@@ -23,7 +24,9 @@ final class ExplicitGc
         if (options == null) {
             return Optional.empty();
         }
-        if (enabled(options, "DisableExplicitGC") || enabled(options, "ExplicitGCInvokesConcurrent") && enabled(options, "UseG1GC")) {
+        boolean stopping = enabled(options, "UseSerialGC") || enabled(options, "UseParallelGC")
+                || enabled(options, "UseG1GC") && !enabled(options, "ExplicitGCInvokesConcurrent");
+        if (!stopping || enabled(options, "DisableExplicitGC")) {
             return Optional.empty();
         }
         return Optional.of(("System.gc() stops this process for a full collection, and DataNucleus calls it each time a Hive engine closes "

@@ -27,6 +27,8 @@ class ExplicitGcTest
         // The serial collector has no concurrent cycle: the option changes nothing there.
         assertThat(probe("-XX:+UseSerialGC", "-XX:+ExplicitGCInvokesConcurrent")).contains("System.gc() stops this process");
         assertThat(probe("-XX:+UseSerialGC", "-XX:+DisableExplicitGC")).isEqualTo("none");
+        // ZGC collects concurrently whatever the options.
+        assertThat(probe("-XX:+UseZGC")).isEqualTo("none");
     }
 
     /** What {@link ExplicitGc#stopsTheProcess()} says in a new JVM with {@code options}. */
