@@ -339,8 +339,10 @@ final class Cutover
             if (current != null) {
                 current.resumeMaintenance();
             }
-            if (own != null && e instanceof CutoverAborted) {
-                // It served nothing, and the cutover ended for a reason of its own: the next cutover takes it.
+            if (own != null && e instanceof RuntimeException) {
+                // It served nothing (the front switches to it only after the switch record), and the cutover ended for a
+                // reason of its own or of the other replicas (one not ready, not holding): the next cutover takes it
+                // rather than start another (tens of seconds on a loaded machine). An Error may have left it broken.
                 supervisor.giveBackOwnEngine(id, own);
             }
             else if (own != null) {

@@ -114,6 +114,7 @@ final class StandbyEngine
     synchronized void giveBack(String executionId, Engine engine)
     {
         discard();
+        log.info("Migration execution {}: engine {} of the aborted cutover is kept for the next cutover", executionId, engine.name());
         prepared = new Prepared(executionId, CompletableFuture.completedFuture(engine));
     }
 

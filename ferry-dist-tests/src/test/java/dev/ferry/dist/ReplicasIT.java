@@ -40,6 +40,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 /**
  * Three {@code bin/ferry serve} processes over one PostgreSQL, as replicas of one service: they start at once (one
@@ -299,6 +300,11 @@ class ReplicasIT
                 assertThat(source.hasDatabase("during")).isTrue();
                 writing.set(true);
                 awaitStreaming(r0, token, execution);
+                // Each replica starts its engine on the own database once the migration streams (seconds; tens of seconds
+                // on a loaded machine): the cutover below, r2 stopped, must reach its wait for the other replicas while r2
+                // still counts as live (dead-after 30 s), not wait for r0's engine first and find r2 dead by then.
+                await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(200)).until(() -> processes.get(r0).stdout().contains("on the own database started for the cutover")
+                        && replicas.stream().skip(1).allMatch(replica -> processes.get(replica).stdout().contains("on the own database started ahead of the cutover")));
                 Thread.sleep(2_000);
 
                 // r2 stopped with SIGSTOP (live for dead-after): it cannot start its engine for the switch, so the
@@ -333,6 +339,9 @@ class ReplicasIT
                 JsonNode completed = awaitOperation(r1, token, json.readTree(again.body()).get("name").asText());
                 assertThat(completed.has("error")).as(completed.toString()).isFalse();
                 assertThat(completed.get("response").get("state").asText()).isEqualTo("SUCCEEDED");
+                // The aborted cutover's engines served nothing: the runner and r1 kept them for this one.
+                assertThat(processes.get(r0).stdout()).contains("of the aborted cutover is kept for the next cutover");
+                assertThat(processes.get(replicas.get(1)).stdout()).contains("(the switch did not happen) for the next cutover");
                 Thread.sleep(2_000);
                 running.set(false);
                 for (Future<?> writer : writers) {

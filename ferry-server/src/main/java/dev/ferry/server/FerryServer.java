@@ -115,7 +115,7 @@ public final class FerryServer
             Tokens tokens;
             try (StartupLock startup = StartupLock.acquire(ownDatabase, replicaId, STARTUP_LOCK_TIMEOUT)) {
                 engines.ensureOwnSchema();
-                store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password());
+                store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password(), control.deadAfter());
                 ReplicaStore replicas = new ReplicaStore(store);
                 ReplicaStore.Claim claim = replicas.claimIdentity(replicaId, name.name(), secrets.keyCheck(), control.deadAfter());
                 claim.warnings().forEach(warning -> log.warn("Control store: {}", warning));

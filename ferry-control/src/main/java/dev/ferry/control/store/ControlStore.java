@@ -55,6 +55,7 @@ public final class ControlStore
     private final String jdbcUrl;
     private final String user;
     private final String password;
+    private final Duration pausedTransactionTimeout;
 
     /** A stored token: its hash only; {@code expireTime}, if any, is when it stops being valid. */
     public record StoredToken(String id, String principal, String role, String hash, Instant createTime, Optional<Instant> revokeTime, Optional<Instant> expireTime)
@@ -74,15 +75,31 @@ public final class ControlStore
     /** The encrypted passwords of an execution. */
     public record SealedPasswords(byte[] connection, byte[] cdc) {}
 
-    private ControlStore(String jdbcUrl, String user, String password)
+    /** Below this, a long collection or a slow machine would end sessions of replicas that are not paused. */
+    private static final Duration MIN_PAUSED_TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
+
+    private ControlStore(String jdbcUrl, String user, String password, Duration pausedTransactionTimeout)
     {
         this.jdbcUrl = requireNonNull(jdbcUrl, "jdbcUrl is null");
         this.user = requireNonNull(user, "user is null");
         this.password = requireNonNull(password, "password is null");
+        this.pausedTransactionTimeout = requireNonNull(pausedTransactionTimeout, "pausedTransactionTimeout is null");
     }
 
-    /** Brings the schema to the newest version and makes sure the service row exists. */
+    /** {@link #open(String, String, String, Duration)} with the default {@code replicas.dead-after}, 10 s. */
     public static ControlStore open(String jdbcUrl, String user, String password)
+    {
+        return open(jdbcUrl, user, password, Duration.ofSeconds(10));
+    }
+
+    /**
+     * Brings the schema to the newest version and makes sure the service row exists. A session of this process that
+     * stays inside a transaction without a statement for {@code pausedTransactionTimeout} (the process was stopped
+     * or stalled, or the network cut it off, while it held locks of the control store) is ended by PostgreSQL
+     * ({@code idle_in_transaction_session_timeout}), which releases its locks: the other replicas wait for a paused
+     * one no longer than they take to count it dead ({@code replicas.dead-after}, at least 10 s).
+     */
+    public static ControlStore open(String jdbcUrl, String user, String password, Duration pausedTransactionTimeout)
     {
         MigrateResult result = Flyway.configure()
                 .dataSource(jdbcUrl, user, password)
@@ -94,7 +111,8 @@ public final class ControlStore
                 .migrate();
         log.info("Control store: schema {} at version {} ({} migrations applied now)", SCHEMA,
                 result.targetSchemaVersion != null ? result.targetSchemaVersion : result.initialSchemaVersion, result.migrationsExecuted);
-        ControlStore store = new ControlStore(jdbcUrl, user, password);
+        ControlStore store = new ControlStore(jdbcUrl, user, password, pausedTransactionTimeout.compareTo(MIN_PAUSED_TRANSACTION_TIMEOUT) < 0
+                ? MIN_PAUSED_TRANSACTION_TIMEOUT : pausedTransactionTimeout);
         store.ensureService();
         return store;
     }
@@ -116,6 +134,7 @@ public final class ControlStore
         properties.setProperty("user", user);
         properties.setProperty("password", password);
         properties.setProperty("ApplicationName", applicationName);
+        properties.setProperty("options", "-c idle_in_transaction_session_timeout=" + pausedTransactionTimeout.toMillis());
         Connection connection = DriverManager.getConnection(jdbcUrl, properties);
         try {
             connection.setAutoCommit(false);
@@ -438,12 +457,30 @@ public final class ControlStore
         });
     }
 
-    /** The execution that is live (starting, running, awaiting the user or cancelling), if any; at most one is. */
+    /**
+     * The execution that is live (starting, running, awaiting the user or cancelling), if any; at most one is. Locks
+     * its row until the transaction ends: for a transaction that changes it. One that only reads uses
+     * {@link #readLiveExecution}, so that a replica paused inside it (a stop signal, a long collection) blocks no
+     * other replica's change of the execution.
+     */
     public static Optional<MigrationExecution> liveExecution(Connection connection)
             throws SQLException
     {
+        return liveExecution(connection, " FOR UPDATE");
+    }
+
+    /** The live execution as {@link #liveExecution(Connection)} finds it, without a lock. */
+    public static Optional<MigrationExecution> readLiveExecution(Connection connection)
+            throws SQLException
+    {
+        return liveExecution(connection, "");
+    }
+
+    private static Optional<MigrationExecution> liveExecution(Connection connection, String lock)
+            throws SQLException
+    {
         try (PreparedStatement select = connection.prepareStatement(EXECUTION_COLUMNS
-                + " WHERE state IN ('STARTING', 'RUNNING', 'CANCELLING', 'AWAITING_USER_ACTION') FOR UPDATE");
+                + " WHERE state IN ('STARTING', 'RUNNING', 'CANCELLING', 'AWAITING_USER_ACTION')" + lock);
                 ResultSet rows = select.executeQuery()) {
             return rows.next() ? Optional.of(execution(rows)) : Optional.empty();
         }
@@ -455,10 +492,10 @@ public final class ControlStore
         return byId(connection, OPERATION_COLUMNS, id, ControlStore::operation);
     }
 
-    /** The live execution, if any: see {@link #liveExecution(Connection)}. */
+    /** The live execution, if any, read without a lock: see {@link #liveExecution(Connection)}. */
     public Optional<MigrationExecution> liveExecution()
     {
-        return inTransaction(ControlStore::liveExecution);
+        return inTransaction(ControlStore::readLiveExecution);
     }
 
     public SealedPasswords passwords(String id)

@@ -1,0 +1,139 @@
+package dev.ferry.control;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+
+import dev.ferry.control.model.CdcConfig;
+import dev.ferry.control.model.CloudSqlConnectionConfig;
+import dev.ferry.control.model.ExecutionState;
+import dev.ferry.control.model.MigrationConfig;
+import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Phase;
+import dev.ferry.control.store.ControlStore;
+import dev.ferry.control.store.ControlStoreException;
+import dev.ferry.replication.source.SourceTls;
+import dev.ferry.testkit.EmbeddedPostgresServer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A replica paused inside a transaction of the control store (SIGSTOP, a long collection, a frozen VM) keeps its
+ * session's locks until it runs again. On a real PostgreSQL: the reads every replica makes each second lock nothing, so
+ * a pause inside one blocks no other replica's completeMigration; and a paused session that does hold a lock loses it,
+ * with its session, after the paused-transaction timeout (the default {@code replicas.dead-after}, 10 s).
+ */
+class PausedReplicaLocksTest
+{
+    private static EmbeddedPostgresServer postgres;
+    private static ControlStore store;
+
+    @BeforeAll
+    static void start()
+    {
+        postgres = EmbeddedPostgresServer.start();
+        store = ControlStore.open(postgres.createDatabase("control"), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+    }
+
+    @AfterAll
+    static void stop()
+    {
+        if (postgres != null) {
+            postgres.close();
+        }
+    }
+
+    @Test
+    void aReplicaPausedWhileItReadsTheLiveExecutionBlocksNoChangeOfIt()
+            throws Exception
+    {
+        String id = runningExecution();
+        try (Connection paused = store.dedicatedConnection("ferry/paused/control")) {
+            // What tendOwnEngineAhead, takeOverIfRunnerDead and the switch follower read, left open as a paused replica would.
+            assertThat(ControlStore.readLiveExecution(paused).map(MigrationExecution::id)).contains(id);
+
+            long started = System.nanoTime();
+            boolean changed = store.inTransaction(connection -> {
+                lockTimeout(connection, Duration.ofSeconds(2));
+                ControlStore.lockService(connection);
+                ControlStore.liveExecution(connection).orElseThrow();
+                return ControlStore.changePhase(connection, id, ExecutionState.RUNNING, Phase.REPLICATION, Phase.CUTOVER, "cutover: switching to the own database");
+            });
+            assertThat(changed).isTrue();
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(2));
+            assertThat(store.liveExecution().map(MigrationExecution::phase)).contains(Phase.CUTOVER);
+            paused.rollback();
+        }
+        finish(id);
+    }
+
+    @Test
+    void aPausedSessionThatHoldsALockLosesItAfterThePausedTransactionTimeout()
+            throws Exception
+    {
+        String id = runningExecution();
+        try (Connection paused = store.dedicatedConnection("ferry/paused/control")) {
+            // A change under way when the replica paused: the execution's row and the service's row locked.
+            ControlStore.lockService(paused);
+            assertThat(ControlStore.liveExecution(paused)).isPresent();
+
+            long started = System.nanoTime();
+            store.inTransaction(connection -> {
+                // Without the timeout the change would wait for as long as the replica is paused: failed here instead.
+                lockTimeout(connection, Duration.ofSeconds(40));
+                ControlStore.lockService(connection);
+                ControlStore.updateStateMessage(connection, id, "changed once the paused replica's session ended");
+                return null;
+            });
+            Duration waited = Duration.ofNanos(System.nanoTime() - started);
+            // The timeout is 10 s: the change waited for it, and no longer than a slow machine adds.
+            assertThat(waited).isBetween(Duration.ofSeconds(9), Duration.ofSeconds(40));
+            assertThat(store.execution(id).orElseThrow().stateMessage()).isEqualTo("changed once the paused replica's session ended");
+
+            // The paused replica, running again, finds its session ended: its transaction commits nothing.
+            assertThatThrownBy(() -> ControlStore.updateStateMessage(paused, id, "written by the paused replica"))
+                    .isInstanceOfAny(SQLException.class, ControlStoreException.class);
+        }
+        assertThat(store.execution(id).orElseThrow().stateMessage()).isEqualTo("changed once the paused replica's session ended");
+        finish(id);
+    }
+
+    private static String runningExecution()
+    {
+        String id = UUID.randomUUID().toString();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        MigrationConfig config = new MigrationConfig(
+                new CloudSqlConnectionConfig(Optional.empty(), "127.0.0.1", 3306, "hms", "hive", "", Optional.empty(), Optional.empty(), SourceTls.PREFERRED),
+                new CdcConfig("cdc", "", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), CdcConfig.DEFAULT_ROOT_PATH));
+        store.inTransaction(connection -> {
+            ControlStore.insertExecution(connection, new MigrationExecution(id, now, Optional.empty(), ExecutionState.RUNNING, Phase.REPLICATION, "streaming",
+                    config.withoutPasswords(), Optional.empty()), new ControlStore.SealedPasswords(new byte[1], new byte[1]));
+            return null;
+        });
+        return id;
+    }
+
+    /** Ends the execution, so that the next test's is the live one. */
+    private static void finish(String id)
+    {
+        store.inTransaction(connection -> ControlStore.transition(connection, id, Set.of(ExecutionState.RUNNING), ExecutionState.CANCELLED, Phase.REPLICATION, "done"));
+    }
+
+    private static void lockTimeout(Connection connection, Duration timeout)
+            throws SQLException
+    {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SET LOCAL lock_timeout = '%sms'".formatted(timeout.toMillis()));
+        }
+    }
+}
