@@ -761,6 +761,16 @@ public final class ControlPlane
             if (live.phase() == Phase.CUTOVER) {
                 throw new ControlException(ErrorCode.FAILED_PRECONDITION, "migration execution %s is in CUTOVER; it can no longer be cancelled".formatted(settings.name().executionName(live.id())));
             }
+            // A cancel under way: its operation, rather than a second cancel of the same execution. One that failed is
+            // done (the execution stays CANCELLING), and this call starts the cancel again.
+            Optional<Operation> running = ControlStore.unfinishedOperations(connection).stream()
+                    .filter(operation -> operation.verb() == Verb.CANCEL && operation.execution().equals(live.id())).findFirst();
+            if (running.isPresent()) {
+                if (requestId.isPresent()) {
+                    ControlStore.recordRequest(connection, requestId.get(), "cancelMigration", running.get().id());
+                }
+                return new Accepted(new StoredOperation(running.get(), Optional.empty()), true);
+            }
             ControlStore.transition(connection, live.id(), LIVE, ExecutionState.CANCELLING, live.phase(), "cancelling");
             Operation operation = Operations.newOperation(now, settings.name().name(), Verb.CANCEL, live.id(), "cancelling");
             ControlStore.insertOperation(connection, operation);

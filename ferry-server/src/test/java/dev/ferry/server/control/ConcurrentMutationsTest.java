@@ -177,6 +177,48 @@ class ConcurrentMutationsTest
         assertThat(watcherErrors).isEmpty();
     }
 
+    @Test
+    @Order(3)
+    void cancelsWhileACancelRunsAnswerItsOperation()
+            throws Exception
+    {
+        RestClient.Response started = rest.post(START, token, source.startMigrationBody(UUID.randomUUID().toString(), directory.resolve("bucket")));
+        assertThat(started.status()).as(started.text()).isEqualTo(200);
+        awaitExecutionState("RUNNING");
+        String execution = rest.get(EXECUTIONS + "?orderBy=createTime%20desc", token).body().path("migrationExecutions").get(0).get("name").asText();
+
+        List<RestClient.Response> answers = concurrently(List.of(
+                () -> rest.post(CANCEL, token, "{}"),
+                () -> rest.post(CANCEL, token, "{}"),
+                () -> rest.post(CANCEL, token, "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID())),
+                () -> rest.post(CANCEL, token, "{\"requestId\": \"%s\"}".formatted(UUID.randomUUID()))));
+        RestClient.Response later = rest.post(CANCEL, token, "{}");
+
+        // One cancel runs; each call, at once or while it runs, answers its operation (none FAILED_PRECONDITION unless
+        // the cancel had already finished: then the execution is no longer live).
+        Set<String> operations = new java.util.HashSet<>();
+        for (RestClient.Response answer : answers) {
+            assertThat(answer.status()).as(answer.text()).isEqualTo(200);
+            operations.add(answer.body().get("name").asText());
+        }
+        assertThat(operations).hasSize(1);
+        if (later.status() == 200) {
+            assertThat(later.body().get("name").asText()).isIn(operations);
+        }
+        else {
+            assertThat(later.errorStatus()).as(later.text()).isEqualTo("FAILED_PRECONDITION");
+        }
+        awaitQuiet();
+        long cancels = 0;
+        for (JsonNode operation : rest.get("/v1/projects/ferry/locations/local/operations?pageSize=1000", token).body().path("operations")) {
+            if (operation.path("metadata").path("verb").asText().equals("cancel") && operation.path("response").path("name").asText().equals(execution)) {
+                cancels++;
+            }
+        }
+        assertThat(cancels).as("cancel operations of %s", execution).isEqualTo(1);
+        assertThat(rest.get("/v1/" + execution, token).body().get("state").asText()).isEqualTo("CANCELLED");
+    }
+
     private static boolean awaitsRunning()
     {
         await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(100)).until(() -> {
