@@ -15,7 +15,9 @@ import dev.ferry.control.model.CloudSqlConnectionConfig;
 import dev.ferry.control.model.ExecutionState;
 import dev.ferry.control.model.MigrationConfig;
 import dev.ferry.control.model.MigrationExecution;
+import dev.ferry.control.model.Operation;
 import dev.ferry.control.model.Phase;
+import dev.ferry.control.model.Verb;
 import dev.ferry.control.store.ControlStore;
 import dev.ferry.control.store.ControlStoreException;
 import dev.ferry.replication.source.SourceTls;
@@ -28,12 +30,17 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
+ * What the control plane records in the control store, on a real PostgreSQL.
+ * <p>
+ * A failure whose message PostgreSQL refuses (a NUL, as a source server's error may quote one) is still recorded,
+ * without its control characters: the execution leaves STARTING and the operation ends with the error.
+ * <p>
  * A replica paused inside a transaction of the control store (SIGSTOP, a long collection, a frozen VM) keeps its
  * session's locks until it runs again. On a real PostgreSQL: the reads every replica makes each second lock nothing, so
  * a pause inside one blocks no other replica's completeMigration; and a paused session that does hold a lock loses it,
  * with its session, after the paused-transaction timeout (the default {@code replicas.dead-after}, 10 s).
  */
-class PausedReplicaLocksTest
+class ControlStoreRecordsTest
 {
     private static EmbeddedPostgresServer postgres;
     private static ControlStore store;
@@ -51,6 +58,42 @@ class PausedReplicaLocksTest
         if (postgres != null) {
             postgres.close();
         }
+    }
+
+    @Test
+    void aMessageWithNulIsRecordedWithoutControlCharacters()
+    {
+        String id = UUID.randomUUID().toString();
+        Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
+        MigrationConfig config = config();
+        Operation operation = Operations.newOperation(now, "projects/p/locations/l/services/s", Verb.START, id, "checking the source");
+        store.inTransaction(connection -> {
+            ControlStore.insertExecution(connection, new MigrationExecution(id, now, Optional.empty(), ExecutionState.STARTING, Phase.REPLICATION, "connecting", config.withoutPasswords(),
+                    Optional.empty()), new ControlStore.SealedPasswords(new byte[1], new byte[1]));
+            ControlStore.insertOperation(connection, operation);
+            return null;
+        });
+        Operation.OperationError error = Operations.error(ErrorCode.FAILED_PRECONDITION, "Access denied for user 'hi\u0000ve'@'host'\nline two");
+
+        Operations.recordFailure(id, clean -> store.inTransaction(connection -> {
+            ControlStore.transition(connection, id, Set.of(ExecutionState.STARTING), ExecutionState.FAILED, Phase.REPLICATION, clean.apply(error.message()));
+            ControlStore.finishOperation(connection, operation.id(), Optional.empty(), Optional.of(Operations.cleaned(error, clean)), "failed");
+            return null;
+        }));
+
+        MigrationExecution failed = store.execution(id).orElseThrow();
+        assertThat(failed.state()).isEqualTo(ExecutionState.FAILED);
+        assertThat(failed.stateMessage()).isEqualTo("Access denied for user 'hive'@'host'line two");
+        Operation done = store.operation(operation.id()).orElseThrow().operation();
+        assertThat(done.done()).isTrue();
+        assertThat(done.error().orElseThrow().message()).isEqualTo("Access denied for user 'hive'@'host'line two");
+    }
+
+    @Test
+    void logTextIsEscaped()
+    {
+        assertThat(Text.escaped("a\nb\"c\u0000d\\")).isEqualTo("a\\nb\\\"c\\u0000d\\\\");
+        assertThat(Text.escaped("a\nb")).doesNotContain("\n");
     }
 
     @Test
@@ -112,15 +155,19 @@ class PausedReplicaLocksTest
     {
         String id = UUID.randomUUID().toString();
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        MigrationConfig config = new MigrationConfig(
-                new CloudSqlConnectionConfig(Optional.empty(), "127.0.0.1", 3306, "hms", "hive", "", Optional.empty(), Optional.empty(), SourceTls.PREFERRED),
-                new CdcConfig("cdc", "", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), CdcConfig.DEFAULT_ROOT_PATH));
         store.inTransaction(connection -> {
             ControlStore.insertExecution(connection, new MigrationExecution(id, now, Optional.empty(), ExecutionState.RUNNING, Phase.REPLICATION, "streaming",
-                    config.withoutPasswords(), Optional.empty()), new ControlStore.SealedPasswords(new byte[1], new byte[1]));
+                    config().withoutPasswords(), Optional.empty()), new ControlStore.SealedPasswords(new byte[1], new byte[1]));
             return null;
         });
         return id;
+    }
+
+    private static MigrationConfig config()
+    {
+        return new MigrationConfig(
+                new CloudSqlConnectionConfig(Optional.empty(), "127.0.0.1", 3306, "hms", "hive", "", Optional.empty(), Optional.empty(), SourceTls.PREFERRED),
+                new CdcConfig("cdc", "", Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), CdcConfig.DEFAULT_ROOT_PATH));
     }
 
     /** Ends the execution, so that the next test's is the live one. */
