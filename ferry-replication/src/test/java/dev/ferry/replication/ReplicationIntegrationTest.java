@@ -89,6 +89,15 @@ class ReplicationIntegrationTest
                         ownLong(own, "SELECT count(*) FROM pg_stat_user_tables WHERE last_analyze IS NOT NULL AND relname IN ('PARTITIONS', 'PARTITION_PARAMS', 'SERDE_PARAMS')"))
                         .isEqualTo(3));
                 long callsAtStreaming = workload.calls();
+                // The maintenance's first round verifies every table, then opens the fence's connections for a cutover.
+                // (prepareFence waits for the round under way, whose verify set lastFullVerification first.)
+                await().atMost(Duration.ofMinutes(3)).until(() -> replication.status().lastFullVerification().isPresent());
+                assertThat(replication.prepareFence()).as("opened by the maintenance").isFalse();
+                // They wait without a transaction open (the check of each, just now, left none): none holds back the own
+                // database's vacuum.
+                Thread.sleep(4_000);
+                assertThat(ownLong(own, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'"
+                        + " AND now() - state_change > interval '3 seconds'")).isZero();
                 await().atMost(Duration.ofMinutes(3)).until(() -> workload.calls() > callsAtStreaming + 600);
                 result = workload.stop();
                 assertThat(result.failures()).isEmpty();
@@ -135,8 +144,9 @@ class ReplicationIntegrationTest
                 ownUpdate(own, "UPDATE \"NOTIFICATION_SEQUENCE\" SET \"NEXT_EVENT_ID\" = " + nextEventId);
                 ownUpdate(own, "UPDATE \"DBS\" SET \"DESC\" = " + (description == null ? "NULL" : "'" + description.replace("'", "''") + "'") + " WHERE \"NAME\" = 'big_db0'");
 
-                // As a cutover does: connections opened and warmed before writes are held.
-                replication.prepareFence();
+                // As a cutover does: connections opened and warmed before writes are held (again: the verify at the
+                // fence above took and closed those the maintenance opened).
+                assertThat(replication.prepareFence()).isTrue();
                 FinalizeReport finalized = replication.verifyAndFinalize(connection -> ranBeforeCommit.set(true));
                 VerificationReport verification = replication.lastVerification().orElseThrow();
                 assertThat(verification.differences()).as(verification.summary()).isEmpty();
