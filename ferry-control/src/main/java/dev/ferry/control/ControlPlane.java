@@ -175,7 +175,7 @@ public final class ControlPlane
         this.cutover = new Cutover(store, settings, replications, operations, verifications, () -> router, this::submit, () -> closed);
         this.upgrades = new HiveVersionUpgrades(store, engines, settings, operations, () -> router, () -> closed);
         this.follower = new SwitchFollower(store, settings.replicaId(), () -> router, this::engineFor);
-        this.duties = new ControlSession(store, "ferry/%s/control".formatted(settings.replicaId()));
+        this.duties = new ControlSession(store);
     }
 
     /** What this replica does with what its heartbeats read: follow the switches other replicas lead. */

@@ -45,7 +45,7 @@ final class ReplicaSwitch
         this.self = self;
         this.deadAfter = deadAfter;
         this.barrier = barrier;
-        this.polling = new ControlSession(store, "ferry/%s/switch".formatted(self));
+        this.polling = new ControlSession(store);
     }
 
     /** Announces the switch to {@code backend}: the other live replicas start an engine on it. */

@@ -81,7 +81,7 @@ final class SwitchFollower
         this.router = requireNonNull(router, "router is null");
         this.engines = requireNonNull(engines, "engines is null");
         // Confirmations under a hold must not wait for a new connection's start, which the write pause would include.
-        this.session = new ControlSession(store, "ferry/%s/switch".formatted(self));
+        this.session = new ControlSession(store);
     }
 
     @Override

@@ -39,6 +39,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
  * session's locks until it runs again. On a real PostgreSQL: the reads every replica makes each second lock nothing, so
  * a pause inside one blocks no other replica's completeMigration; and a paused session that does hold a lock loses it,
  * with its session, after the paused-transaction timeout (the default {@code replicas.dead-after}, 10 s).
+ * <p>
+ * Sessions are kept between transactions (opening one costs tens of ms on a busy host): a failed transaction's
+ * changes do not outlive it in its kept session, and a kept session the server ended is replaced.
  */
 class ControlStoreRecordsTest
 {
@@ -55,6 +58,9 @@ class ControlStoreRecordsTest
     @AfterAll
     static void stop()
     {
+        if (store != null) {
+            store.close();
+        }
         if (postgres != null) {
             postgres.close();
         }
@@ -149,6 +155,43 @@ class ControlStoreRecordsTest
         }
         assertThat(store.execution(id).orElseThrow().stateMessage()).isEqualTo("changed once the paused replica's session ended");
         finish(id);
+    }
+
+    @Test
+    void sessionsAreKeptBetweenTransactionsAndOneTheServerEndedIsReplaced()
+            throws Exception
+    {
+        int first = store.inTransaction(ControlStoreRecordsTest::backendPid);
+        assertThat(store.inTransaction(ControlStoreRecordsTest::backendPid)).isEqualTo(first);
+
+        // A transaction that failed is rolled back before its session is kept: the next one sees none of it.
+        String id = runningExecution();
+        assertThatThrownBy(() -> store.inTransaction(connection -> {
+            ControlStore.updateStateMessage(connection, id, "written by a transaction that failed");
+            throw new IllegalStateException("failed after a write");
+        })).hasMessage("failed after a write");
+        assertThat(store.inTransaction(ControlStoreRecordsTest::backendPid)).isEqualTo(first);
+        assertThat(store.execution(id).orElseThrow().stateMessage()).isEqualTo("streaming");
+
+        // Ended by the server (a restart, an administrator) while kept: checked before its next use, and replaced.
+        try (Connection admin = store.dedicatedConnection("ferry/test/admin"); Statement statement = admin.createStatement()) {
+            statement.execute("SELECT pg_terminate_backend(%d)".formatted(first));
+            admin.commit();
+        }
+        Thread.sleep(1_100);
+        int replaced = store.inTransaction(ControlStoreRecordsTest::backendPid);
+        assertThat(replaced).isNotEqualTo(first);
+        assertThat(store.inTransaction(ControlStoreRecordsTest::backendPid)).isEqualTo(replaced);
+        finish(id);
+    }
+
+    private static int backendPid(Connection connection)
+            throws SQLException
+    {
+        try (Statement statement = connection.createStatement(); java.sql.ResultSet result = statement.executeQuery("SELECT pg_backend_pid()")) {
+            result.next();
+            return result.getInt(1);
+        }
     }
 
     private static String runningExecution()

@@ -116,6 +116,7 @@ public final class FerryServer
             try (StartupLock startup = StartupLock.acquire(ownDatabase, replicaId, STARTUP_LOCK_TIMEOUT)) {
                 engines.ensureOwnSchema();
                 store = ControlStore.open(ownDatabase.jdbcUrl(), ownDatabase.user(), ownDatabase.password(), control.deadAfter());
+                started.push(step("control store sessions", store::close));
                 ReplicaStore replicas = new ReplicaStore(store);
                 ReplicaStore.Claim claim = replicas.claimIdentity(replicaId, name.name(), secrets.keyCheck(), control.deadAfter());
                 claim.warnings().forEach(warning -> log.warn("Control store: {}", warning));

@@ -6,21 +6,20 @@ import java.sql.SQLException;
 import static java.util.Objects.requireNonNull;
 
 /**
- * A session of the control store kept open for a caller that writes often and must not wait for a new connection's
- * start (tens of ms) each time: a replica's confirmations under a switch's hold, a switch's polls, the runner's
- * published progress. Opened on first use, opened again after a failure. Not thread-safe: one caller's.
+ * A session of the control store held by one caller that writes often and must not wait for a session to open (tens of
+ * ms on a busy host) each time: a replica's confirmations under a switch's hold, a switch's polls, the runner's
+ * published progress. Taken from the store's kept sessions on first use (or opened), given back to them when closed;
+ * after a failure it is closed, and the next use takes another. Not thread-safe: one caller's.
  */
 public final class ControlSession
         implements AutoCloseable
 {
     private final ControlStore store;
-    private final String applicationName;
     private Connection connection;
 
-    public ControlSession(ControlStore store, String applicationName)
+    public ControlSession(ControlStore store)
     {
         this.store = requireNonNull(store, "store is null");
-        this.applicationName = requireNonNull(applicationName, "applicationName is null");
     }
 
     /** Runs {@code work} in a transaction of this session, committed after it. */
@@ -28,7 +27,7 @@ public final class ControlSession
     {
         try {
             if (connection == null) {
-                connection = store.dedicatedConnection(applicationName);
+                connection = store.borrow();
             }
             try {
                 T result = work.run(connection);
@@ -36,7 +35,8 @@ public final class ControlSession
                 return result;
             }
             catch (SQLException | RuntimeException e) {
-                close();
+                ControlStore.closeQuietly(connection);
+                connection = null;
                 throw e;
             }
         }
@@ -45,16 +45,12 @@ public final class ControlSession
         }
     }
 
+    /** Gives the session back to the store's kept sessions (it is between transactions). */
     @Override
     public void close()
     {
         if (connection != null) {
-            try {
-                connection.close();
-            }
-            catch (SQLException ignored) {
-                // Broken already.
-            }
+            store.giveBack(connection);
             connection = null;
         }
     }

@@ -47,6 +47,7 @@ import static java.util.Objects.requireNonNull;
  * here before they act on it.
  */
 public final class ControlStore
+        implements AutoCloseable
 {
     public static final String SCHEMA = "ferry_control";
     private static final Logger log = LoggerFactory.getLogger(ControlStore.class);
@@ -77,6 +78,19 @@ public final class ControlStore
 
     /** Below this, a long collection or a slow machine would end sessions of replicas that are not paused. */
     private static final Duration MIN_PAUSED_TRANSACTION_TIMEOUT = Duration.ofSeconds(10);
+    /**
+     * Sessions kept open between transactions, for the next one: opening a session costs PostgreSQL a process and
+     * Ferry tens of milliseconds on a busy host (p50 32 ms under the cutover benchmark's load), a kept one a round trip.
+     */
+    private static final int MAX_IDLE_SESSIONS = 4;
+    /** A kept session unused for longer is checked with a round trip before it is used (the server may have ended it). */
+    private static final long CHECK_IDLE_AFTER_NANOS = Duration.ofSeconds(1).toNanos();
+
+    private record IdleSession(Connection connection, long since) {}
+
+    // The most recently used first; guarded by itself.
+    private final java.util.ArrayDeque<IdleSession> idle = new java.util.ArrayDeque<>();
+    private volatile boolean closed;
 
     private ControlStore(String jdbcUrl, String user, String password, Duration pausedTransactionTimeout)
     {
@@ -117,10 +131,60 @@ public final class ControlStore
         return store;
     }
 
-    private Connection connect()
+    /** A kept session (checked if it was idle for a while), or a new one. */
+    Connection borrow()
             throws SQLException
     {
-        return dedicatedConnection("ferry/control");
+        while (true) {
+            IdleSession kept;
+            synchronized (idle) {
+                kept = idle.pollFirst();
+            }
+            if (kept == null) {
+                return dedicatedConnection("ferry/control");
+            }
+            if (System.nanoTime() - kept.since() < CHECK_IDLE_AFTER_NANOS || kept.connection().isValid(1)) {
+                return kept.connection();
+            }
+            closeQuietly(kept.connection());
+        }
+    }
+
+    /** Keeps a session whose transaction ended (committed or rolled back) for the next, up to {@value #MAX_IDLE_SESSIONS}. */
+    void giveBack(Connection connection)
+    {
+        if (!closed) {
+            synchronized (idle) {
+                if (idle.size() < MAX_IDLE_SESSIONS) {
+                    idle.addFirst(new IdleSession(connection, System.nanoTime()));
+                    return;
+                }
+            }
+        }
+        closeQuietly(connection);
+    }
+
+    static void closeQuietly(Connection connection)
+    {
+        try {
+            connection.close();
+        }
+        catch (SQLException ignored) {
+            // Broken already.
+        }
+    }
+
+    /** Ends the kept sessions; a transaction after this opens a session of its own and closes it. */
+    @Override
+    public void close()
+    {
+        closed = true;
+        List<IdleSession> ending;
+        synchronized (idle) {
+            ending = List.copyOf(idle);
+            idle.clear();
+        }
+        ending.forEach(session -> closeQuietly(session.connection()));
     }
 
     /**
@@ -157,15 +221,33 @@ public final class ControlStore
     /** Runs {@code work} in one transaction: all of it is written, or none. */
     public <T> T inTransaction(Work<T> work)
     {
-        try (Connection connection = connect()) {
+        try {
+            Connection connection = borrow();
+            // Kept for the next transaction only if this one ended cleanly: a session that failed is closed.
+            boolean ended = false;
             try {
                 T result = work.run(connection);
                 connection.commit();
+                ended = true;
                 return result;
             }
             catch (SQLException | RuntimeException e) {
-                connection.rollback();
+                try {
+                    connection.rollback();
+                    ended = true;
+                }
+                catch (SQLException rollback) {
+                    e.addSuppressed(rollback);
+                }
                 throw e;
+            }
+            finally {
+                if (ended) {
+                    giveBack(connection);
+                }
+                else {
+                    closeQuietly(connection);
+                }
             }
         }
         catch (SQLException e) {
