@@ -811,6 +811,11 @@ public final class Replication
      */
     public int restoreForeignKeysWhileStreaming()
     {
+        if (foreignKeysRestored) {
+            // Restored in this process already (by the maintenance, as a cutover then finds them): nothing sets a key
+            // aside after the backfill, so there is none to look for; a session of the own database would cost more.
+            return 0;
+        }
         try {
             if (!awaitAppliedPastBackfill(FOREIGN_KEYS_WAIT_FOR_APPLY)) {
                 throw new ReplicationException(ReplicationException.Reason.VERIFICATION_FAILED,
