@@ -224,6 +224,13 @@ public final class RestServer
                 response.getHeaders().put(header.getKey(), header.getValue());
             }
             response.getHeaders().put(HttpHeader.CONTENT_TYPE, answer.contentType());
+            // A request answered without its body (refused before it was read: 401, 403, 404, ...) may still be sending
+            // it: what arrived is dropped, and if some has not, Jetty ends the connection after the answer. The answer
+            // says so; else a client sends its next request there and gets no answer (the JDK's client and curl retry
+            // only GETs on a connection found closed).
+            if (!request.consumeAvailable()) {
+                response.getHeaders().put(HttpHeader.CONNECTION, HttpHeaderValue.CLOSE.asString());
+            }
             if (HttpMethod.HEAD.is(request.getMethod())) {
                 response.getHeaders().put(HttpHeader.CONTENT_LENGTH, answer.body().length);
                 response.write(true, null, callback);

@@ -108,4 +108,60 @@ class SlowHttpClientsTest
             assertThat(ferry.rest().get("/healthz", null).status()).isEqualTo(200);
         }
     }
+
+    /**
+     * A POST refused before its body was read (no token: 401) whose body had not arrived yet: Jetty closes the
+     * connection after the answer, so the answer must say so. Otherwise a client sends its next request on the
+     * connection and gets no answer at all: the JDK's client failed RoleMatrixTest once that way ("HTTP/1.1 header
+     * parser received no bytes"), since it retries only GETs on a connection found closed.
+     */
+    @Test
+    void aPostRefusedBeforeItsBodyArrivedSaysTheConnectionEnds(@TempDir Path directory)
+            throws Exception
+    {
+        try (FerryFixture ferry = FerryFixture.start(directory.resolve("ferry")); Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress("127.0.0.1", ferry.httpPort()), 2_000);
+            socket.setSoTimeout(10_000);
+            OutputStream out = socket.getOutputStream();
+            // The headers first, the body later, as a client's two writes can arrive.
+            out.write(("POST /v1/" + SERVICE + ":startMigration HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            String head = readHead(in);
+            assertThat(head).startsWith("HTTP/1.1 401");
+            int length = head.lines().filter(line -> line.toLowerCase().startsWith("content-length:")).map(line -> Integer.parseInt(line.substring(15).trim())).findFirst().orElseThrow();
+            assertThat(in.readNBytes(length)).hasSize(length);
+            if (head.lines().map(String::toLowerCase).anyMatch(line -> line.equals("connection: close"))) {
+                // Told: a client opens another connection for its next request.
+                return;
+            }
+            // Not told: the body, and the next request on the same connection, as a client would send them; it must
+            // be answered.
+            String next;
+            try {
+                out.write("{}GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                out.flush();
+                next = new String(in.readAllBytes(), StandardCharsets.US_ASCII);
+            }
+            catch (java.io.IOException e) {
+                next = "";
+            }
+            assertThat(next).as("the answer to a request sent on a connection the first answer did not say would end:%n%s", head).startsWith("HTTP/1.1 200");
+        }
+    }
+
+    private static String readHead(InputStream in)
+            throws java.io.IOException
+    {
+        StringBuilder head = new StringBuilder();
+        while (!head.toString().endsWith("\r\n\r\n")) {
+            int next = in.read();
+            if (next < 0) {
+                break;
+            }
+            head.append((char) next);
+        }
+        return head.toString();
+    }
 }
