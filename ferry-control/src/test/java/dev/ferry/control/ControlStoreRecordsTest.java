@@ -47,12 +47,14 @@ class ControlStoreRecordsTest
 {
     private static EmbeddedPostgresServer postgres;
     private static ControlStore store;
+    private static String jdbcUrl;
 
     @BeforeAll
     static void start()
     {
         postgres = EmbeddedPostgresServer.start();
-        store = ControlStore.open(postgres.createDatabase("control"), EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
+        jdbcUrl = postgres.createDatabase("control");
+        store = ControlStore.open(jdbcUrl, EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD);
     }
 
     @AfterAll
@@ -183,6 +185,24 @@ class ControlStoreRecordsTest
         assertThat(replaced).isNotEqualTo(first);
         assertThat(store.inTransaction(ControlStoreRecordsTest::backendPid)).isEqualTo(replaced);
         finish(id);
+
+        // A new session whose first transaction failed is kept, and still finds the control store's tables (found by
+        // HiveVersionUpgradeTest: the schema set inside that transaction was undone by its rollback). A transaction
+        // inside another takes a second session: here a new one, then that one again.
+        try (ControlStore fresh = ControlStore.open(jdbcUrl, EmbeddedPostgresServer.USER, EmbeddedPostgresServer.PASSWORD)) {
+            fresh.inTransaction(outer -> {
+                assertThatThrownBy(() -> fresh.inTransaction(inner -> {
+                    ControlStore.lockRequests(inner);
+                    throw new IllegalStateException("failed in the session's first transaction");
+                })).hasMessage("failed in the session's first transaction");
+                return null;
+            });
+            Optional<String> found = fresh.inTransaction(outer -> fresh.inTransaction(inner -> {
+                ControlStore.lockRequests(inner);
+                return ControlStore.execution(inner, id).map(MigrationExecution::id);
+            }));
+            assertThat(found).contains(id);
+        }
     }
 
     private static int backendPid(Connection connection)

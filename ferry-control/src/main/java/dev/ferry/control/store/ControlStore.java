@@ -199,10 +199,12 @@ public final class ControlStore
         properties.setProperty("password", password);
         properties.setProperty("ApplicationName", applicationName);
         properties.setProperty("options", "-c idle_in_transaction_session_timeout=" + pausedTransactionTimeout.toMillis());
+        // The schema as a parameter of the session's start, not a SET inside its first transaction: a rollback of that
+        // transaction would undo the SET, and a kept session would then look for the control store's tables elsewhere.
+        properties.setProperty("currentSchema", SCHEMA);
         Connection connection = DriverManager.getConnection(jdbcUrl, properties);
         try {
             connection.setAutoCommit(false);
-            connection.setSchema(SCHEMA);
             return connection;
         }
         catch (SQLException e) {
